@@ -1,0 +1,113 @@
+/// What `registrar validate` reports about a manifest: counts per type, duplicates within the
+/// file, and the warnings and errors found (the first `maxListedIssues` of each, plus totals).
+public struct ManifestSummary: Sendable {
+    public var format: ManifestFormat
+    public var bytes: Int64 = 0
+    /// Items read (accepted + rejected).
+    public var units = 0
+    public var urls = 0
+    public var rejectedUnits = 0
+    /// Units per type (accepted and rejected items whose type is known).
+    public var unitsByType: [DataType: Int] = [:]
+    public var urlsByType: [DataType: Int] = [:]
+    /// Units whose URL key repeats an earlier unit's key in the same file.
+    public var duplicateUnits = 0
+    public var options = ManifestOptions()
+    public var warnings: [ManifestIssue] = []
+    public var errors: [ManifestIssue] = []
+    public var warningCount = 0
+    public var errorCount = 0
+    /// The fault that stopped reading, if any (also counted in `errors`).
+    public var fatal: ManifestIssue?
+    /// Most bytes the reader held at once.
+    public var peakBufferedBytes = 0
+
+    public var valid: Bool { errorCount == 0 && fatal == nil }
+
+    public init(format: ManifestFormat) {
+        self.format = format
+    }
+}
+
+/// Reads a whole manifest and summarises it, in bounded memory: the only thing that grows
+/// with the file is the duplicate detector (8 bytes per distinct unit).
+public struct ManifestScanner {
+    public var maxListedIssues: Int
+    public var limits: ManifestLimits
+
+    public init(limits: ManifestLimits = .default, maxListedIssues: Int = 1000) {
+        self.limits = limits
+        self.maxListedIssues = maxListedIssues
+    }
+
+    /// Scans everything `reader` yields. `onEntry` sees each entry (for callers that act on
+    /// units, like the coordinator); it may be nil.
+    public func scan(_ reader: inout some ManifestReader, format: ManifestFormat,
+                     onEntry: ((ManifestEntry) -> Void)? = nil) -> ManifestSummary {
+        var summary = ManifestSummary(format: format)
+        var duplicates = DuplicateDetector()
+        func record(_ issue: ManifestIssue) {
+            if issue.severity == .error {
+                summary.errorCount += 1
+                if summary.errors.count < maxListedIssues { summary.errors.append(issue) }
+            } else {
+                summary.warningCount += 1
+                if summary.warnings.count < maxListedIssues { summary.warnings.append(issue) }
+            }
+        }
+        do {
+            while let entry = try reader.next() {
+                summary.units += 1
+                summary.urls += entry.urlCount
+                switch entry {
+                case .unit(let u):
+                    summary.unitsByType[u.type, default: 0] += 1
+                    summary.urlsByType[u.type, default: 0] += u.urls.count
+                    if !duplicates.insert(u.urlKey) {
+                        summary.duplicateUnits += 1
+                        record(ManifestIssue(.warning, .duplicateURL, item: u.location.itemName, field: nil,
+                                             message: "repeats the URL\(u.urls.count > 1 ? "s" : "") of an earlier item (skipped when skip_duplicate_urls is true, registered again otherwise)",
+                                             line: u.location.line))
+                    }
+                case .rejected(let r):
+                    summary.rejectedUnits += 1
+                    if let t = r.type {
+                        summary.unitsByType[t, default: 0] += 1
+                        summary.urlsByType[t, default: 0] += r.urls.count
+                    }
+                    r.errors.forEach(record)
+                }
+                for issue in reader.takeIssues() { record(issue) }
+                onEntry?(entry)
+            }
+        } catch let error as ManifestError {
+            for issue in reader.takeIssues() { record(issue) }
+            summary.fatal = error.issue
+            record(error.issue)
+        } catch {
+            let issue = ManifestIssue(.error, .readFailed, item: "manifest", message: "\(error)")
+            summary.fatal = issue
+            record(issue)
+        }
+        for issue in reader.takeIssues() { record(issue) }
+        summary.options = reader.options
+        summary.bytes = reader.bytesRead
+        summary.peakBufferedBytes = reader.peakBufferedBytes
+        return summary
+    }
+}
+
+/// Detects repeated URL keys with a set of 64-bit SipHash digests (Swift's `Hasher`), 8 bytes
+/// per key instead of the whole string. A false "duplicate" needs a 64-bit collision:
+/// probability below 1e-7 for a million keys, and it would only change this count — the
+/// database's unique key decides what is actually skipped.
+struct DuplicateDetector {
+    private var seen = Set<Int>()
+
+    /// Returns false when `key` was seen before.
+    mutating func insert(_ key: String) -> Bool {
+        var h = Hasher()
+        h.combine(key)
+        return seen.insert(h.finalize()).inserted
+    }
+}
