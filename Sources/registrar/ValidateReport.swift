@@ -56,7 +56,7 @@ enum ValidateReport {
             line("    \(pad(type.rawValue, 15))\(lpad(String(units), 9)) unit\(units == 1 ? " " : "s") \(lpad(String(urls), 9)) URL\(urls == 1 ? "" : "s")")
         }
         line("  duplicates within the file: \(s.duplicateUnits)")
-        if s.format == .json { line("  skip_duplicate_urls: \(s.options.skipDuplicateURLs)") }
+        if s.format == .json && s.fatal == nil { line("  skip_duplicate_urls: \(s.options.skipDuplicateURLs)") }
         func list(_ title: String, _ issues: [ManifestIssue], total: Int) {
             guard total > 0 else { return }
             line()

@@ -90,7 +90,7 @@ public final class JSONTokenizer {
         let ln = errorLine ?? line
         let column = errorLine == nil ? Int(off - lineStart) + 1 : nil
         var text = message
-        if let column { text += " (line \(ln), column \(column))" } else { text += " (line \(ln))" }
+        if let column { text += " (line \(ln), column \(column), byte \(off))" } else { text += " (line \(ln), byte \(off))" }
         return ManifestError(code, message_: text, line: ln, offset: Int(off))
     }
 

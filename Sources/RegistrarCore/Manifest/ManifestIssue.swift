@@ -85,8 +85,8 @@ public struct ManifestIssue: Sendable, Equatable, Codable, CustomStringConvertib
     public var description: String {
         var where_ = item
         if let field { where_ += " \(field)" }
-        if let line, !item.hasPrefix("line ") { where_ += " (line \(line))" }
-        if let offset { where_ += " (byte \(offset))" }
+        // Say the line once: CSV items are named by line, syntax messages carry line and column.
+        if let line, !item.hasPrefix("line"), !message.contains("(line ") { where_ += " (line \(line))" }
         return "\(where_): \(code.rawValue): \(message)"
     }
 }

@@ -15,6 +15,15 @@ public indirect enum SuppliedMetadata: Sendable, Equatable {
         public var height: Int
         public var fileSize: Int
         public var mimeType: String
+
+        public init(fps: Double, duration: Double, width: Int, height: Int, fileSize: Int, mimeType: String) {
+            self.fps = fps
+            self.duration = duration
+            self.width = width
+            self.height = height
+            self.fileSize = fileSize
+            self.mimeType = mimeType
+        }
     }
 
     public struct Audio: Sendable, Equatable {
@@ -25,6 +34,16 @@ public indirect enum SuppliedMetadata: Sendable, Equatable {
         public var bitDepth: Int
         public var codec: String
         public var numChannels: Int
+
+        public init(duration: Double, fileSize: Int, mimeType: String, sampleRate: Int, bitDepth: Int, codec: String, numChannels: Int) {
+            self.duration = duration
+            self.fileSize = fileSize
+            self.mimeType = mimeType
+            self.sampleRate = sampleRate
+            self.bitDepth = bitDepth
+            self.codec = codec
+            self.numChannels = numChannels
+        }
     }
 
     public struct Image: Sendable, Equatable {
@@ -32,16 +51,33 @@ public indirect enum SuppliedMetadata: Sendable, Equatable {
         public var fileSize: Int
         public var width: Int
         public var height: Int
+
+        public init(mimeType: String, fileSize: Int, width: Int, height: Int) {
+            self.mimeType = mimeType
+            self.fileSize = fileSize
+            self.width = width
+            self.height = height
+        }
     }
 
     public struct PDF: Sendable, Equatable {
         public var fileSize: Int
         public var numPages: Int
+
+        public init(fileSize: Int, numPages: Int) {
+            self.fileSize = fileSize
+            self.numPages = numPages
+        }
     }
 
     public struct Text: Sendable, Equatable {
         public var fileSize: Int
         public var mimeType: String
+
+        public init(fileSize: Int, mimeType: String) {
+            self.fileSize = fileSize
+            self.mimeType = mimeType
+        }
     }
 
     /// The block's canonical (camelCase) name.
