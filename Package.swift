@@ -4,6 +4,13 @@
 // Dependencies, and why each one:
 // - swift-argument-parser: the one `registrar` executable with subcommands; parsing flags,
 //   help text and usage errors by hand is exactly what a well-kept package does better.
+// - swift-log: the ecosystem's logging API (Hummingbird logs through it too).
+// - swift-service-lifecycle: coordinator and workers are long-running services that must drain
+//   on SIGTERM; ServiceGroup does the signal handling and ordered shutdown.
+// System libraries (Debian 12 -dev packages, wrapped as system-library targets): libpq,
+// hiredis, rabbitmq-c and libcurl. Why C clients rather than postgres-nio/async-http-client:
+// COPY and multi-transfer HTTP run at the servers' limits, and they build in seconds where the
+// NIO stack adds minutes to every cold CI build (see ../shared/docs/DESIGN.md §7).
 //
 // Deliberately *not* used here: Foundation's JSONDecoder/JSONSerialization (they load the whole
 // document; the manifest readers stream), SwiftCSV/CSV.swift (they read whole files or lack
@@ -12,7 +19,7 @@ import PackageDescription
 
 let package = Package(
     name: "Registrar",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "registrar", targets: ["registrar"]),
         .executable(name: "registrar-bench", targets: ["registrar-bench"]),
@@ -20,6 +27,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
     ],
     targets: [
         // Pure core: manifest parsing, validation, URL normalisation. No I/O beyond reading
@@ -32,6 +41,26 @@ let package = Package(
                 .unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release)),
             ]
         ),
+        // Ports (protocols each server adapter implements), the job model, and the coordinator
+        // and worker logic, written against the ports only.
+        .target(
+            name: "RegistrarRuntime",
+            dependencies: [
+                "RegistrarCore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // C libraries, each behind a module map and a shim for its variadic functions.
+        .systemLibrary(name: "CLibpq", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+        .systemLibrary(name: "CHiredis", pkgConfig: "hiredis", providers: [.apt(["libhiredis-dev"])]),
+        .systemLibrary(name: "CRabbitMQ", pkgConfig: "librabbitmq", providers: [.apt(["librabbitmq-dev"])]),
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        // One adapter per server: the C calls are quarantined here; each handle is owned by one thread.
+        .target(name: "RegistrarPostgres", dependencies: ["CLibpq", "RegistrarCore", "RegistrarRuntime"]),
+        .target(name: "RegistrarRedis", dependencies: ["CHiredis", "RegistrarRuntime"]),
+        .target(name: "RegistrarRabbitMQ", dependencies: ["CRabbitMQ", "RegistrarRuntime"]),
+        .target(name: "RegistrarHTTP", dependencies: ["CCurl", "RegistrarCore", "RegistrarRuntime"]),
         .executableTarget(
             name: "registrar",
             dependencies: [

@@ -199,7 +199,8 @@ private func scan(_ text: String, limits: ManifestLimits = .default) -> Manifest
         let text = "{\n\"pdfs\": [\n{\"objectUrl\": \"https://b/a.pdf\",},\n],\n}"
         let (entries, issues, _) = try readAll(text)
         #expect(units(entries).count == 1)
-        #expect(issues.filter { $0.code == .trailingComma }.map(\.line) == [3, 4, 5])
+        // Reported at each comma: `,}` and `},` end line 3, `],` is on line 4.
+        #expect(issues.filter { $0.code == .trailingComma }.map(\.line) == [3, 3, 4])
     }
 
     @Test func urlAndUnitLimitsRefuseTheWholeManifest() throws {

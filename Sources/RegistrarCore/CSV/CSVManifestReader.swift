@@ -98,6 +98,21 @@ public struct CSVManifestReader: ManifestReader {
 
     // MARK: - Rows
 
+    /// Whether a cell is the `ObjectUrl` header (any case, spaces/underscores ignored), without
+    /// allocating: this runs on every cell of every row, since a header may come back anywhere.
+    private static func isObjectURLHeader(_ cell: String) -> Bool {
+        var matched = 0
+        let target: StaticString = "objecturl"
+        return target.withUTF8Buffer { t in
+            for b in cell.utf8 {
+                if b == 0x20 || b == 0x5F || b == 0x09 { continue }
+                guard matched < t.count, (b | 0x20) == t[matched] else { return false }
+                matched += 1
+            }
+            return matched == t.count
+        }
+    }
+
     private static func normalizedHeader(_ cell: String) -> String {
         String(cell.lowercased().unicodeScalars.filter { $0 != " " && $0 != "_" && $0 != "\t" })
     }
@@ -105,10 +120,9 @@ public struct CSVManifestReader: ManifestReader {
     private mutating func handle(_ row: CSVRow) throws {
         let fields = row.fields
         if fields.allSatisfy({ $0.utf8.allSatisfy { $0 == 0x20 || $0 == 0x09 } }) { return } // blank row
-        let names = fields.map(Self.normalizedHeader)
-        if names.contains("objecturl") {
+        if fields.contains(where: Self.isObjectURLHeader) {
             try closeGroup()
-            header = try parseHeader(fields, names: names, line: row.line)
+            header = try parseHeader(fields, names: fields.map(Self.normalizedHeader), line: row.line)
             return
         }
         guard let header else {

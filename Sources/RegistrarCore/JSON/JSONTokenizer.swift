@@ -42,6 +42,8 @@ public final class JSONTokenizer {
     private var base: Int64 = 0
     private var atEOF = false
     private var bomChecked = false
+    /// Whether a `\u` escape in the current string produced a non-ASCII character.
+    private var escapedNonASCII = false
 
     /// Decoded bytes of the last key, string or number token (escapes resolved).
     public private(set) var stringBytes: [UInt8] = []
@@ -58,6 +60,9 @@ public final class JSONTokenizer {
     /// Container stack: true = object, false = array.
     private var stack: [Bool] = []
     private var state = State.topValue
+    /// Where the last comma was, so a trailing one is reported at the comma itself.
+    private var lastCommaLine = 0
+    private var lastCommaOffset: Int64 = 0
     /// Trailing commas accepted so far, as (line, offset); the caller drains this.
     public var trailingCommas: [(line: Int, offset: Int64)] = []
 
@@ -73,6 +78,7 @@ public final class JSONTokenizer {
         self.limits = limits
         self.block = UnsafeMutableRawBufferPointer.allocate(byteCount: max(16, blockSize), alignment: 16)
         stringBytes.reserveCapacity(256)
+        peakBufferedBytes = block.count + stringBytes.capacity
     }
 
     deinit { block.deallocate() }
@@ -147,6 +153,10 @@ public final class JSONTokenizer {
         }
         if n == 0 { atEOF = true; return false }
         end += n
+        if base + Int64(end) > limits.maxTotalBytes {
+            throw ManifestError(.fileTooLarge,
+                                message_: "the manifest is larger than the limit of \(limits.maxTotalBytes) bytes")
+        }
         return true
     }
 
@@ -181,8 +191,8 @@ public final class JSONTokenizer {
             tokenLine = line
             guard let b = try peekByte() else {
                 if state == .done { return .end }
-                if state == .topValue && tokenOffset == 0 {
-                    throw ManifestError(.emptyManifest, message_: "the manifest is empty")
+                if state == .topValue {
+                    throw ManifestError(.emptyManifest, message_: "the manifest is empty (nothing but whitespace)")
                 }
                 throw syntaxError(.truncated, "unexpected end of input: the manifest is truncated"
                                   + (stack.isEmpty ? "" : " (\(stack.count) unclosed container\(stack.count == 1 ? "" : "s"))"))
@@ -198,6 +208,8 @@ public final class JSONTokenizer {
             case .commaOrClose:
                 pos += 1
                 if b == 0x2C {
+                    lastCommaLine = tokenLine
+                    lastCommaOffset = tokenOffset
                     state = stack.last! ? .keyAfterComma : .valueAfterComma
                     continue
                 }
@@ -213,14 +225,14 @@ public final class JSONTokenizer {
                     return .key
                 }
                 if b == 0x7D {
-                    if state == .keyAfterComma { trailingCommas.append((tokenLine, tokenOffset)) }
+                    if state == .keyAfterComma { trailingCommas.append((lastCommaLine, lastCommaOffset)) }
                     pos += 1
                     return close()
                 }
                 throw syntaxError("expected an object key (a double-quoted string), found \(describe(b))")
             case .topValue, .value, .firstValueOrClose, .valueAfterComma:
                 if b == 0x5D && (state == .firstValueOrClose || state == .valueAfterComma) {
-                    if state == .valueAfterComma { trailingCommas.append((tokenLine, tokenOffset)) }
+                    if state == .valueAfterComma { trailingCommas.append((lastCommaLine, lastCommaOffset)) }
                     pos += 1
                     return close()
                 }
@@ -315,6 +327,7 @@ public final class JSONTokenizer {
     /// Scans a string body (after the opening quote) into `stringBytes`.
     private func scanString() throws {
         stringBytes.removeAll(keepingCapacity: true)
+        escapedNonASCII = false
         var orBits: UInt8 = 0
         let maxBytes = limits.maxStringBytes
         while true {
@@ -331,6 +344,7 @@ public final class JSONTokenizer {
                     throw syntaxError(.stringTooLong, "a string is longer than the limit of \(maxBytes) bytes",
                                       at: tokenOffset, line: tokenLine)
                 }
+                reserveString(stringBytes.count + (i - pos))
                 stringBytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: block[pos..<i]))
                 pos = i
             }
@@ -357,13 +371,21 @@ public final class JSONTokenizer {
             throw syntaxError(c == 0x0A ? "a string is not closed before the end of the line (raw newlines must be escaped as \\n)"
                                         : "raw control character 0x\(String(c, radix: 16, uppercase: true)) inside a string (escape it)")
         }
-        stringIsASCII = orBits < 0x80
+        stringIsASCII = orBits < 0x80 && !escapedNonASCII
         if !stringIsASCII, let bad = UTF8Check.firstInvalidByte(in: stringBytes) {
             throw ManifestError(.invalidUTF8,
                                 message_: "invalid UTF-8 in the string starting at byte \(tokenOffset) (byte \(bad) of the string, line \(tokenLine))",
                                 line: tokenLine, offset: Int(tokenOffset))
         }
         peakBufferedBytes = max(peakBufferedBytes, block.count + stringBytes.capacity)
+    }
+
+    /// Grows the string buffer by doubling, but never past the string limit (plus the few bytes
+    /// one escape can add before the limit is checked), so memory stays within the promised bound.
+    private func reserveString(_ needed: Int) {
+        guard needed > stringBytes.capacity else { return }
+        let cap = limits.maxStringBytes + 8
+        stringBytes.reserveCapacity(min(max(needed, stringBytes.capacity * 2), max(cap, needed)))
     }
 
     private func nextEscapeByte() throws -> UInt8 {
@@ -422,6 +444,8 @@ public final class JSONTokenizer {
     }
 
     private func appendUTF8(_ v: UInt32) {
+        reserveString(stringBytes.count + 4)
+        if v >= 0x80 { escapedNonASCII = true }
         if v < 0x80 {
             stringBytes.append(UInt8(v))
         } else if v < 0x800 {
@@ -521,7 +545,7 @@ public final class JSONTokenizer {
         }
         switch token {
         case .string:
-            try spend(stringBytes.count + 2)
+            try spend(JSONTokenizer.serializedLength(stringBytes))
             return .string(stringValue())
         case .number:
             try spend(stringBytes.count)
@@ -546,13 +570,20 @@ public final class JSONTokenizer {
                 let t = try next()
                 if t == .endObject { try spend(2); return .object(members) }
                 let key = stringValue()
-                try spend(stringBytes.count + 4)
+                try spend(JSONTokenizer.serializedLength(stringBytes) + 2)
                 let v = try readValue(after: try next(), budget: &budget)
                 members.append((key, v))
             }
         default:
             throw syntaxError("unexpected token \(token)")
         }
+    }
+
+    /// Bytes `JSONValue.writeString` will write for these string bytes (quotes and escapes included).
+    static func serializedLength(_ bytes: [UInt8]) -> Int {
+        var n = 2
+        for b in bytes { n += b < 0x20 ? 6 : (b == 0x22 || b == 0x5C ? 2 : 1) }
+        return n
     }
 
     /// Thrown by `readValue` when a value is larger than its budget; the tokenizer is left inside

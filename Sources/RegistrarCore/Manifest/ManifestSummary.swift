@@ -17,6 +17,10 @@ public struct ManifestSummary: Sendable {
     public var errors: [ManifestIssue] = []
     public var warningCount = 0
     public var errorCount = 0
+    /// Errors about the file as a whole that did not stop reading (a mistyped
+    /// `skip_duplicate_urls`, a section that is not an array): the first few. Such a manifest
+    /// is not registered, even with ignore-errors.
+    public var fileErrors: [ManifestIssue] = []
     /// The fault that stopped reading, if any (also counted in `errors`).
     public var fatal: ManifestIssue?
     /// Most bytes the reader held at once.
@@ -77,7 +81,10 @@ public struct ManifestScanner {
                     }
                     r.errors.forEach(record)
                 }
-                for issue in reader.takeIssues() { record(issue) }
+                for issue in reader.takeIssues() {
+                    record(issue)
+                    if issue.severity == .error && summary.fileErrors.count < 10 { summary.fileErrors.append(issue) }
+                }
                 onEntry?(entry)
             }
         } catch let error as ManifestError {
@@ -89,7 +96,10 @@ public struct ManifestScanner {
             summary.fatal = issue
             record(issue)
         }
-        for issue in reader.takeIssues() { record(issue) }
+        for issue in reader.takeIssues() {
+            record(issue)
+            if issue.severity == .error && summary.fileErrors.count < 10 { summary.fileErrors.append(issue) }
+        }
         summary.options = reader.options
         summary.bytes = reader.bytesRead
         summary.peakBufferedBytes = reader.peakBufferedBytes

@@ -42,16 +42,18 @@ public enum ObjectURLCheck {
         }
 
         // Whitespace: only ASCII space/tab/CR/LF/FF/VT are looked for; the fast path is one scan.
+        // Whitespace of any kind (ASCII, or Unicode such as NO-BREAK SPACE pasted from a
+        // spreadsheet); the fast path sends every non-ASCII URL here.
         var hasWhitespace = false
         var hasControl = false
-        for b in utf8 {
-            if b == 0x20 || (b >= 0x09 && b <= 0x0D) { hasWhitespace = true } else if b < 0x20 || b == 0x7F { hasControl = true }
+        for scalar in raw.unicodeScalars {
+            if isWhitespace(scalar) { hasWhitespace = true } else if scalar.value < 0x20 || scalar.value == 0x7F { hasControl = true }
         }
         if hasControl { return error(.invalidURL, "the object URL contains a control character") }
         if hasWhitespace {
-            let trimmed = trimASCIIWhitespace(raw)
+            let trimmed = trimWhitespace(raw)
             if trimmed.isEmpty { return error(.emptyObjectURL, "the object URL is blank") }
-            if trimmed.utf8.contains(where: { $0 == 0x20 || ($0 >= 0x09 && $0 <= 0x0D) }) {
+            if trimmed.unicodeScalars.contains(where: isWhitespace) {
                 return error(.urlContainsWhitespace,
                              "the object URL contains whitespace; encode spaces as %20")
             }
@@ -92,7 +94,9 @@ public enum ObjectURLCheck {
         if afterSlashes[afterSlashes.startIndex..<hostEnd].isEmpty {
             return error(.invalidURL, "'\(clip(url))' has an empty host")
         }
-        if (scheme == "s3" || scheme == "gs") && hostEnd == afterSlashes.endIndex {
+        let keyStart = hostEnd == afterSlashes.endIndex ? hostEnd : afterSlashes.index(after: hostEnd)
+        let keyEnd = afterSlashes[keyStart...].firstIndex { $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") } ?? afterSlashes.endIndex
+        if (scheme == "s3" || scheme == "gs") && (hostEnd == afterSlashes.endIndex || afterSlashes[hostEnd] != UInt8(ascii: "/") || keyStart == keyEnd) {
             return error(.invalidURL, "'\(clip(url))' names a bucket but no object key")
         }
         return Outcome(url: url, issues: issues)
@@ -120,13 +124,17 @@ public enum ObjectURLCheck {
             i += 3
             let hostStart = i
             while i < n, b[i] != 0x2F, b[i] != 0x3F, b[i] != 0x23 {
-                if b[i] <= 0x20 || b[i] == 0x7F { return false }
+                if b[i] <= 0x20 || b[i] >= 0x7F { return false }
                 i += 1
             }
-            guard i > hostStart, !isObjectStore || i < n else { return false }
+            guard i > hostStart else { return false }
+            // s3:// and gs:// need a key: "/" then at least one byte before any query or fragment.
+            if isObjectStore {
+                guard i + 1 < n, b[i] == 0x2F, b[i + 1] != 0x3F, b[i + 1] != 0x23 else { return false }
+            }
             while i < n {
                 let c = b[i]
-                if c <= 0x20 || c == 0x7F { return false }
+                if c <= 0x20 || c >= 0x7F { return false } // non-ASCII: the careful path checks Unicode whitespace
                 i += 1
             }
             return true
@@ -147,12 +155,15 @@ public enum ObjectURLCheck {
         return nil
     }
 
-    static func trimASCIIWhitespace(_ s: String) -> String {
-        let u = s.utf8
-        func ws(_ b: UInt8) -> Bool { b == 0x20 || (b >= 0x09 && b <= 0x0D) }
-        guard let first = u.firstIndex(where: { !ws($0) }) else { return "" }
-        let last = u.lastIndex(where: { !ws($0) })!
-        return String(s[first...last])
+    static func isWhitespace(_ c: Unicode.Scalar) -> Bool {
+        c == " " || (c.value >= 0x09 && c.value <= 0x0D) || c.properties.isWhitespace
+    }
+
+    static func trimWhitespace(_ s: String) -> String {
+        let scalars = s.unicodeScalars
+        guard let first = scalars.firstIndex(where: { !isWhitespace($0) }) else { return "" }
+        let last = scalars.lastIndex(where: { !isWhitespace($0) })!
+        return String(scalars[first...last])
     }
 
     /// A value shortened for messages, so a 16 KB URL does not flood a report.

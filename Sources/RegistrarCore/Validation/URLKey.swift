@@ -75,6 +75,13 @@ public enum URLKey {
                 i += 3
                 continue
             }
+            if b == UInt8(ascii: "%") {
+                // A stray '%' (not followed by two hex digits) is escaped, so that no later
+                // decoding can turn it and what follows into a new escape.
+                out.append(contentsOf: [UInt8(ascii: "%"), UInt8(ascii: "2"), UInt8(ascii: "5")])
+                i += 1
+                continue
+            }
             out.append(b)
             i += 1
         }
@@ -102,7 +109,7 @@ public enum URLKey {
                 let c = b[i]
                 if c == 0x23 { return false }
                 if c == 0x25 {
-                    guard i + 2 < n, let hi = hexValue(b[i + 1]), let lo = hexValue(b[i + 2]) else { i += 1; continue }
+                    guard i + 2 < n, let hi = hexValue(b[i + 1]), let lo = hexValue(b[i + 2]) else { return false }
                     if (b[i + 1] >= 0x61) || (b[i + 2] >= 0x61) || isUnreserved(hi << 4 | lo) { return false }
                     i += 3
                     continue

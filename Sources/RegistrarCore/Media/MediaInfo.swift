@@ -1,0 +1,50 @@
+/// What verification learned about one unit's object(s): the fields of a file record that
+/// come from the object rather than the manifest. Every field is optional: which ones are known
+/// depends on the type and on how much the probe could read.
+public struct MediaInfo: Sendable, Equatable {
+    public var size: Int64?
+    public var mimeType: String?
+    public var etag: String?
+    public var width: Int?
+    public var height: Int?
+    public var fps: Double?
+    public var duration: Double?
+    public var frameCount: Int?
+    public var codec: String?
+    public var sampleRate: Int?
+    public var channels: Int?
+    public var bitDepth: Int?
+    public var pageCount: Int?
+    /// Whether these values came from the manifest's metadata block (trusted, not probed).
+    public var supplied = false
+
+    public init() {}
+
+    /// The values of a supplied metadata block, recorded as given.
+    public init(supplied: SuppliedMetadata) {
+        self.supplied = true
+        switch supplied {
+        case .video(let v):
+            fps = v.fps; duration = v.duration; width = v.width; height = v.height
+            size = Int64(v.fileSize); mimeType = v.mimeType
+            frameCount = Int((v.fps * v.duration).rounded())
+        case .audio(let a):
+            duration = a.duration; size = Int64(a.fileSize); mimeType = a.mimeType; sampleRate = a.sampleRate
+            bitDepth = a.bitDepth; codec = a.codec; channels = a.numChannels
+        case .image(let i):
+            mimeType = i.mimeType; size = Int64(i.fileSize); width = i.width; height = i.height
+        case .pdf(let p):
+            size = Int64(p.fileSize); pageCount = p.numPages
+        case .text(let t):
+            size = Int64(t.fileSize); mimeType = t.mimeType
+        }
+    }
+}
+
+/// The result of verifying one unit. Failures are values with stable codes (`not_found`,
+/// `access_denied`, `timeout`, `throttled`, `type_mismatch`, …), never thrown errors: thrown
+/// errors are for infrastructure faults, which drive retry and nack.
+public enum UnitOutcome: Sendable, Equatable {
+    case verified(MediaInfo)
+    case failed(code: String, message: String)
+}

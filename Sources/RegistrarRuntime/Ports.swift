@@ -1,0 +1,82 @@
+import RegistrarCore
+
+// The ports: what the coordinator and workers need from each server, as small synchronous
+// protocols. Implementations own one C handle each and are used from one thread only (the
+// service thread that created them): blocking calls never run on Swift's cooperative pool.
+
+/// The system of record (PostgreSQL): folders, jobs, the manifest, the chunk ledger, file
+/// records and unit errors. Everything the API shows can be rebuilt from it.
+public protocol RegistrationStore: AnyObject {
+    func loadJob(_ id: String) throws -> JobRecord?
+    /// The stored manifest of a job, streamed block by block.
+    func manifestSource(jobID: String) throws -> any ByteSource
+    /// Pass 1 done: totals known, phase `splitting`.
+    func recordScan(jobID: String, units: Int, urls: Int, skipDuplicates: Bool) throws
+    /// The manifest cannot be registered: the job ends `ERROR` with the reason, no unit processed.
+    func failJob(jobID: String, reason: ManifestIssue) throws
+    /// Ledger rows already written for a job: seq → published (confirmed by the broker).
+    func ledger(jobID: String) throws -> [Int: Bool]
+    /// Writes ledger rows (idempotent: existing rows are left alone).
+    func recordChunks(jobID: String, chunks: [LedgerChunk]) throws
+    func markPublished(jobID: String, seqs: [Int]) throws
+    /// Records chunks that will not be (re)published because the job was cancelled while
+    /// splitting: new rows are written as finished-cancelled, pending rows become cancelled, rows a
+    /// worker already finished stay as they are.
+    func recordCancelledChunks(jobID: String, chunks: [LedgerChunk]) throws
+    func finishSplit(jobID: String, totalChunks: Int) throws
+    /// Ends the job if every chunk is finished (exactly one caller wins); returns the final status.
+    func finishJobIfComplete(jobID: String) throws -> JobStatus?
+    func isCancelRequested(jobID: String) throws -> Bool
+    /// The worker's one transaction: file records, unit errors and "chunk done". A no-op
+    /// returning `.alreadyDone` if the chunk was committed before (redelivery).
+    func commitChunk(_ result: ChunkResult) throws -> CommitOutcome
+    /// Exact counters from the ledger (the truth Redis is rebuilt from), with the done chunks.
+    func jobCounts(jobID: String) throws -> (counts: UnitCounts, doneChunks: [Int])
+}
+
+/// Live progress (Redis): fast, idempotent per chunk, rebuildable from the store.
+public protocol ProgressTracker: AnyObject {
+    /// Adds a chunk's counts once: a second call for the same chunk changes nothing.
+    func recordChunk(jobID: String, seq: Int, counts: UnitCounts) throws
+    func setTotal(jobID: String, total: Int) throws
+    /// Live counts, or nil when Redis lost them (flushed, restarted).
+    func counts(jobID: String) throws -> (counts: UnitCounts, total: Int?)?
+    /// Replaces the job's progress with the store's exact numbers.
+    func rebuild(jobID: String, counts: UnitCounts, total: Int?, doneChunks: [Int]) throws
+    /// Fast duplicate answers for `skip_duplicate_urls`: which keys the folder already has.
+    func knownURLKeys(folderID: String, keys: [String]) throws -> [Bool]
+    func addURLKeys(folderID: String, keys: [String]) throws
+}
+
+/// Work transport (RabbitMQ): carries work, never truth; every message may arrive twice.
+public protocol WorkQueue: AnyObject {
+    func publishJob(_ jobID: String) throws
+    /// Publishes a chunk; confirms are collected in a window, see `waitForConfirms`.
+    func publishChunk(_ body: [UInt8]) throws
+    /// Blocks until the broker has confirmed every chunk published so far.
+    func waitForConfirms() throws
+    func nextDelivery(timeoutSeconds: Double) throws -> WorkDelivery?
+    func ack(_ delivery: WorkDelivery) throws
+    func nack(_ delivery: WorkDelivery, requeue: Bool) throws
+}
+
+/// One message taken from a queue.
+public struct WorkDelivery: Sendable {
+    public enum Kind: Sendable { case job, chunk, deadChunk }
+    public var kind: Kind
+    public var body: [UInt8]
+    public var tag: UInt64
+    public var deliveryCount: Int
+    public init(kind: Kind, body: [UInt8], tag: UInt64, deliveryCount: Int) {
+        self.kind = kind
+        self.body = body
+        self.tag = tag
+        self.deliveryCount = deliveryCount
+    }
+}
+
+/// Verifies units against object storage (ranged reads + probing). Returns one outcome per
+/// unit, in order; unit failures are values, never thrown.
+public protocol ObjectVerifier: AnyObject {
+    func verify(_ units: [RegistrationUnit]) -> [UnitOutcome]
+}

@@ -1,0 +1,129 @@
+import Logging
+import RegistrarCore
+
+/// Verifies chunks and records them, exactly once in effect on at-least-once delivery:
+/// verify every unit → one store transaction (files, unit errors, chunk done; a no-op when the
+/// chunk was committed before) → progress update guarded by the chunk id → ack. A crash at any
+/// point leads to redelivery and the same end state.
+public final class Worker {
+    /// Places where tests may inject a crash.
+    public enum FaultPoint: Sendable { case afterCommitBeforeAck }
+
+    let store: RegistrationStore
+    let progress: ProgressTracker
+    let queue: WorkQueue
+    let verifier: ObjectVerifier
+    let logger: Logger
+    public var fault: ((FaultPoint) -> Void)?
+
+    public init(store: RegistrationStore, progress: ProgressTracker, queue: WorkQueue, verifier: ObjectVerifier, logger: Logger) {
+        self.store = store
+        self.progress = progress
+        self.queue = queue
+        self.verifier = verifier
+        self.logger = logger
+    }
+
+    /// Handles one chunk delivery, acking it at the end. Throws for infrastructure faults (the
+    /// caller nacks with requeue after a backoff).
+    public func handle(_ delivery: WorkDelivery) throws {
+        let chunk: Chunk
+        do {
+            chunk = try ChunkCodec.decode(delivery.body)
+        } catch {
+            // Our own message, unreadable: a bug. Dropping it would leave its job unfinished, so
+            // it goes to the dead-letter queue where an operator can see it.
+            logger.error("undecodable chunk", metadata: ["error": "\(error)"])
+            try queue.nack(delivery, requeue: false)
+            return
+        }
+        let result = delivery.kind == .deadChunk ? deadResult(chunk, deliveries: delivery.deliveryCount) : try verify(chunk)
+        let outcome = try store.commitChunk(result)
+        fault?(.afterCommitBeforeAck)
+        switch outcome {
+        case .committed(let counts, let newKeys):
+            updateProgress(chunk, counts: counts, newKeys: newKeys)
+        case .alreadyDone(let counts):
+            // A crash may have come between the commit and the progress update: record it
+            // again (the tracker ignores a chunk it already has).
+            logger.debug("chunk already committed (redelivery)", metadata: ["job": "\(chunk.jobID)", "seq": "\(chunk.seq)"])
+            updateProgress(chunk, counts: counts, newKeys: [])
+        }
+        if let status = try store.finishJobIfComplete(jobID: chunk.jobID) {
+            logger.info("job finished", metadata: ["job": "\(chunk.jobID)", "status": "\(status.rawValue)"])
+        }
+        try queue.ack(delivery)
+    }
+
+    private func verify(_ chunk: Chunk) throws -> ChunkResult {
+        if try store.isCancelRequested(jobID: chunk.jobID) {
+            return ChunkResult(jobID: chunk.jobID, seq: chunk.seq, folderID: chunk.folderID, skipDuplicates: chunk.skipDuplicates,
+                               cancelled: true, unitCount: chunk.entries.count, items: [])
+        }
+        var items: [ChunkResult.Item] = []
+        var toVerify: [RegistrationUnit] = []
+        items.reserveCapacity(chunk.entries.count)
+        var units: [RegistrationUnit] = []
+        for entry in chunk.entries {
+            switch entry {
+            case .unit(let u): units.append(u)
+            case .rejected(let r):
+                let first = r.errors.first
+                items.append(.failed(index: r.index, urls: r.urls, code: first?.code.rawValue ?? "invalid_item",
+                                     message: r.errors.map { ($0.field.map { "\($0): " } ?? "") + $0.message }.joined(separator: "; ")))
+            }
+        }
+        // With skip_duplicate_urls, keys the folder already holds need no verification: Redis
+        // answers fast (it only learns keys after they are committed), the store decides the rest.
+        var known = [Bool](repeating: false, count: units.count)
+        if chunk.skipDuplicates && !units.isEmpty {
+            do { known = try progress.knownURLKeys(folderID: chunk.folderID, keys: units.map(\.urlKey)) } catch {
+                logger.warning("progress tracker unavailable for duplicate checks", metadata: ["error": "\(error)"])
+            }
+        }
+        for (u, isKnown) in zip(units, known) where !isKnown { toVerify.append(u) }
+        let outcomes = verifier.verify(toVerify)
+        var next = 0
+        for (u, isKnown) in zip(units, known) {
+            if isKnown {
+                // Still goes through the store, whose unique key classifies it as skipped.
+                items.append(.verified(u, MediaInfo()))
+                continue
+            }
+            switch outcomes[next] {
+            case .verified(let info): items.append(.verified(u, info))
+            case .failed(let code, let message): items.append(.failed(index: u.index, urls: u.urls, code: code, message: message))
+            }
+            next += 1
+        }
+        return ChunkResult(jobID: chunk.jobID, seq: chunk.seq, folderID: chunk.folderID, skipDuplicates: chunk.skipDuplicates,
+                           cancelled: false, unitCount: chunk.entries.count, items: items)
+    }
+
+    /// A chunk that failed too many deliveries: its units fail with `internal_error`, so the job
+    /// still finishes and the counts stay exact.
+    private func deadResult(_ chunk: Chunk, deliveries: Int) -> ChunkResult {
+        let items = chunk.entries.map { e -> ChunkResult.Item in
+            let urls: [String]
+            switch e {
+            case .unit(let u): urls = u.urls
+            case .rejected(let r): urls = r.urls
+            }
+            return .failed(index: e.index, urls: urls, code: "internal_error",
+                           message: "the chunk holding this unit failed \(deliveries) deliveries and was dead-lettered")
+        }
+        logger.error("dead chunk recorded as failed", metadata: ["job": "\(chunk.jobID)", "seq": "\(chunk.seq)"])
+        return ChunkResult(jobID: chunk.jobID, seq: chunk.seq, folderID: chunk.folderID, skipDuplicates: chunk.skipDuplicates,
+                           cancelled: false, unitCount: chunk.entries.count, items: items)
+    }
+
+    private func updateProgress(_ chunk: Chunk, counts: UnitCounts, newKeys: [String]) {
+        do {
+            try progress.recordChunk(jobID: chunk.jobID, seq: chunk.seq, counts: counts)
+            if !newKeys.isEmpty { try progress.addURLKeys(folderID: chunk.folderID, keys: newKeys) }
+        } catch {
+            // PostgreSQL holds the truth; readers rebuild progress from it when Redis lags or is lost.
+            logger.warning("progress update failed; readers will rebuild from the store", metadata: ["error": "\(error)"])
+        }
+    }
+}
