@@ -695,3 +695,16 @@ struct CSVManifestReaderTests {
         #expect(moreGroups.summary.fatal?.code == .tooManyUnits)
     }
 }
+
+@Suite struct CSVHeaderDetectionTests {
+    @Test func aTitleReadingObjectURLIsData() throws {
+        let csv = "ObjectUrl,Image title\nhttps://b/1.jpg,Object URL\nhttps://b/2.jpg,object_url\nImage title,ObjectUrl\nOne,https://b/3.jpg\n"
+        var reader = CSVManifestReader(source: MemoryByteSource(csv))
+        var titles: [String] = []
+        while let e = try reader.next() {
+            if case .unit(let u) = e { titles.append(u.title) }
+        }
+        // Rows 2-3 are images titled like the header; row 4 is a real header with the columns swapped.
+        #expect(titles == ["Object URL", "object_url", "One"])
+    }
+}

@@ -98,6 +98,19 @@ public struct CSVManifestReader: ManifestReader {
 
     // MARK: - Rows
 
+    private static let headerNames: Set<String> = ["objecturl", "videotitle", "imagetitle", "imagegrouptitle", "seriestitle",
+                                                   "dicomtitle", "createvideo"]
+
+    /// A header row names the `ObjectUrl` column; once a header is known, the row's cell in the
+    /// current URL column must itself be a header name too — so a data row whose *title* happens
+    /// to read "Object URL" stays a data row.
+    private func isHeaderRow(_ fields: [String]) -> Bool {
+        guard fields.contains(where: Self.isObjectURLHeader) else { return false }
+        guard let header else { return true }
+        guard header.urlColumn < fields.count else { return true }
+        return Self.headerNames.contains(Self.normalizedHeader(fields[header.urlColumn]))
+    }
+
     /// Whether a cell is the `ObjectUrl` header (any case, spaces/underscores ignored), without
     /// allocating: this runs on every cell of every row, since a header may come back anywhere.
     private static func isObjectURLHeader(_ cell: String) -> Bool {
@@ -120,7 +133,7 @@ public struct CSVManifestReader: ManifestReader {
     private mutating func handle(_ row: CSVRow) throws {
         let fields = row.fields
         if fields.allSatisfy({ $0.utf8.allSatisfy { $0 == 0x20 || $0 == 0x09 } }) { return } // blank row
-        if fields.contains(where: Self.isObjectURLHeader) {
+        if isHeaderRow(fields) {
             try closeGroup()
             header = try parseHeader(fields, names: fields.map(Self.normalizedHeader), line: row.line)
             return
