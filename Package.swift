@@ -75,6 +75,13 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        .testTarget(name: "RegistrarPostgresTests", dependencies: ["RegistrarPostgres"]),
+        .testTarget(name: "RegistrarRedisTests", dependencies: ["RegistrarRedis"]),
+        .testTarget(name: "RegistrarRabbitMQTests", dependencies: ["RegistrarRabbitMQ"]),
+        .testTarget(
+            name: "RegistrarIntegrationTests",
+            dependencies: ["RegistrarCore", "RegistrarRuntime", "RegistrarPostgres", "RegistrarRedis", "RegistrarRabbitMQ"]
+        ),
         .testTarget(
             name: "RegistrarCoreTests",
             dependencies: ["RegistrarCore"],

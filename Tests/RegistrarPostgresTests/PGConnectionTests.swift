@@ -621,6 +621,7 @@ struct CopyTests {
             expectPostgresError(nil) { _ = try conn.copyIn("SELECT 1", rows: [["1"]]) }
             expectPostgresError(nil) { _ = try conn.copyIn("COPY c TO STDOUT", rows: [["1"]]) }
 
+            #expect(try conn.copyIn("COPY c FROM STDIN", rows: [[String?]]()) == 0)
             #expect(try conn.copyIn("COPY c FROM STDIN", rows: [["1", "2"], ["3", nil]]) == 2)
             #expect(try conn.query("SELECT count(*) FROM c")[row: 0, column: 0] == "2")
         }

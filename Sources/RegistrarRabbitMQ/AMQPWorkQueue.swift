@@ -1,0 +1,95 @@
+import RegistrarRuntime
+
+/// The work transport on RabbitMQ.
+///
+/// Topology (declared idempotently by every process at start):
+/// - `registrar.jobs`: quorum queue of job ids, consumed by coordinators.
+/// - `registrar.chunks`: quorum queue of chunks with `x-delivery-limit` (poison chunks stop being
+///   redelivered) and dead-lettering to the `registrar.dead` exchange.
+/// - `registrar.chunks.dead`: bound to `registrar.dead`; workers record its chunks' units as
+///   failed (`internal_error`) so jobs still finish with exact counts.
+/// Publishing uses publisher confirms in windows; consuming uses manual acks and a small prefetch.
+public final class AMQPWorkQueue: WorkQueue {
+    public static let jobsQueue = "registrar.jobs"
+    public static let chunksQueue = "registrar.chunks"
+    public static let deadExchange = "registrar.dead"
+    public static let deadQueue = "registrar.chunks.dead"
+
+    public enum Role { case publisher, coordinator, worker }
+
+    let connection: AMQPConnection
+    let confirmWindow: Int
+
+    /// - Parameters:
+    ///   - deliveryLimit: deliveries before a chunk is dead-lettered.
+    ///   - prefetch: unacknowledged messages a consumer may hold.
+    public init(url: String, role: Role, prefetch: UInt16 = 2, deliveryLimit: Int = 5, confirmWindow: Int = 256) throws {
+        // rabbitmq-c services heartbeats only inside its own calls, and a worker spends up to a
+        // chunk's verification time (timeouts and retries included) away from the connection;
+        // a generous heartbeat keeps the broker from dropping it meanwhile. Dead peers are still
+        // noticed by the next call, and unacked chunks return to the queue when the socket dies.
+        connection = try AMQPConnection(url: url, heartbeatSeconds: 600)
+        self.confirmWindow = confirmWindow
+        try Self.declareTopology(connection, deliveryLimit: deliveryLimit)
+        try connection.enableConfirms()
+        switch role {
+        case .publisher:
+            break
+        case .coordinator:
+            try connection.setPrefetch(1)
+            _ = try connection.consume(queue: Self.jobsQueue)
+        case .worker:
+            try connection.setPrefetch(prefetch)
+            _ = try connection.consume(queue: Self.chunksQueue)
+            _ = try connection.consume(queue: Self.deadQueue)
+        }
+    }
+
+    static func declareTopology(_ c: AMQPConnection, deliveryLimit: Int) throws {
+        try c.declareExchange(deadExchange, type: "fanout")
+        _ = try c.declareQueue(jobsQueue, arguments: ["x-queue-type": .string("quorum")])
+        _ = try c.declareQueue(chunksQueue, arguments: [
+            "x-queue-type": .string("quorum"),
+            "x-delivery-limit": .int(deliveryLimit),
+            "x-dead-letter-exchange": .string(deadExchange),
+        ])
+        _ = try c.declareQueue(deadQueue, arguments: ["x-queue-type": .string("quorum")])
+        try c.bindQueue(deadQueue, exchange: deadExchange, routingKey: "")
+    }
+
+    public func publishJob(_ jobID: String) throws {
+        _ = try connection.publish(exchange: "", routingKey: Self.jobsQueue, body: Array(jobID.utf8))
+        try connection.waitForConfirms(untilOutstandingAtMost: 0, timeoutSeconds: 30)
+    }
+
+    public func publishChunk(_ body: [UInt8]) throws {
+        _ = try connection.publish(exchange: "", routingKey: Self.chunksQueue, body: body)
+        if connection.outstandingConfirms >= confirmWindow {
+            try connection.waitForConfirms(untilOutstandingAtMost: confirmWindow / 2, timeoutSeconds: 60)
+        }
+    }
+
+    public func waitForConfirms() throws {
+        try connection.waitForConfirms(untilOutstandingAtMost: 0, timeoutSeconds: 60)
+    }
+
+    public func nextDelivery(timeoutSeconds: Double) throws -> WorkDelivery? {
+        guard let d = try connection.nextDelivery(timeoutSeconds: timeoutSeconds) else { return nil }
+        let kind: WorkDelivery.Kind
+        if d.exchange == Self.deadExchange { kind = .deadChunk } else if d.routingKey == Self.jobsQueue { kind = .job } else { kind = .chunk }
+        return WorkDelivery(kind: kind, body: d.body, tag: d.deliveryTag, deliveryCount: d.deliveryCount ?? (d.redelivered ? 1 : 0))
+    }
+
+    public func ack(_ delivery: WorkDelivery) throws {
+        try connection.ack(delivery.tag)
+    }
+
+    public func nack(_ delivery: WorkDelivery, requeue: Bool) throws {
+        try connection.nack(delivery.tag, requeue: requeue)
+    }
+
+    /// Messages waiting in the chunk queue (for operators and autoscaling).
+    public func chunkBacklog() throws -> Int { try connection.queueDepth(Self.chunksQueue) }
+
+    public func close() { connection.close() }
+}

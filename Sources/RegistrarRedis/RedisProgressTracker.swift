@@ -1,0 +1,110 @@
+import RegistrarRuntime
+
+/// Live progress in Redis. Every key is built here (`RedisKeys`); multi-step updates are Lua
+/// scripts so each is atomic.
+///
+/// - `registrar:job:{id}`: hash of `done`, `errors`, `skipped`, `cancelled`, `total`, and `base`
+///   (present only when the hash was initialised from the store — a hash without it was created
+///   by increments after a flush and is treated as lost).
+/// - `registrar:job:{id}:chunks`: set of chunk numbers already counted (idempotency per chunk).
+/// - `registrar:folder:{id}:keys`: set of URL keys the folder holds (fast duplicate answers).
+public final class RedisProgressTracker: ProgressTracker {
+    let redis: RedisConnection
+    /// Keys expire a week after the last write: finished jobs are read from the store.
+    let ttlSeconds = 7 * 24 * 3600
+
+    public init(url: String) throws {
+        redis = try RedisConnection(url: url)
+    }
+
+    enum RedisKeys {
+        static func job(_ id: String) -> String { "registrar:job:\(id)" }
+        static func chunks(_ id: String) -> String { "registrar:job:\(id):chunks" }
+        static func folderKeys(_ id: String) -> String { "registrar:folder:\(id):keys" }
+    }
+
+    /// Adds a chunk's counts only if the chunk was not counted before.
+    static let recordChunkScript = """
+    if redis.call('SADD', KEYS[2], ARGV[1]) == 1 then
+      redis.call('HINCRBY', KEYS[1], 'done', ARGV[2])
+      redis.call('HINCRBY', KEYS[1], 'errors', ARGV[3])
+      redis.call('HINCRBY', KEYS[1], 'skipped', ARGV[4])
+      redis.call('HINCRBY', KEYS[1], 'cancelled', ARGV[5])
+      redis.call('EXPIRE', KEYS[1], ARGV[6])
+      redis.call('EXPIRE', KEYS[2], ARGV[6])
+      return 1
+    end
+    return 0
+    """
+
+    /// Replaces a job's progress with exact numbers (ARGV: done errors skipped cancelled total ttl chunk...).
+    static let rebuildScript = """
+    redis.call('DEL', KEYS[1], KEYS[2])
+    redis.call('HSET', KEYS[1], 'done', ARGV[1], 'errors', ARGV[2], 'skipped', ARGV[3], 'cancelled', ARGV[4], 'base', '1')
+    if ARGV[5] ~= '' then redis.call('HSET', KEYS[1], 'total', ARGV[5]) end
+    for i = 7, #ARGV do redis.call('SADD', KEYS[2], ARGV[i]) end
+    redis.call('EXPIRE', KEYS[1], ARGV[6])
+    redis.call('EXPIRE', KEYS[2], ARGV[6])
+    return 1
+    """
+
+    private func check(_ reply: RedisReply) throws {
+        if case .error(let message) = reply { throw RedisError(.unexpectedReply, message) }
+    }
+
+    public func recordChunk(jobID: String, seq: Int, counts: UnitCounts) throws {
+        try check(try redis.evalScript(Self.recordChunkScript, keys: [RedisKeys.job(jobID), RedisKeys.chunks(jobID)],
+                                       args: [String(seq), String(counts.done), String(counts.errors), String(counts.skipped),
+                                              String(counts.cancelled), String(ttlSeconds)]))
+    }
+
+    public func setTotal(jobID: String, total: Int) throws {
+        let replies = try redis.pipeline([
+            ["HSET", RedisKeys.job(jobID), "total", String(total), "base", "1"],
+            ["EXPIRE", RedisKeys.job(jobID), String(ttlSeconds)],
+        ])
+        try replies.forEach(check)
+    }
+
+    public func counts(jobID: String) throws -> (counts: UnitCounts, total: Int?)? {
+        let reply = try redis.command(["HGETALL", RedisKeys.job(jobID)])
+        try check(reply)
+        guard case .array(let items) = reply, !items.isEmpty else { return nil }
+        var fields: [String: String] = [:]
+        var i = 0
+        while i + 1 < items.count {
+            if case .string(let k) = items[i], case .string(let v) = items[i + 1] { fields[k] = v }
+            i += 2
+        }
+        guard fields["base"] != nil else { return nil }
+        func n(_ k: String) -> Int { fields[k].flatMap { Int($0) } ?? 0 }
+        return (UnitCounts(done: n("done"), errors: n("errors"), skipped: n("skipped"), cancelled: n("cancelled")),
+                fields["total"].flatMap { Int($0) })
+    }
+
+    public func rebuild(jobID: String, counts: UnitCounts, total: Int?, doneChunks: [Int]) throws {
+        let args = [String(counts.done), String(counts.errors), String(counts.skipped), String(counts.cancelled),
+                    total.map(String.init) ?? "", String(ttlSeconds)] + doneChunks.map(String.init)
+        try check(try redis.evalScript(Self.rebuildScript, keys: [RedisKeys.job(jobID), RedisKeys.chunks(jobID)], args: args))
+    }
+
+    public func knownURLKeys(folderID: String, keys: [String]) throws -> [Bool] {
+        guard !keys.isEmpty else { return [] }
+        let reply = try redis.command(["SMISMEMBER", RedisKeys.folderKeys(folderID)] + keys)
+        try check(reply)
+        guard case .array(let items) = reply, items.count == keys.count else {
+            throw RedisError(.unexpectedReply, "unexpected SMISMEMBER reply")
+        }
+        return items.map { $0 == .integer(1) }
+    }
+
+    public func addURLKeys(folderID: String, keys: [String]) throws {
+        guard !keys.isEmpty else { return }
+        try check(try redis.command(["SADD", RedisKeys.folderKeys(folderID)] + keys))
+    }
+
+    /// Forgets a folder's key set (when its files are deleted) — the store stays the truth.
+    public func dropURLKeys(folderID: String) throws {
+        try check(try redis.command(["DEL", RedisKeys.folderKeys(folderID)]))
+    }
+}

@@ -1,0 +1,264 @@
+import Foundation
+import Testing
+
+/// The pipeline end to end on real servers: `registrar submit` → coordinator → RabbitMQ →
+/// workers → PostgreSQL, progress in Redis, objects on the local nginx. Real processes, killed
+/// for real. Serialized: the tests share the broker's queues.
+@Suite(.serialized) struct PipelineTests {
+    /// A manifest of every type with known outcomes, and the objects behind it.
+    struct Plan {
+        var manifest: String
+        var total = 0
+        var ok = 0
+        var errors = 0
+        var skipped = 0
+        var errorCodes: [String: Int] = [:]
+    }
+
+    /// Builds ~`scale` units of every type: most verify, some are 404 (never written), some 403
+    /// (unreadable), some refused by the manifest reader, some repeat an earlier URL.
+    func makePlan(_ h: PipelineHarness, scale: Int, skipDuplicates: Bool = true) throws -> Plan {
+        var plan = Plan(manifest: "")
+        var sections: [String: [String]] = [:]
+        func add(_ section: String, _ item: String) { sections[section, default: []].append(item) }
+        let body = Array("registrar test object ".utf8) + [UInt8](repeating: 0x41, count: 100)
+        func ok(_ path: String) throws -> String { try h.putObject(path, bytes: body) }
+
+        let images = scale * 55 / 100
+        for i in 0..<images {
+            switch i % 50 {
+            case 7: // 404: never written
+                add("images", #"{"objectUrl": "\#(h.objectURL("img/missing-\(i).jpg"))"}"#)
+                plan.errors += 1; plan.errorCodes["not_found", default: 0] += 1
+            case 13: // 403: written unreadable
+                add("images", #"{"objectUrl": "\#(try h.putObject("img/locked-\(i).jpg", bytes: body, readable: false))"}"#)
+                plan.errors += 1; plan.errorCodes["access_denied", default: 0] += 1
+            case 21: // refused by the reader
+                add("images", #"{"objectUrl": "relative/path-\#(i).jpg"}"#)
+                plan.errors += 1; plan.errorCodes["invalid_url", default: 0] += 1
+            case 33 where i > 50: // repeats an earlier image's URL
+                add("images", #"{"objectUrl": "\#(h.objectURL("img/\(i - 50).jpg"))", "title": "again"}"#)
+                if skipDuplicates { plan.skipped += 1 } else { plan.ok += 1 }
+            default:
+                add("images", #"{"objectUrl": "\#(try ok("img/\(i).jpg"))", "clientMetadata": {"n": \#(i)}}"#)
+                plan.ok += 1
+            }
+            plan.total += 1
+        }
+        let singles: [(String, String, Int)] = [("videos", "mp4", scale * 10 / 100), ("audio", "mp3", scale * 5 / 100),
+                                               ("pdfs", "pdf", scale * 5 / 100), ("text", "txt", scale * 5 / 100),
+                                               ("nifti", "nii.gz", scale * 2 / 100)]
+        for (section, ext, n) in singles {
+            for i in 0..<n {
+                add(section, #"{"objectUrl": "\#(try ok("\(section)/\(i).\(ext)"))", "title": "\#(section) \#(i)"}"#)
+                plan.ok += 1
+                plan.total += 1
+            }
+        }
+        // A video with supplied metadata: trusted, its object is never read (it does not exist).
+        add("videos", #"{"objectUrl": "\#(h.objectURL("videos/not-there.mp4"))", "videoMetadata": {"fps": 25, "duration": 2, "width": 640, "height": 480, "file_size": 1000, "mime_type": "video/mp4"}}"#)
+        plan.ok += 1; plan.total += 1
+
+        let groups = scale * 8 / 100
+        for g in 0..<groups {
+            let frames = try (0..<3).map { k -> String in
+                if g % 40 == 5 && k == 1 { return h.objectURL("groups/\(g)/gone.jpg") } // one frame 404 fails the group
+                return try ok("groups/\(g)/\(k).jpg")
+            }
+            let fields = frames.enumerated().map { #""objectUrl_\#($0.offset)": "\#($0.element)""# }.joined(separator: ", ")
+            add("image_groups", #"{"title": "group \#(g)", "createVideo": \#(g % 2 == 0), \#(fields)}"#)
+            if g % 40 == 5 { plan.errors += 1; plan.errorCodes["not_found", default: 0] += 1 } else { plan.ok += 1 }
+            plan.total += 1
+        }
+        let series = scale * 5 / 100
+        for s in 0..<series {
+            let files = try (0..<2).map { try ok("dicom/\(s)/\($0).dcm") }
+            add("dicom_series", #"{"title": "series \#(s)", "objectUrl_0": "\#(files[0])", "objectUrl_1": "\#(files[1])"}"#)
+            plan.ok += 1
+            plan.total += 1
+        }
+        var text = "{\n"
+        for (k, items) in sections.sorted(by: { $0.key < $1.key }) {
+            text += "\"\(k)\": [\n" + items.joined(separator: ",\n") + "\n],\n"
+        }
+        text += "\"skip_duplicate_urls\": \(skipDuplicates)\n}\n"
+        plan.manifest = try h.writeManifest("manifest.json", text)
+        return plan
+    }
+
+    func submit(_ h: PipelineHarness, _ manifest: String, folder: String, ignoreErrors: Bool = true, wait: Bool = false) throws -> (jobID: String, run: PipelineHarness.Run) {
+        var args = ["submit", manifest, "--folder", folder, "--json"]
+        if ignoreErrors { args.append("--ignore-errors") }
+        if wait { args.append("--wait") }
+        let r = try h.run(args)
+        let j = try r.json()
+        let id = j.string("id")
+        #expect(!id.isEmpty, "submit printed no job id: \(r.stdout) \(r.stderr)")
+        return (id, r)
+    }
+
+    /// Checks every counter and record against the plan: status JSON, PostgreSQL, and the CLI.
+    func expectExact(_ h: PipelineHarness, job: String, folder: String, plan: Plan, final: [String: Any]) throws {
+        #expect(final.int("total") == plan.total)
+        #expect(final.int("done") == plan.ok)
+        #expect(final.int("errors") == plan.errors)
+        #expect(final.int("skipped") == plan.skipped)
+        #expect(final.int("cancelled") == 0)
+        #expect(final.int("pending") == 0)
+        #expect(try h.count("SELECT count(*) FROM files WHERE job_id = $1", [job]) == plan.ok)
+        #expect(try h.count("SELECT count(DISTINCT unit_index) FROM files WHERE job_id = $1", [job]) == plan.ok)
+        #expect(try h.count("SELECT count(*) FROM unit_errors WHERE job_id = $1", [job]) == plan.errors)
+        let files = try h.run(["files", "--folder", folder, "--json"])
+        let lines = files.stdout.split(separator: "\n")
+        #expect(lines.count == plan.ok)
+        let errors = try h.run(["errors", job, "--json"])
+        var codes: [String: Int] = [:]
+        for line in errors.stdout.split(separator: "\n") {
+            let o = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+            codes[o?["code"] as? String ?? "?", default: 0] += 1
+            #expect(o?["objectUrls"] as? [String] != nil && o?["action"] as? String != nil && o?["unit"] as? Int != nil)
+        }
+        #expect(codes == plan.errorCodes)
+    }
+
+    @Test func everyTypeWithFailuresAndDuplicatesGivesExactCounts() throws {
+        let h = try PipelineHarness()
+        let plan = try makePlan(h, scale: 10_000)
+        try h.startCoordinator()
+        try h.startWorker("w1")
+        try h.startWorker("w2")
+        let (job, run) = try submit(h, plan.manifest, folder: "everything", wait: true)
+        #expect(run.status == 0, "submit --wait: \(run.stderr)")
+        let final = try run.json()
+        #expect(final.string("status") == "DONE")
+        #expect(final.string("phase") == "finished")
+        try expectExact(h, job: job, folder: "everything", plan: plan, final: final)
+        // A record carries the object's facts and the manifest's metadata.
+        let sample = try h.scalar("SELECT client_metadata::text FROM files WHERE job_id = $1 AND type = 'image' ORDER BY unit_index LIMIT 1", [job])
+        #expect(sample == #"{"n": 0}"#)
+        #expect(try h.count("SELECT count(*) FROM files WHERE job_id = $1 AND size IS NULL", [job]) == 0)
+        #expect(try h.count("SELECT count(*) FROM files WHERE job_id = $1 AND type = 'video' AND metadata_supplied AND width = 640", [job]) == 1)
+        #expect(try h.count("SELECT count(*) FROM files WHERE job_id = $1 AND type = 'image_sequence'", [job]) > 0)
+        #expect(try h.count("SELECT count(*) FROM files WHERE job_id = $1 AND type = 'dicom_series' AND cardinality(urls) = 2", [job]) == 10_000 * 5 / 100)
+
+        // The same manifest again into the same folder: every registered URL is now a duplicate.
+        let (job2, run2) = try submit(h, plan.manifest, folder: "everything", wait: true)
+        let again = try run2.json()
+        #expect(again.string("status") == "DONE")
+        #expect(again.int("done") == 0)
+        #expect(again.int("skipped") == plan.ok + plan.skipped)
+        #expect(try h.count("SELECT count(*) FROM files WHERE job_id = $1", [job2]) == 0)
+    }
+
+    @Test func withoutIgnoreErrorsAFailedUnitEndsTheJobInError() throws {
+        let h = try PipelineHarness()
+        let good = try h.putObject("a.jpg", bytes: [1, 2, 3])
+        let manifest = try h.writeManifest("m.json", #"{"images": [{"objectUrl": "\#(good)"}, {"objectUrl": "\#(h.objectURL("missing.jpg"))"}]}"#)
+        try h.startCoordinator()
+        try h.startWorker("w1")
+        let (_, run) = try submit(h, manifest, folder: "strict", ignoreErrors: false, wait: true)
+        #expect(run.status == 1)
+        let final = try run.json()
+        #expect(final.string("status") == "ERROR")
+        #expect(final.int("done") == 1 && final.int("errors") == 1)
+
+        let (_, lenient) = try submit(h, manifest, folder: "lenient", ignoreErrors: true, wait: true)
+        #expect(lenient.status == 0)
+        #expect(try lenient.json().string("status") == "DONE")
+    }
+
+    @Test func aManifestOverTheLimitsIsRefusedBeforeAnythingIsPublished() throws {
+        let h = try PipelineHarness()
+        let manifest = try h.writeManifest("bad.json", #"{"images": [{"objectUrl": "https://b/x.jpg"}], oops}"#)
+        try h.startCoordinator()
+        let (job, run) = try submit(h, manifest, folder: "bad", wait: true)
+        #expect(run.status == 1)
+        let final = try run.json()
+        #expect(final.string("status") == "ERROR")
+        #expect(final.int("total") == 0)
+        #expect(try h.count("SELECT count(*) FROM chunks WHERE job_id = $1", [job]) == 0)
+        #expect((final["error"] as? String)?.contains("oops") == true)
+    }
+
+    @Test func cancelStopsUnprocessedUnitsAndKeepsProcessedOnes() throws {
+        let h = try PipelineHarness()
+        let plan = try makePlan(h, scale: 6_000)
+        try h.startCoordinator(extraArgs: ["--chunk-units", "50"])
+        try h.startWorker("w1")
+        let (job, _) = try submit(h, plan.manifest, folder: "cancel")
+        _ = try h.waitUntil(job) { $0.int("done") > 100 }
+        let c = try h.run(["cancel", job])
+        #expect(c.status == 0)
+        let final = try h.waitForJob(job)
+        #expect(final.string("status") == "CANCELLED")
+        #expect(final.int("cancelled") > 0)
+        #expect(final.int("done") + final.int("errors") + final.int("skipped") + final.int("cancelled") == plan.total)
+        #expect(try h.count("SELECT count(*) FROM files WHERE job_id = $1", [job]) == final.int("done"))
+    }
+
+    @Test func aWorkerKilledMidRunLosesAndDuplicatesNothing() throws {
+        let h = try PipelineHarness()
+        let plan = try makePlan(h, scale: 8_000)
+        try h.startCoordinator(extraArgs: ["--chunk-units", "100"])
+        try h.startWorker("w1")
+        try h.startWorker("w2")
+        let (job, _) = try submit(h, plan.manifest, folder: "kill9")
+        _ = try h.waitUntil(job) { $0.int("done") > 1000 }
+        h.kill9("w1")
+        try h.startWorker("w3")
+        let final = try h.waitForJob(job)
+        #expect(final.string("status") == "DONE")
+        try expectExact(h, job: job, folder: "kill9", plan: plan, final: final)
+    }
+
+    @Test func aWorkerDyingBetweenCommitAndAckLosesAndDuplicatesNothing() throws {
+        let h = try PipelineHarness()
+        let plan = try makePlan(h, scale: 3_000)
+        try h.startCoordinator(extraArgs: ["--chunk-units", "100"])
+        try h.startWorker("faulty", extraEnv: ["REGISTRAR_FAULT_WORKER": "exit-after-commit"])
+        let (job, _) = try submit(h, plan.manifest, folder: "fault")
+        // It commits its first chunk, then exits before the ack.
+        #expect(h.waitForExit("faulty", timeout: 120) == 137)
+        #expect(try h.count("SELECT count(*) FROM chunks WHERE job_id = $1 AND state = 'done'", [job]) >= 1)
+        try h.startWorker("w1")
+        try h.startWorker("w2")
+        let final = try h.waitForJob(job)
+        try expectExact(h, job: job, folder: "fault", plan: plan, final: final)
+    }
+
+    @Test func aCoordinatorKilledMidSplitResumesExactly() throws {
+        let h = try PipelineHarness()
+        let plan = try makePlan(h, scale: 6_000)
+        try h.startWorker("w1")
+        try h.startCoordinator("c1", extraArgs: ["--chunk-units", "20"],
+                               extraEnv: ["REGISTRAR_FAULT_COORDINATOR_EXIT_AFTER_CHUNKS": "64"])
+        let (job, _) = try submit(h, plan.manifest, folder: "resume")
+        #expect(h.waitForExit("c1", timeout: 120) == 137)
+        let chunksBefore = try h.count("SELECT count(*) FROM chunks WHERE job_id = $1", [job])
+        #expect(chunksBefore > 0)
+        #expect(try h.scalar("SELECT split_done::text FROM upload_jobs WHERE id = $1", [job]) == "false")
+        try h.startCoordinator("c2", extraArgs: ["--chunk-units", "20"])
+        let final = try h.waitForJob(job)
+        #expect(final.string("status") == "DONE")
+        try expectExact(h, job: job, folder: "resume", plan: plan, final: final)
+        // Chunk ids are deterministic: the resumed split recorded no chunk twice.
+        #expect(try h.count("SELECT count(*) FROM chunks WHERE job_id = $1", [job])
+                == h.count("SELECT total_chunks FROM upload_jobs WHERE id = $1", [job]))
+    }
+
+    @Test func progressSurvivesRedisBeingFlushed() throws {
+        let h = try PipelineHarness()
+        let plan = try makePlan(h, scale: 6_000)
+        try h.startCoordinator(extraArgs: ["--chunk-units", "50"])
+        try h.startWorker("w1")
+        let (job, _) = try submit(h, plan.manifest, folder: "flush")
+        let before = try h.waitUntil(job) { $0.int("done") > 200 }
+        let redis = try RedisFlush(url: h.env.redis)
+        try redis.flush()
+        // Right after the flush the status is rebuilt from PostgreSQL: never lower than before.
+        let after = try h.run(["status", job, "--json"]).json()
+        #expect(after.int("done") >= before.int("done"))
+        let final = try h.waitForJob(job)
+        try expectExact(h, job: job, folder: "flush", plan: plan, final: final)
+    }
+}
