@@ -65,6 +65,13 @@ let package = Package(
             name: "registrar",
             dependencies: [
                 "RegistrarCore",
+                "RegistrarRuntime",
+                "RegistrarPostgres",
+                "RegistrarRedis",
+                "RegistrarRabbitMQ",
+                "RegistrarHTTP",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -8,19 +8,24 @@ import Glibc
 /// Exit codes follow one rule across subcommands: 0 success, 1 "the answer is no" (for
 /// `validate`: the manifest cannot be registered), 2 usage errors (bad flags, unreadable file).
 @main
-struct Registrar: ParsableCommand {
+struct Registrar: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "registrar",
         abstract: "Register cloud-stored data for annotation at high volume.",
-        subcommands: [ValidateCommand.self]
+        subcommands: [ValidateCommand.self, SubmitCommand.self, StatusCommand.self, ErrorsCommand.self, FilesCommand.self,
+                      CancelCommand.self, CoordinatorCommand.self, WorkerCommand.self, MigrateCommand.self]
     )
 
     /// Custom entry point: ArgumentParser exits 64 on usage errors; our contract is 2.
-    static func main() {
+    static func main() async {
         signal(SIGPIPE, SIG_IGN)
         do {
             var command = try parseAsRoot()
-            try command.run()
+            if var async = command as? AsyncParsableCommand {
+                try await async.run()
+            } else {
+                try command.run()
+            }
         } catch let exit as ExitCode {
             Glibc.exit(exit.rawValue)
         } catch {

@@ -1,0 +1,120 @@
+import ArgumentParser
+import RegistrarCore
+import RegistrarPostgres
+import RegistrarRedis
+import RegistrarRuntime
+
+/// `registrar status JOB [--json] [--wait]`.
+struct StatusCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "status", abstract: "Show a job's status and counters.")
+    @Argument(help: "The job id.") var job: String
+    @Flag(help: "Print one JSON object.") var json = false
+    @Flag(help: "Follow the job to its end.") var wait = false
+    @OptionGroup var servers: ServerOptions
+
+    func run() throws {
+        let registry = try connectStore(servers)
+        if wait {
+            let final = try followJob(job, registry: registry, servers: servers, quiet: false)
+            if json { print(final.json) }
+            if final.status != .done { throw ExitCode(1) }
+            return
+        }
+        let state: JobState
+        if let tracker = try? RedisProgressTracker(url: servers.redisURL),
+           let s = try JobMonitor(store: registry, progress: tracker).state(jobID: job) {
+            state = s.state
+        } else if let s = try registry.jobState(jobID: job) {
+            state = s
+        } else {
+            throw CommandFailure("no job \(job)")
+        }
+        if json {
+            print(state.json)
+        } else {
+            print("job \(state.id): \(state.status.rawValue) (\(state.phase.rawValue))")
+            print("  total \(state.total.map(String.init) ?? "unknown yet"), done \(state.counts.done), errors \(state.counts.errors), skipped \(state.counts.skipped), cancelled \(state.counts.cancelled), pending \(state.pending)")
+            if let s = state.startedAt { print("  started \(s)") }
+            if let f = state.finishedAt { print("  finished \(f)") }
+            if let e = state.error { print("  error: \(e)") }
+        }
+    }
+}
+
+/// `registrar errors JOB [--json]`: every unit error, in unit order.
+struct ErrorsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "errors", abstract: "List a job's per-unit errors.")
+    @Argument(help: "The job id.") var job: String
+    @Flag(help: "One JSON object per line: {\"unit\", \"objectUrls\", \"code\", \"message\", \"action\"}.") var json = false
+    @OptionGroup var servers: ServerOptions
+
+    func run() throws {
+        let registry = try connectStore(servers)
+        guard try registry.loadJob(job) != nil else { throw CommandFailure("no job \(job)") }
+        var after = -1
+        while true {
+            let page = try registry.unitErrors(jobID: job, after: after)
+            for e in page {
+                if json {
+                    print(JSONValue.object([("unit", .number(String(e.unit))), ("objectUrls", .array(e.urls.map { .string(redactQuery($0)) })),
+                                            ("code", .string(e.code)), ("message", .string(e.message)), ("action", .string(e.action))]).compactText)
+                } else {
+                    print("unit \(e.unit) \(e.code): \(e.message) [\(e.urls.first.map(redactQuery) ?? "")\(e.urls.count > 1 ? " +\(e.urls.count - 1)" : "")]")
+                }
+            }
+            guard let last = page.last, page.count == 1000 else { break }
+            after = last.unit
+        }
+    }
+}
+
+/// Presigned URLs are secrets: shown without their query string.
+func redactQuery(_ url: String) -> String {
+    guard let q = url.firstIndex(of: "?") else { return url }
+    return String(url[..<q]) + "?…"
+}
+
+/// `registrar files --folder NAME [--json]`: the folder's file records, one per line.
+struct FilesCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "files", abstract: "List the files registered in a folder.")
+    @Option(help: "The folder.") var folder: String
+    @Flag(help: "One JSON object per line (id, type, title, url, urls, size, mimeType and derived metadata).") var json = false
+    @OptionGroup var servers: ServerOptions
+
+    func run() throws {
+        let registry = try connectStore(servers)
+        guard let folderID = try registry.folderID(name: folder) else { throw CommandFailure("no folder named \(folder)") }
+        var after: Int64 = 0
+        while true {
+            let page = try registry.filesJSON(folderID: folderID, afterID: after)
+            for f in page {
+                if json {
+                    print(f.json)
+                } else {
+                    print(f.json) // the JSON line is the most useful plain form too
+                }
+            }
+            guard let last = page.last, page.count == 1000 else { break }
+            after = last.id
+        }
+    }
+}
+
+/// `registrar cancel JOB`: unprocessed units are cancelled; processed ones stay.
+struct CancelCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "cancel", abstract: "Cancel a running job.")
+    @Argument(help: "The job id.") var job: String
+    @OptionGroup var servers: ServerOptions
+
+    func run() throws {
+        let registry = try connectStore(servers)
+        guard let status = try registry.requestCancel(jobID: job) else { throw CommandFailure("no job \(job)") }
+        if status == .pending {
+            print("cancel requested for \(job): units not yet processed will be cancelled")
+            // A job with every chunk already finished ends now.
+            _ = try registry.finishJobIfComplete(jobID: job)
+        } else {
+            print("job \(job) already ended \(status.rawValue)")
+        }
+    }
+}

@@ -1,0 +1,19 @@
+import ArgumentParser
+import RegistrarPostgres
+
+/// `registrar migrate`: applies the missing schema migrations (idempotent; safe to run from
+/// several processes at once — they serialise on an advisory lock).
+struct MigrateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "migrate", abstract: "Create or upgrade the PostgreSQL schema.")
+
+    @OptionGroup var servers: ServerOptions
+
+    func run() throws {
+        let registry: PostgresRegistry
+        do { registry = try PostgresRegistry(url: servers.postgresURL) } catch {
+            throw CommandFailure("cannot connect to PostgreSQL at \(redacted(servers.postgresURL)): \(error)")
+        }
+        let applied = try registry.migrate()
+        print(applied.isEmpty ? "schema is up to date" : "applied migrations: \(applied.map(String.init).joined(separator: ", "))")
+    }
+}

@@ -1,0 +1,136 @@
+import ArgumentParser
+import Foundation
+import Logging
+import RegistrarCore
+import RegistrarHTTP
+import RegistrarPostgres
+import RegistrarRabbitMQ
+import RegistrarRedis
+import RegistrarRuntime
+import ServiceLifecycle
+
+/// Runs one blocking loop as a service until SIGTERM/SIGINT, then drains.
+func runService(name: String, logger: Logger, body: @escaping @Sendable (StopFlag) throws -> Void) async throws {
+    let service = BlockingLoopService(name: name, body: body)
+    let group = ServiceGroup(configuration: .init(
+        services: [.init(service: service, successTerminationBehavior: .gracefullyShutdownGroup)],
+        gracefulShutdownSignals: [.sigterm, .sigint],
+        logger: logger))
+    try await group.run()
+}
+
+/// The consume loop shared by coordinator and worker: (re)connect with backoff, take one
+/// delivery at a time, hand it to `handle`, and on an infrastructure fault drop every
+/// connection (unacked messages return to the queue) and start again.
+func consumeLoop<Context>(_ flag: StopFlag, logger: Logger, connect: () throws -> (Context, WorkQueue),
+                          handle: (Context, WorkDelivery) throws -> Void, close: (Context) -> Void) {
+    var backoff = Backoff()
+    while !flag.isStopped {
+        let context: Context, queue: WorkQueue
+        do {
+            (context, queue) = try connect()
+            backoff.reset()
+            logger.info("connected; consuming")
+        } catch {
+            logger.warning("cannot connect yet; retrying", metadata: ["error": "\(error)"])
+            backoff.sleep(unless: flag)
+            continue
+        }
+        do {
+            while !flag.isStopped {
+                guard let delivery = try queue.nextDelivery(timeoutSeconds: 1) else { continue }
+                try handle(context, delivery)
+            }
+        } catch {
+            logger.error("infrastructure fault; reconnecting", metadata: ["error": "\(error)"])
+            backoff.sleep(unless: flag)
+        }
+        close(context)
+    }
+    logger.info("stopped")
+}
+
+/// `registrar coordinator`: consumes job ids, validates and splits manifests into chunks.
+struct CoordinatorCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "coordinator", abstract: "Split submitted manifests into chunks for the workers.")
+
+    @OptionGroup var servers: ServerOptions
+    @Option(help: "Units per chunk.") var chunkUnits = 500
+    @Option(help: "URLs per chunk (large groups make smaller chunks).") var chunkUrls = 2000
+
+    func run() async throws {
+        signal(SIGPIPE, SIG_IGN)
+        let servers = self.servers
+        let logger = servers.logger("registrar.coordinator")
+        var settings = Coordinator.Settings()
+        settings.chunkUnits = chunkUnits
+        settings.chunkURLs = chunkUrls
+        let finalSettings = settings
+        try await runService(name: "coordinator", logger: logger) { flag in
+            consumeLoop(flag, logger: logger, connect: { () throws -> ((Coordinator, AMQPWorkQueue), WorkQueue) in
+                let store = try PostgresRegistry(url: servers.postgresURL)
+                let queue = try AMQPWorkQueue(url: servers.amqpURL, role: .coordinator)
+                let progress = try RedisProgressTracker(url: servers.redisURL)
+                let coordinator = Coordinator(store: store, progress: progress, queue: queue, settings: finalSettings, logger: logger)
+                if let exitAfter = ProcessInfo.processInfo.environment["REGISTRAR_FAULT_COORDINATOR_EXIT_AFTER_CHUNKS"].flatMap(Int.init) {
+                    // Test hook: crash mid-split, after this many chunks were confirmed.
+                    coordinator.afterWindow = { published in if published >= exitAfter { logger.critical("fault hook: exiting"); Glibc.exit(137) } }
+                }
+                return ((coordinator, queue), queue)
+            }, handle: { context, delivery in
+                let (coordinator, queue) = context
+                let jobID = String(decoding: delivery.body, as: UTF8.self)
+                try coordinator.handle(jobID: jobID)
+                try queue.ack(delivery)
+            }, close: { $0.1.close() })
+        }
+    }
+}
+
+/// `registrar worker`: consumes chunks, verifies every unit, records them.
+struct WorkerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "worker", abstract: "Verify and record chunks of units.")
+
+    @OptionGroup var servers: ServerOptions
+    @Option(help: "Chunks a worker holds unacknowledged.") var prefetch: UInt16 = 2
+    @Option(help: "Concurrent object fetches.") var concurrency = 64
+    @Option(help: "Seconds before a fetch gives up.") var fetchTimeout = 30.0
+    @Option(help: "CIDRs and hosts the fetcher may reach despite the private-address rules (env REGISTRAR_FETCH_ALLOW), e.g. 127.0.0.0/8.")
+    var fetchAllow = ServerOptions.env("REGISTRAR_FETCH_ALLOW", "")
+
+    func run() async throws {
+        signal(SIGPIPE, SIG_IGN)
+        let servers = self.servers
+        let logger = servers.logger("registrar.worker")
+        var policy = FetchPolicy(addressPolicy: try AddressPolicy(allowList: fetchAllow))
+        policy.maxConcurrent = concurrency
+        policy.totalTimeout = fetchTimeout
+        let fetchPolicy = policy
+        let prefetch = self.prefetch
+        let faultAfterCommit = ProcessInfo.processInfo.environment["REGISTRAR_FAULT_WORKER"] == "exit-after-commit"
+        try await runService(name: "worker", logger: logger) { flag in
+            consumeLoop(flag, logger: logger, connect: { () throws -> ((Worker, AMQPWorkQueue), WorkQueue) in
+                let store = try PostgresRegistry(url: servers.postgresURL)
+                let queue = try AMQPWorkQueue(url: servers.amqpURL, role: .worker, prefetch: prefetch)
+                let progress = try RedisProgressTracker(url: servers.redisURL)
+                let verifier = try HTTPObjectVerifier(policy: fetchPolicy)
+                let worker = Worker(store: store, progress: progress, queue: queue, verifier: verifier, logger: logger)
+                if faultAfterCommit {
+                    // Test hook: die between the commit and the ack, the worst moment.
+                    worker.fault = { _ in logger.critical("fault hook: exiting after commit"); Glibc.exit(137) }
+                }
+                return ((worker, queue), queue)
+            }, handle: { context, delivery in
+                let (worker, queue) = context
+                do {
+                    try worker.handle(delivery)
+                } catch {
+                    // Give the chunk back; the broker counts the delivery, so a chunk that keeps
+                    // failing is dead-lettered instead of looping forever.
+                    try? queue.nack(delivery, requeue: true)
+                    throw error
+                }
+            }, close: { $0.1.close() })
+        }
+    }
+}

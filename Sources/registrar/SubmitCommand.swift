@@ -1,0 +1,85 @@
+import ArgumentParser
+import Foundation
+import RegistrarCore
+import RegistrarPostgres
+import RegistrarRabbitMQ
+import RegistrarRedis
+import RegistrarRuntime
+
+/// `registrar submit MANIFEST --folder NAME [--ignore-errors] [--wait] [--json]`.
+///
+/// Creates the folder if needed, stores the manifest durably in PostgreSQL (one transaction with
+/// the job), publishes the job id, and returns at once with the id — or, with `--wait`, follows
+/// the job to its end.
+struct SubmitCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "submit",
+        abstract: "Submit a manifest for registration into a folder.",
+        discussion: "Exit status with --wait: 0 when the job ends DONE, 1 when it ends ERROR or CANCELLED."
+    )
+
+    @Argument(help: "The manifest file (.json or .csv).") var manifest: String
+    @Option(help: "The folder to register into (created if missing).") var folder: String
+    @Option(help: "The manifest format; by default from the extension, else from the content.") var format: ManifestFormat?
+    @Flag(help: "Register what verifies even when some units fail (the job then ends DONE).") var ignoreErrors = false
+    @Flag(help: "Follow the job to its end, showing progress.") var wait = false
+    @Flag(help: "Print the job's state as one JSON object (the last line of output).") var json = false
+    @OptionGroup var servers: ServerOptions
+
+    func validate() throws {
+        if folder.trimmingCharacters(in: .whitespaces).isEmpty { throw ValidationError("--folder must not be empty") }
+    }
+
+    func run() throws {
+        var source = try FileByteSource(path: manifest)
+        let format = self.format ?? ManifestFormat.detect(fileName: manifest, firstBytes: source.peek(512))
+        let registry = try connectStore(servers)
+        let folderID = try registry.ensureFolder(name: folder)
+        let jobID = try registry.createJob(folderID: folderID, fileName: (manifest as NSString).lastPathComponent,
+                                           format: format, ignoreErrors: ignoreErrors, manifest: &source)
+        do {
+            let queue = try AMQPWorkQueue(url: servers.amqpURL, role: .publisher)
+            try queue.publishJob(jobID)
+            queue.close()
+        } catch {
+            throw CommandFailure("job \(jobID) is stored, but could not be queued (RabbitMQ at \(redacted(servers.amqpURL)): \(error)); submit again or requeue it")
+        }
+        if !wait {
+            if json, let state = try registry.jobState(jobID: jobID) { print(state.json) } else { print(jobID) }
+            return
+        }
+        print("job \(jobID)")
+        let final = try followJob(jobID, registry: registry, servers: servers, quiet: false)
+        if json { print(final.json) }
+        if final.status != .done { throw ExitCode(1) }
+    }
+}
+
+func connectStore(_ servers: ServerOptions) throws -> PostgresRegistry {
+    do { return try PostgresRegistry(url: servers.postgresURL) } catch {
+        throw CommandFailure("cannot connect to PostgreSQL at \(redacted(servers.postgresURL)): \(error)")
+    }
+}
+
+/// Polls a job until it ends, with a live line on a terminal and plain periodic lines
+/// otherwise. Returns the final state.
+func followJob(_ jobID: String, registry: PostgresRegistry, servers: ServerOptions, quiet: Bool) throws -> JobState {
+    let tracker = try? RedisProgressTracker(url: servers.redisURL)
+    let display = ProgressDisplay(quiet: quiet)
+    while true {
+        let state: JobState
+        if let tracker, let s = try JobMonitor(store: registry, progress: tracker).state(jobID: jobID) {
+            state = s.state
+        } else if let s = try registry.jobState(jobID: jobID) {
+            state = s
+        } else {
+            throw CommandFailure("job \(jobID) not found")
+        }
+        display.update(state)
+        if state.status != .pending {
+            display.finish(state)
+            return state
+        }
+        usleep(200_000)
+    }
+}
