@@ -121,7 +121,7 @@ public final class PostgresRegistry: RegistrationStore {
                    to_char(j.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
                    to_char(j.started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
                    to_char(j.finished_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
-                   j.error->>'message'
+                   (j.error->>'code') || ': ' || (j.error->>'message')
             FROM upload_jobs j JOIN folders f ON f.id = j.folder_id
             WHERE j.id::text = $1
             """, [id])
