@@ -93,12 +93,15 @@ public struct FetchPolicy: Sendable {
     /// `addressPolicy` like the first.
     public var followRedirects = false
     public var addressPolicy: AddressPolicy
+    /// PEM bundle of CA certificates to verify servers with (CURLOPT_CAINFO), replacing the
+    /// system bundle: for object stores behind a private CA. nil: the system bundle.
+    public var caBundlePath: String? = nil
 
     public init(addressPolicy: AddressPolicy = AddressPolicy(),
                 maxConcurrent: Int = 64, maxPerHost: Int = 32,
                 connectTimeout: Double = 5.0, totalTimeout: Double = 30.0,
                 maxAttempts: Int = 4, baseBackoff: Double = 0.2, maxBackoff: Double = 10.0,
-                followRedirects: Bool = false) {
+                followRedirects: Bool = false, caBundlePath: String? = nil) {
         self.addressPolicy = addressPolicy
         self.maxConcurrent = maxConcurrent
         self.maxPerHost = maxPerHost
@@ -108,6 +111,7 @@ public struct FetchPolicy: Sendable {
         self.baseBackoff = baseBackoff
         self.maxBackoff = maxBackoff
         self.followRedirects = followRedirects
+        self.caBundlePath = caBundlePath
     }
 
     /// Redirect hops followed when `followRedirects` is on.

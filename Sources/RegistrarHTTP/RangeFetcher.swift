@@ -29,6 +29,9 @@ public final class RangeFetcher {
     public let policy: FetchPolicy
     /// TCP connections opened so far (over this fetcher's lifetime): shows connection reuse.
     public private(set) var connectionsOpened = 0
+    /// Tests only: vet and pin as usual, but give the connect-time check an empty set, to prove
+    /// that CURLOPT_OPENSOCKETFUNCTION refuses any address it was not told about.
+    var testingHideVettedAddresses = false
 
     private let multi: UnsafeMutableRawPointer
     private var transfers: [Transfer] = []
@@ -201,7 +204,7 @@ public final class RangeFetcher {
         t.reachedLimit = false
         t.refusedAddress = nil
         t.socketsOpened = 0
-        t.vetted = addresses
+        t.vetted = testingHideVettedAddresses ? [] : addresses
         t.destination = dest
         t.errorBuffer[0] = 0
 
@@ -210,8 +213,9 @@ public final class RangeFetcher {
             for h in r.headers { headers = curl_slist_append(headers, h) }
         }
         t.headerList = headers
-        // Pin the vetted addresses for names (literals are never resolved by curl). curl matches the
-        // name without a trailing dot; both spellings are pinned to be safe.
+        // Pin the vetted addresses for names (curl never resolves literals). libcurl 7.88 matches
+        // resolve entries case-insensitively but keeps a trailing dot, so a name ending in "." is
+        // pinned with and without it. A pin curl did not use is still caught by `openSocket`.
         if IPAddress(dest.host) == nil {
             let list = addresses.map { $0.family == .v6 ? "[\($0)]" : "\($0)" }.joined(separator: ",")
             var resolve: UnsafeMutablePointer<curl_slist>? = nil
@@ -486,6 +490,7 @@ public final class RangeFetcher {
         _ = registrar_curl_easy_setopt_long(easy, CURLOPT_CONNECTTIMEOUT_MS, Int((policy.connectTimeout * 1000).rounded(.up)))
         _ = registrar_curl_easy_setopt_long(easy, CURLOPT_TIMEOUT_MS, Int((policy.totalTimeout * 1000).rounded(.up)))
         _ = registrar_curl_easy_setopt_ptr(easy, CURLOPT_USERAGENT, "registrar-fetch/1")
+        if let ca = policy.caBundlePath { _ = registrar_curl_easy_setopt_ptr(easy, CURLOPT_CAINFO, ca) }
         _ = registrar_curl_easy_setopt_ptr(easy, CURLOPT_ERRORBUFFER, t.errorBuffer)
         _ = registrar_curl_easy_setopt_write(easy, writeBody)
         _ = registrar_curl_easy_setopt_ptr(easy, CURLOPT_WRITEDATA, me)

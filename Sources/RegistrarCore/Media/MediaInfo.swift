@@ -15,6 +15,24 @@ public struct MediaInfo: Sendable, Equatable {
     public var channels: Int?
     public var bitDepth: Int?
     public var pageCount: Int?
+    /// The format recognised from the bytes (nil when supplied or not probed).
+    public var format: MediaFormat?
+    /// Text: the character encoding detected (`utf-8`, `utf-16le`, `utf-16be`, `ascii`).
+    public var textEncoding: String?
+    /// DICOM identifiers (Part 10 header, up to PixelData).
+    public var dicomStudyUID: String?
+    public var dicomSeriesUID: String?
+    public var dicomSOPInstanceUID: String?
+    public var dicomModality: String?
+    public var dicomInstanceNumber: Int?
+    /// Whether the DICOM header carries a (non-empty) PatientID — recorded as presence only.
+    public var dicomHasPatientID: Bool?
+    /// NIfTI `dim[1…dim[0]]` and `pixdim[1…dim[0]]`.
+    public var niftiDims: [Int]?
+    public var niftiPixdim: [Double]?
+    /// Requests and bytes the probe used (for the bytes budget).
+    public var probeRequests = 0
+    public var probeBytes = 0
     /// Whether these values came from the manifest's metadata block (trusted, not probed).
     public var supplied = false
 

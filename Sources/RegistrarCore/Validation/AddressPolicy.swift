@@ -399,9 +399,9 @@ public struct AddressPolicy: Sendable, Equatable {
         }
         for a in addresses where !permits(a) {
             let (cls, _) = AddressClassifier.classify(a)
-            let literal = IPAddress(name) != nil
-            let what = literal ? "\(name) is a \(cls.rawValue) address" : "\(name) resolves to a \(cls.rawValue) address"
-            return .refused(cls, reason: "refusing to fetch from \(what) (not in the fetch allow-list)")
+            let article = cls.rawValue.first.map { "aeiou".contains($0) } == true ? "an" : "a"
+            let what = IPAddress(name) != nil ? "it is \(article) \(cls.rawValue) address" : "it resolves to \(article) \(cls.rawValue) address"
+            return .refused(cls, reason: "refusing to fetch from \(name): \(what), not in the fetch allow-list")
         }
         return .allowed
     }
