@@ -85,6 +85,7 @@ let package = Package(
         .testTarget(name: "RegistrarPostgresTests", dependencies: ["RegistrarPostgres"]),
         .testTarget(name: "RegistrarRedisTests", dependencies: ["RegistrarRedis"]),
         .testTarget(name: "RegistrarRabbitMQTests", dependencies: ["RegistrarRabbitMQ"]),
+        .testTarget(name: "RegistrarHTTPTests", dependencies: ["RegistrarHTTP", "RegistrarCore"], exclude: ["Support"]),
         .testTarget(
             name: "RegistrarIntegrationTests",
             dependencies: ["RegistrarCore", "RegistrarRuntime", "RegistrarPostgres", "RegistrarRedis", "RegistrarRabbitMQ"]

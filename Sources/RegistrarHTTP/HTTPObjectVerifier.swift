@@ -1,9 +1,15 @@
 import RegistrarCore
 import RegistrarRuntime
 
-/// Verifies units with ranged GETs over libcurl multi: every URL of every unit of a chunk is
-/// fetched concurrently (first `headBytes` bytes only), then handed to the `MediaProber`.
-/// A unit is verified when all its URLs are; its first failure is its error.
+/// Verifies units with ranged GETs over libcurl multi, then the `MediaProber`.
+///
+/// Round 1 fetches the first `headBytes` of every URL of every unit of the chunk, concurrently.
+/// Objects whose probe names a further range (an MP4's `moov` at the end, a JPEG's SOF after a
+/// large EXIF block) are fetched again in the next round, all together, up to the prober's
+/// `maxRounds`. A unit is verified when every one of its files is; its first failure is its error.
+/// Groups and sequences are described by their first frame (Encord: "the dimensions of the image
+/// sequence are determined by the first file"); a DICOM series must share one SeriesInstanceUID
+/// and is ordered by InstanceNumber.
 public final class HTTPObjectVerifier: ObjectVerifier {
     let fetcher: RangeFetcher
     let prober: any MediaProber
@@ -15,50 +21,127 @@ public final class HTTPObjectVerifier: ObjectVerifier {
         self.headBytes = headBytes
     }
 
+    /// One file being probed.
+    private struct Object {
+        let unit: Int
+        let url: String
+        var data: ProbeData?
+        var contentType: String?
+        var etag: String?
+        var requests = 0
+        var next: (offset: Int64, length: Int)? = (0, 0)
+        var result: Result<MediaInfo, UnitFailure>?
+    }
+
+    private struct UnitFailure: Error {
+        let code: String
+        let message: String
+    }
+
     public func verify(_ units: [RegistrationUnit]) -> [UnitOutcome] {
         var outcomes = [UnitOutcome?](repeating: nil, count: units.count)
-        var requests: [FetchRequest] = []
-        var owner: [Int] = [] // request id → unit position
+        var objects: [Object] = []
         for (i, u) in units.enumerated() {
             if let supplied = u.suppliedMetadata {
                 // Encord's rule: supplied metadata is trusted as given; the object is not read.
                 outcomes[i] = .verified(MediaInfo(supplied: supplied))
                 continue
             }
-            for url in u.urls {
-                requests.append(FetchRequest(id: requests.count, url: url, rangeStart: 0, rangeLength: headBytes))
-                owner.append(i)
-            }
+            for url in u.urls { objects.append(Object(unit: i, url: url, next: (0, headBytes))) }
         }
-        var results = [FetchResult?](repeating: nil, count: requests.count)
-        for r in fetcher.fetch(requests) { results[r.id] = r }
 
-        var firstResult = [Int: FetchResult]()
-        for (id, result) in results.enumerated() {
-            guard let result else { continue }
-            let i = owner[id]
-            if outcomes[i] != nil { continue } // already failed
-            if let failure = result.failure {
-                outcomes[i] = .failed(code: failure.rawValue, message: result.message ?? failure.rawValue)
-                continue
+        var round = 0
+        while round < max(1, prober.maxRounds) {
+            let pending = objects.indices.filter { objects[$0].result == nil && objects[$0].next != nil }
+            if pending.isEmpty { break }
+            let requests = pending.enumerated().map { k, i in
+                FetchRequest(id: k, url: objects[i].url, rangeStart: objects[i].next!.offset, rangeLength: objects[i].next!.length)
             }
-            switch prober.probe(type: units[i].type, head: result.bytes, totalSize: result.totalSize, contentType: result.contentType) {
-            case .refused(let code, let message):
-                outcomes[i] = .failed(code: code, message: message)
-            case .described:
-                if firstResult[i] == nil { firstResult[i] = result }
+            for r in fetcher.fetch(requests) {
+                let i = pending[r.id]
+                objects[i].requests += r.attempts
+                objects[i].next = nil
+                if let failure = r.failure {
+                    objects[i].result = .failure(UnitFailure(code: failure.rawValue, message: r.message ?? failure.rawValue))
+                    continue
+                }
+                if objects[i].data == nil {
+                    objects[i].data = ProbeData(head: r.bytes, totalSize: r.totalSize)
+                    objects[i].contentType = r.contentType
+                    objects[i].etag = r.etag
+                } else {
+                    objects[i].data!.add(offset: r.bytesOffset, bytes: r.bytes)
+                }
+                switch prober.probe(type: units[objects[i].unit].type, data: objects[i].data!, contentType: objects[i].contentType) {
+                case .described(var info):
+                    info.etag = info.etag ?? objects[i].etag
+                    info.probeRequests = objects[i].requests
+                    info.probeBytes = objects[i].data!.bytesRead
+                    objects[i].result = .success(info)
+                case .refused(let code, let message):
+                    objects[i].result = .failure(UnitFailure(code: code, message: message))
+                case .needBytes(let offset, let length):
+                    if round + 1 >= prober.maxRounds {
+                        objects[i].result = .failure(UnitFailure(code: "corrupt", message: "the header could not be read within \(prober.maxRounds) ranged reads"))
+                    } else {
+                        objects[i].next = (offset, length)
+                    }
+                }
             }
+            round += 1
         }
+
+        var files = [[Object]](repeating: [], count: units.count)
+        for o in objects { files[o.unit].append(o) }
         return units.indices.map { i in
             if let o = outcomes[i] { return o }
-            guard let first = firstResult[i] else { return .failed(code: "internal_error", message: "no fetch result") }
-            // A group's record describes its first frame (an image sequence's size is its first file's).
-            guard case .described(var info) = prober.probe(type: units[i].type, head: first.bytes, totalSize: first.totalSize,
-                                                           contentType: first.contentType) else {
-                return .failed(code: "internal_error", message: "probe changed its answer")
+            var infos: [MediaInfo] = []
+            for (k, o) in files[i].enumerated() {
+                switch o.result {
+                case .success(let info)?: infos.append(info)
+                case .failure(let f)?:
+                    let which = units[i].urls.count > 1 ? " (file \(k + 1) of \(units[i].urls.count))" : ""
+                    return .failed(code: f.code, message: f.message + which)
+                case nil:
+                    return .failed(code: "internal_error", message: "no probe result")
+                }
             }
-            info.etag = first.etag
-            return .verified(info)
+            return Self.unitOutcome(units[i], infos)
         }
+    }
+
+    /// One record per unit, from its files' descriptions.
+    static func unitOutcome(_ unit: RegistrationUnit, _ infos: [MediaInfo]) -> UnitOutcome {
+        guard var first = infos.first else { return .failed(code: "internal_error", message: "no files") }
+        if unit.type == .dicomSeries {
+            let series = Set(infos.compactMap(\.dicomSeriesUID))
+            if series.count > 1 {
+                return .failed(code: "series_mismatch",
+                               message: "the files of a DICOM series must share one SeriesInstanceUID; found \(series.count)")
+            }
+            // Files ordered by InstanceNumber (stable: files without one keep their place at the end).
+            let order = infos.indices.sorted { a, b in
+                (infos[a].dicomInstanceNumber ?? Int.max, a) < (infos[b].dicomInstanceNumber ?? Int.max, b)
+            }
+            if order != Array(infos.indices) { first.orderedURLs = order.map { unit.urls[$0] } }
+            first = infos[order[0]].mergingOrder(first.orderedURLs)
+            first.frameCount = infos.reduce(0) { $0 + ($1.frameCount ?? 1) }
+            first.dicomSOPInstanceUIDs = order.compactMap { infos[$0].dicomSOPInstanceUID }
+        }
+        if unit.urls.count > 1 {
+            first.size = infos.reduce(Int64(0)) { $0 + ($1.size ?? 0) }
+            first.probeRequests = infos.reduce(0) { $0 + $1.probeRequests }
+            first.probeBytes = infos.reduce(0) { $0 + $1.probeBytes }
+            if unit.type == .imageSequence || unit.type == .imageGroup { first.frameCount = infos.count }
+        }
+        return .verified(first)
+    }
+}
+
+private extension MediaInfo {
+    func mergingOrder(_ order: [String]?) -> MediaInfo {
+        var copy = self
+        copy.orderedURLs = order
+        return copy
     }
 }

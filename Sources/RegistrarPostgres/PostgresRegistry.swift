@@ -97,7 +97,10 @@ public final class PostgresRegistry: RegistrationStore {
                 'id', id, 'type', type, 'title', title, 'url', url, 'urls', urls, 'size', size, 'mimeType', mime_type,
                 'etag', etag, 'width', width, 'height', height, 'fps', fps, 'duration', duration, 'frameCount', frame_count,
                 'codec', codec, 'sampleRate', sample_rate, 'channels', channels, 'bitDepth', bit_depth, 'pageCount', page_count,
-                'clientMetadata', client_metadata, 'metadataSupplied', metadata_supplied, 'jobId', job_id, 'unit', unit_index,
+                'clientMetadata', client_metadata, 'metadataSupplied', metadata_supplied, 'format', format,
+                'textEncoding', text_encoding, 'dicomStudyUid', dicom_study_uid, 'dicomSeriesUid', dicom_series_uid,
+                'dicomSopUids', dicom_sop_uids, 'dicomModality', dicom_modality, 'niftiDims', nifti_dims, 'niftiPixdim', nifti_pixdim,
+                'probeRequests', probe_requests, 'probeBytes', probe_bytes, 'jobId', job_id, 'unit', unit_index,
                 'createdAt', created_at, 'verifiedAt', verified_at))::text
             FROM files WHERE folder_id = $1 AND id > $2 ORDER BY id LIMIT $3
             """, [folderID, String(afterID), String(limit)])
@@ -288,11 +291,15 @@ public final class PostgresRegistry: RegistrationStore {
                 let rows = try connection.query("""
                     INSERT INTO files (tenant_id, folder_id, job_id, unit_index, type, title, url, urls, url_key, url_key_hash,
                                        size, mime_type, etag, width, height, fps, duration, frame_count, codec, sample_rate,
-                                       channels, bit_depth, page_count, client_metadata, metadata_supplied, verified_at)
+                                       channels, bit_depth, page_count, client_metadata, metadata_supplied, format, text_encoding,
+                                       dicom_study_uid, dicom_series_uid, dicom_sop_uids, dicom_modality, dicom_instance_number,
+                                       dicom_has_patient_id, nifti_dims, nifti_pixdim, probe_requests, probe_bytes, verified_at)
                     SELECT '\(Schema.defaultTenantID)', $1::uuid, $2::uuid, s.unit_index, s.type, s.title, s.urls[1], s.urls, s.url_key,
                            sha256(convert_to(s.url_key, 'UTF8')), s.size, s.mime_type, s.etag, s.width, s.height, s.fps, s.duration,
                            s.frame_count, s.codec, s.sample_rate, s.channels, s.bit_depth, s.page_count, s.client_metadata,
-                           s.metadata_supplied, now()
+                           s.metadata_supplied, s.format, s.text_encoding, s.dicom_study_uid, s.dicom_series_uid, s.dicom_sop_uids,
+                           s.dicom_modality, s.dicom_instance_number, s.dicom_has_patient_id, s.nifti_dims, s.nifti_pixdim,
+                           s.probe_requests, s.probe_bytes, now()
                     FROM staging_files s \(keyJoin)
                     ORDER BY s.unit_index
                     ON CONFLICT (job_id, unit_index) DO NOTHING
@@ -326,7 +333,7 @@ public final class PostgresRegistry: RegistrationStore {
 
     // MARK: - Staging
 
-    static let stagingColumns = "unit_index, type, title, urls, url_key, size, mime_type, etag, width, height, fps, duration, frame_count, codec, sample_rate, channels, bit_depth, page_count, client_metadata, metadata_supplied"
+    static let stagingColumns = "unit_index, type, title, urls, url_key, size, mime_type, etag, width, height, fps, duration, frame_count, codec, sample_rate, channels, bit_depth, page_count, client_metadata, metadata_supplied, format, text_encoding, dicom_study_uid, dicom_series_uid, dicom_sop_uids, dicom_modality, dicom_instance_number, dicom_has_patient_id, nifti_dims, nifti_pixdim, probe_requests, probe_bytes"
 
     /// Session-local staging tables, emptied at every commit: COPY into them, then one
     /// INSERT … SELECT per chunk does the set-based work.
@@ -337,7 +344,9 @@ public final class PostgresRegistry: RegistrationStore {
                 unit_index integer, type text, title text, urls text[], url_key text, size bigint, mime_type text, etag text,
                 width integer, height integer, fps double precision, duration double precision, frame_count bigint, codec text,
                 sample_rate integer, channels integer, bit_depth integer, page_count integer, client_metadata jsonb,
-                metadata_supplied boolean
+                metadata_supplied boolean, format text, text_encoding text, dicom_study_uid text, dicom_series_uid text,
+                dicom_sop_uids text[], dicom_modality text, dicom_instance_number integer, dicom_has_patient_id boolean,
+                nifti_dims integer[], nifti_pixdim double precision[], probe_requests integer, probe_bytes integer
             ) ON COMMIT DELETE ROWS;
             CREATE TEMP TABLE IF NOT EXISTS staging_errors (
                 job_id uuid, unit_index integer, object_urls text[], code text, message text, action text
@@ -348,9 +357,15 @@ public final class PostgresRegistry: RegistrationStore {
 
     static func stagingRow(_ u: RegistrationUnit, _ i: MediaInfo) -> [String?] {
         func s<T>(_ v: T?) -> String? { v.map { "\($0)" } }
-        return [String(u.index), u.type.rawValue, u.title, PGArray.text(u.urls), u.urlKey, s(i.size), i.mimeType, i.etag,
+        return [String(u.index), u.type.rawValue, u.title, PGArray.text(i.orderedURLs ?? u.urls), u.urlKey, s(i.size), i.mimeType, i.etag,
                 s(i.width), s(i.height), s(i.fps), s(i.duration), s(i.frameCount), i.codec, s(i.sampleRate), s(i.channels),
-                s(i.bitDepth), s(i.pageCount), u.clientMetadata, i.supplied ? "true" : "false"]
+                s(i.bitDepth), s(i.pageCount), u.clientMetadata, i.supplied ? "true" : "false",
+                i.format?.rawValue, i.textEncoding, i.dicomStudyUID, i.dicomSeriesUID,
+                i.dicomSOPInstanceUIDs.map(PGArray.text) ?? i.dicomSOPInstanceUID.map { PGArray.text([$0]) }, i.dicomModality,
+                s(i.dicomInstanceNumber), i.dicomHasPatientID.map { $0 ? "true" : "false" },
+                i.niftiDims.map { "{" + $0.map(String.init).joined(separator: ",") + "}" },
+                i.niftiPixdim.map { "{" + $0.map { "\($0)" }.joined(separator: ",") + "}" },
+                i.supplied ? nil : String(i.probeRequests), i.supplied ? nil : String(i.probeBytes)]
     }
 
     /// Encord's `action_description`: what was being done when the unit failed.

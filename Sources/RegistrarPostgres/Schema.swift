@@ -134,5 +134,14 @@ public enum Schema {
             PRIMARY KEY (job_id, unit_index)
         );
         """),
+        Migration(version: 2, name: "probe results", sql: """
+        ALTER TABLE files
+            ADD COLUMN format text,
+            ADD COLUMN text_encoding text,
+            ADD COLUMN dicom_instance_number integer,
+            ADD COLUMN dicom_has_patient_id boolean,
+            ADD COLUMN probe_requests integer,
+            ADD COLUMN probe_bytes integer;
+        """),
     ]
 }

@@ -110,9 +110,9 @@ struct RangeFetcherTests {
     }
 
     @Test func httpsWithHTTP2AndAPrivateCA() throws {
-        let o = try objects()
+        let o = try TestServers.ownNginx.get()
         guard let tls = o.tlsBaseURL, let ca = o.caBundlePath else {
-            print("RangeFetcher: no TLS object server (external nginx or no openssl): HTTPS test not run")
+            Issue.record("no HTTPS object server: openssl could not make a certificate")
             return
         }
         let fetcher = try RangeFetcher(policy: policy { $0.caBundlePath = ca })

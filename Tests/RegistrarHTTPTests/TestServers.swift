@@ -29,9 +29,13 @@ enum TestServers {
     /// The misbehaving Python server (Support/fault_server.py).
     static let fault: Result<RunningServer, ServerStartError> = Result { try startFaultServer() }.mapError { ServerStartError(description: "\($0)") }
 
-    /// nginx serving `objectFiles`: REGISTRAR_OBJECTS_URL/REGISTRAR_OBJECTS_DIR when both are set
-    /// (scripts/services), else our own nginx on a free loopback port.
+    /// nginx serving `objectFiles` over plain HTTP: the scripts/services one when
+    /// REGISTRAR_OBJECTS_URL and REGISTRAR_OBJECTS_DIR are set, else `ownNginx`.
     static let objects: Result<ObjectServer, ServerStartError> = Result { try startObjects() }.mapError { ServerStartError(description: "\($0)") }
+
+    /// Our own nginx on free loopback ports: `objectFiles` over HTTP and, when openssl can make a
+    /// throwaway certificate, over HTTPS with HTTP/2.
+    static let ownNginx: Result<ObjectServer, ServerStartError> = Result { try startOwnNginx() }.mapError { ServerStartError(description: "\($0)") }
 
     struct ObjectServer: Sendable {
         var baseURL: String      // objects live at baseURL + "/" + name
@@ -86,6 +90,10 @@ enum TestServers {
             let base = url.hasSuffix("/") ? String(url.dropLast()) : url
             return ObjectServer(baseURL: base + "/" + sub, server: nil)
         }
+        return try ownNginx.get()
+    }
+
+    static func startOwnNginx() throws -> ObjectServer {
         guard let nginx = ["/usr/sbin/nginx", "/usr/local/sbin/nginx", "/usr/bin/nginx"].first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
             throw ServerStartError(description: "nginx is not installed (run scripts/setup), and REGISTRAR_OBJECTS_URL/REGISTRAR_OBJECTS_DIR are not set")
         }
@@ -146,8 +154,9 @@ enum TestServers {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/bin/sh")
         // nginx in the foreground under a shell that stops it when our end of the pipe closes.
-        // (No `wait` after the kill: under gVisor a shell waiting on its child was seen hanging.)
-        p.arguments = ["-c", "'\(nginx)' -g 'daemon off;' -e '\(root)/error.log' -p '\(root)/' -c '\(root)/nginx.conf' </dev/null & pid=$!; read x; kill $pid"]
+        // Its folder goes with it. (No `wait` after the kill: under gVisor a shell waiting for its
+        // child was seen hanging forever.)
+        p.arguments = ["-c", "'\(nginx)' -g 'daemon off;' -e '\(root)/error.log' -p '\(root)/' -c '\(root)/nginx.conf' </dev/null & pid=$!; read x; kill $pid; rm -rf '\(root)'"]
         let input = Pipe()
         p.standardInput = input
         p.standardOutput = FileHandle.nullDevice  // never hand our stdout/stderr to a server: `swift test` waits for them to close

@@ -23,6 +23,8 @@ public struct MediaInfo: Sendable, Equatable {
     public var dicomStudyUID: String?
     public var dicomSeriesUID: String?
     public var dicomSOPInstanceUID: String?
+    /// A series' SOP Instance UIDs, in file order.
+    public var dicomSOPInstanceUIDs: [String]?
     public var dicomModality: String?
     public var dicomInstanceNumber: Int?
     /// Whether the DICOM header carries a (non-empty) PatientID — recorded as presence only.
@@ -30,6 +32,9 @@ public struct MediaInfo: Sendable, Equatable {
     /// NIfTI `dim[1…dim[0]]` and `pixdim[1…dim[0]]`.
     public var niftiDims: [Int]?
     public var niftiPixdim: [Double]?
+    /// The unit's URLs in the order verification established, when it differs from the
+    /// manifest's (a DICOM series is ordered by InstanceNumber).
+    public var orderedURLs: [String]?
     /// Requests and bytes the probe used (for the bytes budget).
     public var probeRequests = 0
     public var probeBytes = 0

@@ -1,27 +1,24 @@
-/// The seam where media probing plugs in: given the first bytes of an object (and what the
-/// server said about it), decide whether it is what the manifest claims and describe it.
-/// Pure: it asks for nothing and does no I/O.
+/// The seam where media probing plugs in: given the bytes held of one object (and what the
+/// server said about it), decide whether it is what the manifest claims and describe it — or
+/// name the byte range it needs next. Pure: it asks, it never fetches.
 public protocol MediaProber: Sendable {
-    func probe(type: DataType, head: [UInt8], totalSize: Int64?, contentType: String?) -> ProbeOutcome
+    /// Ranges a prober may ask for per object, the first (from offset 0) included.
+    var maxRounds: Int { get }
+    func probe(type: DataType, data: ProbeData, contentType: String?) -> FormatParse
 }
 
-public enum ProbeOutcome: Sendable, Equatable {
-    case described(MediaInfo)
-    case refused(code: String, message: String)
-}
-
-/// Reachability only: an object that answered with bytes is accepted, its size, type and ETag
-/// recorded as the server gave them. Header parsing per format replaces this in the media
-/// probing layer.
+/// Reachability only: an object that answered with bytes is accepted, its size and type recorded
+/// as the server gave them. Used when content probing is switched off (`worker --probe none`).
 public struct ReachabilityProber: MediaProber {
     public init() {}
+    public var maxRounds: Int { 1 }
 
-    public func probe(type: DataType, head: [UInt8], totalSize: Int64?, contentType: String?) -> ProbeOutcome {
-        if head.isEmpty || totalSize == 0 {
+    public func probe(type: DataType, data: ProbeData, contentType: String?) -> FormatParse {
+        if data.head.isEmpty || data.totalSize == 0 {
             return .refused(code: "empty_object", message: "the object is empty")
         }
         var info = MediaInfo()
-        info.size = totalSize
+        info.size = data.totalSize
         info.mimeType = contentType
         return .described(info)
     }
