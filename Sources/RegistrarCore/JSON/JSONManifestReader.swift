@@ -41,7 +41,11 @@ public struct JSONManifestReader: ManifestReader {
     /// The section whose array we are inside, with its name as written.
     private var current: (section: Section, name: String)?
     private var seenKeys: Set<String> = []
+    /// Items read per section name (a repeated section continues its count). The open section's
+    /// count lives in `currentCount` while it is read, so items cost no dictionary lookup.
     private var sectionCounts: [String: Int] = [:]
+    private var currentCount = 0
+    private var currentStart = 0
     private var skipFlagSeen: Bool?
 
     public init(source: some ByteSource, limits: ManifestLimits = .default, blockSize: Int = 1 << 20) {
@@ -86,7 +90,8 @@ public struct JSONManifestReader: ManifestReader {
             if let (section, name) = current {
                 let token = try tokenizer.next()
                 if token == .endArray {
-                    if sectionCounts[name, default: 0] == 0 {
+                    sectionCounts[name] = currentCount
+                    if currentCount == currentStart {
                         issues.append(ManifestIssue(.warning, .emptySection, item: name, message: "the \(name) array is empty",
                                                     line: tokenizer.tokenLine))
                     }
@@ -121,7 +126,8 @@ public struct JSONManifestReader: ManifestReader {
                     continue
                 }
                 current = (section, key)
-                sectionCounts[key, default: 0] += 0
+                currentCount = sectionCounts[key, default: 0]
+                currentStart = currentCount
                 continue
             }
             if key == "skip_duplicate_urls" || key == "skipDuplicateUrls" {
@@ -161,8 +167,8 @@ public struct JSONManifestReader: ManifestReader {
     // MARK: - Items
 
     private mutating func readItem(_ first: JSONTokenizer.Token, section: Section, name: String) throws -> ManifestEntry {
-        let indexInSection = sectionCounts[name, default: 0]
-        sectionCounts[name] = indexInSection + 1
+        let indexInSection = currentCount
+        currentCount += 1
         let location = ItemLocation(section: name, indexInSection: indexInSection, line: tokenizer.tokenLine)
         let declared: DataType
         switch section {

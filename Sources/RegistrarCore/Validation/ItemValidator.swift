@@ -159,8 +159,7 @@ enum TypeHint {
 
     /// The lower-cased extension of the URL's path (`nii.gz` kept whole), packed; nil if none.
     private static func extensionCode(_ b: UnsafeBufferPointer<UInt8>) -> UInt64? {
-        var end = 0
-        while end < b.count, b[end] != 0x3F, b[end] != 0x23 { end += 1 }
+        let end = ByteScan.firstIndex(of: 0x3F, or: 0x23, in: b)
         var dot = end - 1
         while dot >= 0, end - dot <= 6, b[dot] != 0x2E, b[dot] != 0x2F { dot -= 1 }
         guard dot >= 0, b[dot] == 0x2E, end - dot <= 6 else { return nil }

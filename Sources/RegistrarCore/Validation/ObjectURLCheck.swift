@@ -132,12 +132,8 @@ public enum ObjectURLCheck {
             if isObjectStore {
                 guard i + 1 < n, b[i] == 0x2F, b[i + 1] != 0x3F, b[i + 1] != 0x23 else { return false }
             }
-            while i < n {
-                let c = b[i]
-                if c <= 0x20 || c >= 0x7F { return false } // non-ASCII: the careful path checks Unicode whitespace
-                i += 1
-            }
-            return true
+            // Non-ASCII goes to the careful path, which checks for Unicode whitespace.
+            return ByteScan.isPrintableASCII(b, from: i)
         } ?? false
     }
 

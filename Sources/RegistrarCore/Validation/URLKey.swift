@@ -106,6 +106,9 @@ public enum URLKey {
                 i += 1
             }
             while i < n {
+                // Only '%' and '#' matter from here on: jump to the next one.
+                i = ByteScan.firstIndex(of: 0x25, or: 0x23, in: b, from: i)
+                if i == n { break }
                 let c = b[i]
                 if c == 0x23 { return false }
                 if c == 0x25 {
