@@ -58,8 +58,8 @@ let package = Package(
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         // One adapter per server: the C calls are quarantined here; each handle is owned by one thread.
         .target(name: "RegistrarPostgres", dependencies: ["CLibpq", "RegistrarCore", "RegistrarRuntime"]),
-        .target(name: "RegistrarRedis", dependencies: ["CHiredis", "RegistrarRuntime"]),
-        .target(name: "RegistrarRabbitMQ", dependencies: ["CRabbitMQ", "RegistrarRuntime"]),
+        .target(name: "RegistrarRedis", dependencies: ["CHiredis", "RegistrarCore", "RegistrarRuntime"]),
+        .target(name: "RegistrarRabbitMQ", dependencies: ["CRabbitMQ", "RegistrarCore", "RegistrarRuntime"]),
         .target(name: "RegistrarHTTP", dependencies: ["CCurl", "RegistrarCore", "RegistrarRuntime"]),
         .executableTarget(
             name: "registrar",

@@ -274,13 +274,7 @@ public final class PostgresRegistry: RegistrationStore {
                 let keyJoin: String
                 if result.skipDuplicates {
                     // First unit per key wins, in unit order; a key the folder already has wins over all.
-                    _ = try connection.query("""
-                        INSERT INTO folder_url_keys (folder_id, url_key_hash, job_id, unit_index)
-                        SELECT DISTINCT ON (h) $1::uuid, h, $2::uuid, unit_index
-                        FROM (SELECT sha256(convert_to(url_key, 'UTF8')) AS h, unit_index FROM staging_files) s
-                        ORDER BY h, unit_index
-                        ON CONFLICT DO NOTHING
-                        """, [result.folderID, result.jobID])
+                    _ = try connection.query(Self.recordURLKeysSQL, [result.folderID, result.jobID])
                     keyJoin = """
                         JOIN folder_url_keys k ON k.folder_id = $1::uuid AND k.url_key_hash = sha256(convert_to(s.url_key, 'UTF8'))
                          AND k.job_id = $2::uuid AND k.unit_index = s.unit_index
@@ -308,13 +302,7 @@ public final class PostgresRegistry: RegistrationStore {
                 inserted = (0..<rows.count).compactMap { rows[$0, 0] }
                 if !result.skipDuplicates {
                     // Remember the first registration of each key, for later skip-duplicate jobs.
-                    _ = try connection.query("""
-                        INSERT INTO folder_url_keys (folder_id, url_key_hash, job_id, unit_index)
-                        SELECT DISTINCT ON (h) $1::uuid, h, $2::uuid, unit_index
-                        FROM (SELECT sha256(convert_to(url_key, 'UTF8')) AS h, unit_index FROM staging_files) s
-                        ORDER BY h, unit_index
-                        ON CONFLICT DO NOTHING
-                        """, [result.folderID, result.jobID])
+                    _ = try connection.query(Self.recordURLKeysSQL, [result.folderID, result.jobID])
                 }
             }
             if !errorRows.isEmpty {
@@ -332,6 +320,16 @@ public final class PostgresRegistry: RegistrationStore {
     }
 
     // MARK: - Staging
+
+    /// Records the staged units' URL keys in the folder: the first unit per key wins, in unit
+    /// order, and a key the folder already holds wins over all of them.
+    static let recordURLKeysSQL = """
+        INSERT INTO folder_url_keys (folder_id, url_key_hash, job_id, unit_index)
+        SELECT DISTINCT ON (h) $1::uuid, h, $2::uuid, unit_index
+        FROM (SELECT sha256(convert_to(url_key, 'UTF8')) AS h, unit_index FROM staging_files) s
+        ORDER BY h, unit_index
+        ON CONFLICT DO NOTHING
+        """
 
     static let stagingColumns = "unit_index, type, title, urls, url_key, size, mime_type, etag, width, height, fps, duration, frame_count, codec, sample_rate, channels, bit_depth, page_count, client_metadata, metadata_supplied, format, text_encoding, dicom_study_uid, dicom_series_uid, dicom_sop_uids, dicom_modality, dicom_instance_number, dicom_has_patient_id, nifti_dims, nifti_pixdim, probe_requests, probe_bytes"
 

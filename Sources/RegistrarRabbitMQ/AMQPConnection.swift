@@ -1,3 +1,4 @@
+import RegistrarCore
 // A synchronous AMQP 0-9-1 client over rabbitmq-c 0.11 (blocking calls with timeouts).
 //
 // Threading: an `AMQPConnection` is NOT thread-safe. rabbitmq-c connection state must stay on one
@@ -190,28 +191,10 @@ struct AMQPEndpoint {
 }
 
 private func amqpPercentDecode(_ s: Substring, what: String) throws -> String {
-    guard s.utf8.contains(UInt8(ascii: "%")) else { return String(s) }
-    var out: [UInt8] = []
-    var it = Array(s.utf8)[...]
-    func hex(_ c: UInt8) -> UInt8? {
-        switch c {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): return c - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): return c - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): return c - UInt8(ascii: "A") + 10
-        default: return nil
-        }
+    guard let decoded = PercentDecoding.decode(s) else {
+        throw AMQPError(.invalidURL, "bad percent-encoding in the \(what) of the AMQP URL")
     }
-    while let c = it.popFirst() {
-        if c == UInt8(ascii: "%") {
-            guard let h = it.popFirst(), let l = it.popFirst(), let hv = hex(h), let lv = hex(l) else {
-                throw AMQPError(.invalidURL, "bad percent-encoding in the \(what) of the AMQP URL")
-            }
-            out.append(hv << 4 | lv)
-        } else {
-            out.append(c)
-        }
-    }
-    return String(decoding: out, as: UTF8.self)
+    return decoded
 }
 
 // MARK: - C memory helpers

@@ -1,3 +1,4 @@
+import RegistrarCore
 // A synchronous Redis client over hiredis 0.14 (blocking sockets).
 //
 // Threading: a `RedisConnection` is NOT thread-safe. It wraps one hiredis context, which must be
@@ -144,30 +145,11 @@ struct RedisEndpoint: Sendable {
 }
 
 private func percentDecode(_ s: String, what: String) throws -> String {
-    guard s.utf8.contains(UInt8(ascii: "%")) else { return s }
-    var out: [UInt8] = []
-    out.reserveCapacity(s.utf8.count)
-    var it = Array(s.utf8)[...]
-    func hex(_ c: UInt8) -> UInt8? {
-        switch c {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): return c - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): return c - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): return c - UInt8(ascii: "A") + 10
-        default: return nil
-        }
+    guard let decoded = PercentDecoding.decode(s[...]) else {
+        // Do not echo the text: it may be a password.
+        throw RedisError(.invalidURL, "bad percent-encoding in the \(what) of the Redis URL")
     }
-    while let c = it.popFirst() {
-        if c == UInt8(ascii: "%") {
-            guard let h = it.popFirst(), let l = it.popFirst(), let hv = hex(h), let lv = hex(l) else {
-                // Do not echo the text: it may be a password.
-                throw RedisError(.invalidURL, "bad percent-encoding in the \(what) of the Redis URL")
-            }
-            out.append(hv << 4 | lv)
-        } else {
-            out.append(c)
-        }
-    }
-    return String(decoding: out, as: UTF8.self)
+    return decoded
 }
 
 /// Set once per process: hiredis writes with `write()`, which raises SIGPIPE on a closed peer.

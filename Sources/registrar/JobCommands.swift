@@ -91,12 +91,29 @@ struct FilesCommand: ParsableCommand {
                 if json {
                     print(f.json)
                 } else {
-                    print(f.json) // the JSON line is the most useful plain form too
+                    print(Self.plain(f.json))
                 }
             }
             guard let last = page.last, page.count == 1000 else { break }
             after = last.id
         }
+    }
+}
+
+extension FilesCommand {
+    /// `id  type  title  url` from a file's JSON line.
+    static func plain(_ json: String) -> String {
+        let t = JSONTokenizer(source: MemoryByteSource(json))
+        var budget = Int.max
+        guard let first = try? t.next(), let v = try? t.readValue(after: first, budget: &budget) else { return json }
+        func field(_ k: String) -> String {
+            switch v[k] {
+            case .string(let s)?: return s
+            case .number(let n)?: return n
+            default: return "-"
+            }
+        }
+        return "\(field("id"))\t\(field("type"))\t\(field("title"))\t\(redactQuery(field("url")))"
     }
 }
 
