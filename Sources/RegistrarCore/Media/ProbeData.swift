@@ -27,7 +27,9 @@ public struct ProbeData: Sendable {
     /// `count` bytes at `offset` if one range holds them all, else nil.
     public func bytes(at offset: Int64, count: Int) -> ArraySlice<UInt8>? {
         guard offset >= 0, count >= 0 else { return nil }
-        for r in ranges where offset >= r.offset && offset + Int64(count) <= r.offset + Int64(r.bytes.count) {
+        let (end, overflow) = offset.addingReportingOverflow(Int64(count))
+        guard !overflow else { return nil }
+        for r in ranges where offset >= r.offset && end <= r.offset + Int64(r.bytes.count) {
             let start = Int(offset - r.offset)
             return r.bytes[start..<(start + count)]
         }
