@@ -88,7 +88,8 @@ let package = Package(
         .testTarget(name: "RegistrarHTTPTests", dependencies: ["RegistrarHTTP", "RegistrarCore"], exclude: ["Support"]),
         .testTarget(
             name: "RegistrarIntegrationTests",
-            dependencies: ["RegistrarCore", "RegistrarRuntime", "RegistrarPostgres", "RegistrarRedis", "RegistrarRabbitMQ"]
+            dependencies: ["RegistrarCore", "RegistrarRuntime", "RegistrarPostgres", "RegistrarRedis", "RegistrarRabbitMQ"],
+            exclude: ["MEDIA-FIXTURES.md"]
         ),
         .testTarget(
             name: "RegistrarCoreTests",
