@@ -13,7 +13,8 @@ struct Registrar: AsyncParsableCommand {
         commandName: "registrar",
         abstract: "Register cloud-stored data for annotation at high volume.",
         subcommands: [ValidateCommand.self, SubmitCommand.self, StatusCommand.self, ErrorsCommand.self, FilesCommand.self,
-                      CancelCommand.self, CoordinatorCommand.self, WorkerCommand.self, MigrateCommand.self]
+                      CancelCommand.self, ProbeCommand.self, CheckCommand.self, CoordinatorCommand.self, WorkerCommand.self,
+                      MigrateCommand.self]
     )
 
     /// Custom entry point: ArgumentParser exits 64 on usage errors; our contract is 2.

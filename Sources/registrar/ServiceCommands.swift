@@ -94,18 +94,18 @@ struct WorkerCommand: AsyncParsableCommand {
     @OptionGroup var servers: ServerOptions
     @Option(help: "Chunks a worker holds unacknowledged.") var prefetch: UInt16 = 2
     @Option(help: "Concurrent object fetches.") var concurrency = 64
-    @Option(help: "Seconds before a fetch gives up.") var fetchTimeout = 30.0
-    @Option(help: "CIDRs and hosts the fetcher may reach despite the private-address rules (env REGISTRAR_FETCH_ALLOW), e.g. 127.0.0.0/8.")
-    var fetchAllow = ServerOptions.env("REGISTRAR_FETCH_ALLOW", "")
+    @OptionGroup var fetch: FetchOptions
+    @Option(help: "content: sniff and parse every object's header (default); reachability: only check it answers.")
+    var probe: ProbeMode = .content
+
+    enum ProbeMode: String, ExpressibleByArgument { case content, reachability }
 
     func run() async throws {
         signal(SIGPIPE, SIG_IGN)
         let servers = self.servers
         let logger = servers.logger("registrar.worker")
-        var policy = FetchPolicy(addressPolicy: try AddressPolicy(allowList: fetchAllow))
-        policy.maxConcurrent = concurrency
-        policy.totalTimeout = fetchTimeout
-        let fetchPolicy = policy
+        let fetchPolicy = try fetch.policy(concurrency: concurrency)
+        let prober: any MediaProber = probe == .content ? fetch.prober : ReachabilityProber()
         let prefetch = self.prefetch
         let faultAfterCommit = ProcessInfo.processInfo.environment["REGISTRAR_FAULT_WORKER"] == "exit-after-commit"
         try await runService(name: "worker", logger: logger) { flag in
@@ -113,7 +113,7 @@ struct WorkerCommand: AsyncParsableCommand {
                 let store = try PostgresRegistry(url: servers.postgresURL)
                 let queue = try AMQPWorkQueue(url: servers.amqpURL, role: .worker, prefetch: prefetch)
                 let progress = try RedisProgressTracker(url: servers.redisURL)
-                let verifier = try HTTPObjectVerifier(policy: fetchPolicy)
+                let verifier = try HTTPObjectVerifier(policy: fetchPolicy, prober: prober)
                 let worker = Worker(store: store, progress: progress, queue: queue, verifier: verifier, logger: logger)
                 if faultAfterCommit {
                     // Test hook: die between the commit and the ack, the worst moment.
