@@ -21,8 +21,22 @@ import Testing
         var plan = Plan(manifest: "")
         var sections: [String: [String]] = [:]
         func add(_ section: String, _ item: String) { sections[section, default: []].append(item) }
-        let body = Array("registrar test object ".utf8) + [UInt8](repeating: 0x41, count: 100)
-        func ok(_ path: String) throws -> String { try h.putObject(path, bytes: body) }
+        // Real media (the core tests' fixtures): workers sniff and parse every object.
+        func ok(_ path: String) throws -> String {
+            let sample: String
+            switch path.split(separator: "/").first ?? "" {
+            case "img": sample = "images/png-rgb8.png"
+            case "groups": sample = "images/jpeg-baseline.jpg"
+            case "videos": sample = "av/mp4_faststart.mp4"
+            case "audio": sample = "av/wav_pcm16.wav"
+            case "pdfs": sample = "documents/pdf-classic-3p.pdf"
+            case "text": sample = "documents/text-plain-utf8.txt"
+            case "nifti": sample = "documents/nifti1-8x6x4.nii.gz"
+            case "dicom": sample = "documents/dicom-explicit-le.dcm"
+            default: sample = "images/png-rgb8.png"
+            }
+            return try h.putObject(path, bytes: try MediaSamples.bytes(sample))
+        }
 
         let images = scale * 55 / 100
         for i in 0..<images {
@@ -31,7 +45,7 @@ import Testing
                 add("images", #"{"objectUrl": "\#(h.objectURL("img/missing-\(i).jpg"))"}"#)
                 plan.errors += 1; plan.errorCodes["not_found", default: 0] += 1
             case 13: // 403: written unreadable
-                add("images", #"{"objectUrl": "\#(try h.putObject("img/locked-\(i).jpg", bytes: body, readable: false))"}"#)
+                add("images", #"{"objectUrl": "\#(try h.putObject("img/locked-\(i).jpg", bytes: try MediaSamples.bytes("images/png-rgb8.png"), readable: false))"}"#)
                 plan.errors += 1; plan.errorCodes["access_denied", default: 0] += 1
             case 21: // refused by the reader
                 add("images", #"{"objectUrl": "relative/path-\#(i).jpg"}"#)
@@ -50,8 +64,14 @@ import Testing
                                                ("nifti", "nii.gz", scale * 2 / 100)]
         for (section, ext, n) in singles {
             for i in 0..<n {
-                add(section, #"{"objectUrl": "\#(try ok("\(section)/\(i).\(ext)"))", "title": "\#(section) \#(i)"}"#)
-                plan.ok += 1
+                if section == "videos" && i % 40 == 3 {
+                    // An image where a video is declared: refused by content, naming both types.
+                    add(section, #"{"objectUrl": "\#(try h.putObject("videos/\(i).mp4", bytes: try MediaSamples.bytes("images/png-rgb8.png")))"}"#)
+                    plan.errors += 1; plan.errorCodes["type_mismatch", default: 0] += 1
+                } else {
+                    add(section, #"{"objectUrl": "\#(try ok("\(section)/\(i).\(ext)"))", "title": "\#(section) \#(i)"}"#)
+                    plan.ok += 1
+                }
                 plan.total += 1
             }
         }
@@ -137,6 +157,14 @@ import Testing
         let sample = try h.scalar("SELECT client_metadata::text FROM files WHERE job_id = $1 AND type = 'image' ORDER BY unit_index LIMIT 1", [job])
         #expect(sample == #"{"n": 0}"#)
         #expect(try h.count("SELECT count(*) FROM files WHERE job_id = $1 AND size IS NULL", [job]) == 0)
+        // Records carry what the probes derived from the bytes (values of the fixture files).
+        #expect(try h.count("SELECT count(*) FROM files WHERE job_id = $1 AND type = 'image' AND (width IS NULL OR format <> 'png')", [job]) == 0)
+        #expect(try h.count("SELECT count(*) FROM files WHERE job_id = $1 AND type = 'video' AND NOT metadata_supplied AND (fps IS NULL OR codec IS NULL OR frame_count IS NULL)", [job]) == 0)
+        #expect(try h.count("SELECT count(*) FROM files WHERE job_id = $1 AND type = 'audio' AND (sample_rate IS NULL OR duration IS NULL)", [job]) == 0)
+        #expect(try h.count("SELECT count(*) FROM files WHERE job_id = $1 AND type = 'pdf' AND page_count = 3", [job]) == 10_000 * 5 / 100)
+        #expect(try h.count("SELECT count(*) FROM files WHERE job_id = $1 AND type = 'dicom_series' AND dicom_series_uid IS NULL", [job]) == 0)
+        #expect(try h.count("SELECT count(*) FROM files WHERE job_id = $1 AND type = 'nifti' AND nifti_dims IS NULL", [job]) == 0)
+        #expect(try h.count("SELECT count(*) FROM files WHERE job_id = $1 AND NOT metadata_supplied AND (probe_requests IS NULL OR probe_bytes > 65536)", [job]) == 0)
         #expect(try h.count("SELECT count(*) FROM files WHERE job_id = $1 AND type = 'video' AND metadata_supplied AND width = 640", [job]) == 1)
         #expect(try h.count("SELECT count(*) FROM files WHERE job_id = $1 AND type = 'image_sequence'", [job]) > 0)
         #expect(try h.count("SELECT count(*) FROM files WHERE job_id = $1 AND type = 'dicom_series' AND cardinality(urls) = 2", [job]) == 10_000 * 5 / 100)
@@ -152,7 +180,7 @@ import Testing
 
     @Test func withoutIgnoreErrorsAFailedUnitEndsTheJobInError() throws {
         let h = try PipelineHarness()
-        let good = try h.putObject("a.jpg", bytes: [1, 2, 3])
+        let good = try h.putObject("a.jpg", bytes: try MediaSamples.bytes("images/jpeg-baseline.jpg"))
         let manifest = try h.writeManifest("m.json", #"{"images": [{"objectUrl": "\#(good)"}, {"objectUrl": "\#(h.objectURL("missing.jpg"))"}]}"#)
         try h.startCoordinator()
         try h.startWorker("w1")

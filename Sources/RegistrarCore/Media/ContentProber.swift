@@ -82,7 +82,7 @@ public struct ContentProber: MediaProber {
         case .nifti: noun = "a NIfTI file"
         default: noun = "a \(expected.rawValue)"
         }
-        return "Expected \(noun), got a file of type \(mime ?? format.rawValue)"
+        return "Expected \(noun), got a file of type \(mime ?? format.mimeType)"
     }
 
     /// The first bytes in hex, for an unrecognised-content message (never more than 8 bytes:

@@ -73,6 +73,34 @@ public enum MediaFormat: String, Sendable, CaseIterable {
     // text
     case text
 
+    /// The usual MIME type, for messages ("Expected a video, got a file of type image/png").
+    public var mimeType: String {
+        switch self {
+        case .jpeg: return "image/jpeg"
+        case .png: return "image/png"
+        case .gif: return "image/gif"
+        case .webp: return "image/webp"
+        case .bmp: return "image/bmp"
+        case .tiff: return "image/tiff"
+        case .avif: return "image/avif"
+        case .heif: return "image/heif"
+        case .mp4: return "video/mp4"
+        case .mov: return "video/quicktime"
+        case .webm: return "video/webm"
+        case .matroska: return "video/x-matroska"
+        case .wav: return "audio/wav"
+        case .mp3: return "audio/mpeg"
+        case .flac: return "audio/flac"
+        case .ogg: return "audio/ogg"
+        case .m4a: return "audio/mp4"
+        case .pdf: return "application/pdf"
+        case .dicom: return "application/dicom"
+        case .nifti1, .nifti2: return "application/x-nifti"
+        case .gzip: return "application/gzip"
+        case .text: return "text/plain"
+        }
+    }
+
     /// The data type a file of this format registers as (gzip: NIfTI when it decompresses to one).
     public var dataType: DataType? {
         switch self {

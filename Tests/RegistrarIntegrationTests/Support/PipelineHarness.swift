@@ -267,3 +267,20 @@ struct RedisFlush {
     init(url: String) throws { connection = try RedisConnection(url: url) }
     func flush() throws { _ = try connection.command(["FLUSHDB"]) }
 }
+
+/// Real media files from the core tests' fixtures, for the object server.
+enum MediaSamples {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("RegistrarCoreTests/Fixtures/media")
+    nonisolated(unsafe) static var cache: [String: [UInt8]] = [:]
+    static let lock = NSLock()
+
+    static func bytes(_ path: String) throws -> [UInt8] {
+        lock.lock()
+        defer { lock.unlock() }
+        if let b = cache[path] { return b }
+        let b = Array(try Data(contentsOf: root.appendingPathComponent(path)))
+        cache[path] = b
+        return b
+    }
+}

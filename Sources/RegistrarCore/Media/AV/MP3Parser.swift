@@ -20,6 +20,7 @@ struct MP3Frame {
         [0, 32, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320, 384],
         [0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320],
     ]
+    static let sampleRates = [44100, 48000, 32000]
     static let bitratesV2: [[Int]] = [
         [0, 32, 48, 56, 64, 80, 96, 112, 128, 144, 160, 176, 192, 224, 256],
         [0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160],
@@ -38,8 +39,7 @@ struct MP3Frame {
         layer = 4 - Int(layerBits)
         let table = version == 1 ? MP3Frame.bitratesV1 : MP3Frame.bitratesV2
         bitrate = table[layer - 1][bitrateIndex] * 1000
-        let rates = [44100, 48000, 32000]
-        sampleRate = rates[rateIndex] / (version == 1 ? 1 : version == 2 ? 2 : 4)
+        sampleRate = MP3Frame.sampleRates[rateIndex] / (version == 1 ? 1 : version == 2 ? 2 : 4)
         channels = (h >> 6) & 3 == 3 ? 1 : 2
         protected = (h >> 16) & 1 == 0
         let padding = Int((h >> 9) & 1)
@@ -129,8 +129,6 @@ enum MP3Parser {
         }
         guard let (frameReader, frame) = found else { return corrupt("no MPEG audio frame found") }
         let frameStart = frameReader.base
-        let at = 0
-        let run = src.reader(at: frameStart, upTo: frame.length + 8) ?? frameReader
 
         var info = MediaInfo()
         info.format = .mp3
@@ -140,7 +138,7 @@ enum MP3Parser {
         info.channels = frame.channels
         info.size = src.total
 
-        if let frames = vbrFrames(run, at: at, frame) {
+        if let frames = vbrFrames(frameReader, at: 0, frame) {
             info.duration = avPositive(Double(frames) * Double(frame.samplesPerFrame) / Double(frame.sampleRate))
         } else if let t = src.total, t > frameStart {
             var end = t

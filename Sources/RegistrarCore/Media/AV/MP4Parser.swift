@@ -75,6 +75,7 @@ struct MP4Track {
     var ascChannels = 0
     var sttsSamples: UInt64 = 0
     var sttsTicks: Double = 0
+    var sttsDurations = MP4DurationHistogram()
     var stszSamples: UInt64 = 0
     var trexDuration: UInt32 = 0
 
@@ -106,12 +107,43 @@ struct MP4FragmentStats {
     var ticks: Double = 0
     var firstDecodeTime: UInt64?
     var endTime: Double?
-    var minDuration: UInt32 = .max
-    var maxDuration: UInt32 = 0
+    var durations = MP4DurationHistogram()
     var sidxTicks: Double = 0
     var sidxTimescale: UInt32 = 0
+}
 
-    var isConstantRate: Bool { samples > 0 && minDuration == maxDuration }
+/// How often each sample duration occurs (the first 8 distinct ones; the rest only counted), so
+/// the frame rate can be the dominant one: a first sample stretched by a B-frame delay, or a
+/// short last one, does not make 30000/1001 fps into 29.947.
+struct MP4DurationHistogram {
+    private(set) var slots: [(duration: UInt32, count: UInt64)] = []
+    private(set) var total: UInt64 = 0
+
+    mutating func add(_ duration: UInt32, _ count: UInt64) {
+        guard count > 0 else { return }
+        total &+= count
+        if let i = slots.firstIndex(where: { $0.duration == duration }) {
+            slots[i].count &+= count
+        } else if slots.count < 8 {
+            slots.append((duration, count))
+        }
+    }
+
+    mutating func merge(_ other: MP4DurationHistogram) {
+        var slotted: UInt64 = 0
+        for s in other.slots {
+            add(s.duration, s.count)
+            slotted &+= s.count
+        }
+        total &+= other.total &- slotted
+    }
+
+    /// The duration of at least 90 % of the samples, if there is one.
+    var dominant: UInt32? {
+        guard total > 0, let best = slots.max(by: { $0.count < $1.count }), best.duration > 0,
+              Double(best.count) >= 0.9 * Double(total) else { return nil }
+        return best.duration
+    }
 }
 
 enum MP4Parser {
@@ -252,14 +284,19 @@ enum MP4Parser {
             }
             info.duration = avPositive(seconds(m, track: v, movieSeconds: movieSeconds, ticks: ticks,
                                                stats: stats, fragmentsComplete: fragmentsComplete))
-            if ts > 0, ticks > 0, frames > 0 {
+            var durations = v.sttsDurations
+            if m.fragmented { durations.merge(stats.durations) }
+            if ts > 0, let d = durations.dominant {
+                info.fps = avSnapFPS(ts / Double(d))
+            } else if ts > 0, ticks > 0, frames > 0 {
                 info.fps = avSnapFPS(Double(frames) * ts / ticks)
             }
             if !m.fragmented || fragmentsComplete {
                 info.frameCount = frames > 0 ? Int(exactly: frames) : nil
-            } else if stats.isConstantRate, let fps = info.fps, let d = info.duration {
-                // Fragments past the bytes read were not counted: duration × the (constant) rate seen.
-                info.frameCount = avRound(d * fps)
+            } else if let dominant = durations.dominant, let d = info.duration, ts > 0 {
+                // Fragments past the bytes read were not counted: the samples seen, plus the
+                // rest of the duration in samples of the dominant length.
+                info.frameCount = avRound(Double(frames) + max(0, d * ts - ticks) / Double(dominant))
             }
             return .described(info)
         }
@@ -583,6 +620,7 @@ enum MP4Parser {
             if o { break }
             samples = s
             ticks += Double(c) * Double(d)
+            t.sttsDurations.add(d, UInt64(c))
         }
         t.sttsSamples = samples
         t.sttsTicks = ticks
@@ -628,17 +666,13 @@ enum MP4Parser {
                         for _ in 0..<Int(count) {
                             guard let d = r.u32be() else { break }
                             ticks += Double(d)
-                            stats.minDuration = min(stats.minDuration, d)
-                            stats.maxDuration = max(stats.maxDuration, d)
+                            stats.durations.add(d, 1)
                             r.skip(perSample - 4)
                         }
                     } else {
                         if perSample > 0 { count = min(count, UInt64(r.remaining / perSample)) }
                         ticks += Double(count) * Double(defaultDuration)
-                        if count > 0 {
-                            stats.minDuration = min(stats.minDuration, defaultDuration)
-                            stats.maxDuration = max(stats.maxDuration, defaultDuration)
-                        }
+                        stats.durations.add(defaultDuration, count)
                     }
                     samples &+= count
                 default:
@@ -742,8 +776,7 @@ enum MP4Parser {
             // No fragment was in the head: the last one gives the frame rate.
             stats.samples = last.samples
             stats.ticks = last.ticks
-            stats.minDuration = last.minDuration
-            stats.maxDuration = last.maxDuration
+            stats.durations = last.durations
             if stats.firstDecodeTime == nil { stats.firstDecodeTime = 0 }
         }
         return .done
