@@ -45,9 +45,12 @@ public struct ContentProber: MediaProber {
         default: result = DocumentProbe.parse(format, data, limits: limits)
         }
         guard case .described(var info) = result else { return result }
-        if let expected, let actualFormat = info.format ?? Optional(format), Self.isISOMedia(actualFormat),
-           let actual = actualFormat.dataType, !Self.compatible(expected: expected, actual: actual, format: actualFormat) {
-            return .refused(code: "type_mismatch", message: Self.mismatch(expected, actualFormat, mime: info.mimeType))
+        if let expected, let actualFormat = info.format ?? Optional(format), Self.isISOMedia(actualFormat) {
+            // A container's tracks decide: pictures make it a video, sound alone an audio file.
+            let actual: DataType = info.width != nil || info.height != nil ? .video : .audio
+            if !Self.compatible(expected: expected, actual: actual, format: actualFormat) {
+                return .refused(code: "type_mismatch", message: Self.mismatch(expected, actualFormat, mime: info.mimeType))
+            }
         }
         if info.format == nil { info.format = format }
         if info.size == nil { info.size = data.totalSize }
@@ -68,7 +71,9 @@ public struct ContentProber: MediaProber {
         return false
     }
 
-    static func isISOMedia(_ f: MediaFormat) -> Bool { f == .mp4 || f == .mov || f == .m4a }
+    /// Containers that hold video or audio alone (MP4/M4A, QuickTime, WebM, Matroska): their
+    /// type is checked after parsing, from the tracks found.
+    static func isISOMedia(_ f: MediaFormat) -> Bool { f == .mp4 || f == .mov || f == .m4a || f == .webm || f == .matroska }
 
     static func mismatch(_ expected: DataType, _ format: MediaFormat, mime: String? = nil) -> String {
         let noun: String
