@@ -19,7 +19,7 @@ struct RegistrarBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "registrar-bench",
         abstract: "Benchmarks the registrar executable from the outside.",
-        subcommands: [ManifestBench.self]
+        subcommands: [ManifestBench.self, ParseBench.self]
     )
 
     /// Dispatches the internal `_probe` launcher before ArgumentParser runs: parsing grows the

@@ -150,3 +150,80 @@ import Testing
         #expect(failures.isEmpty, Comment(rawValue: "\(failures.count) disagreements:\n" + failures.joined(separator: "\n")))
     }
 }
+
+/// The same fixtures served by the local nginx: `registrar probe URL` agrees with the file probe
+/// (ranged reads over HTTP), and `registrar check` — no servers but object storage — gives every
+/// verdict for a manifest of them.
+@Suite struct ProbeOverHTTPTests {
+    @Test func probeAndCheckOverRangedReads() throws {
+        let fx = try MediaAgreementTests.fixtures()
+        let env = ProcessInfo.processInfo.environment
+        guard let objectsDir = env["REGISTRAR_OBJECTS_DIR"], let objectsURL = env["REGISTRAR_OBJECTS_URL"] else {
+            Issue.record("REGISTRAR_OBJECTS_DIR/URL not set: run with scripts/test (it starts nginx)")
+            return
+        }
+        let sub = "media-\(UUID().uuidString.prefix(8))"
+        let dir = URL(fileURLWithPath: objectsDir).appendingPathComponent(sub)
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var sections: [String: [String]] = [:]
+        var expectedErrors: [String: String] = [:] // url → code
+        var expectedOK = 0
+        for entry in fx.entries {
+            guard let file = entry["file"] as? String, let declared = entry["declared"] as? String else { continue }
+            let target = dir.appendingPathComponent(file)
+            try FileManager.default.copyItem(at: fx.dir.appendingPathComponent(file), to: target)
+            try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: target.path)
+            let url = "\(objectsURL)/\(sub)/\(file)"
+            let section = ["image": "images", "video": "videos", "audio": "audio", "pdf": "pdfs", "text": "text", "nifti": "nifti"][declared]
+            if let section {
+                sections[section, default: []].append(#"{"objectUrl": "\#(url)"}"#)
+            } else {
+                sections["dicom_series", default: []].append(#"{"title": "\#(file)", "objectUrl_0": "\#(url)"}"#)
+            }
+            if let code = entry["error"] as? String { expectedErrors[url] = code } else { expectedOK += 1 }
+
+            // probe over HTTP == probe of the file, for every field but the read accounting.
+            let overHTTP = try run(["probe", url, "--json", "--type", declared, "--fetch-allow", "127.0.0.0/8"])
+            let local = try MediaAgreementTests.probe(fx.dir.appendingPathComponent(file).path, declared: declared)
+            var a = overHTTP.json, b = local.json
+            for k in ["requests", "bytesRead"] { a[k] = nil; b[k] = nil }
+            #expect(NSDictionary(dictionary: a).isEqual(to: b), "\(file): over HTTP \(a) vs file \(b)")
+            if file == "video-h264-moov-at-end.mp4" {
+                #expect(overHTTP.json["requests"] as? Int == 2, "moov at the end: head + one ranged read")
+            }
+        }
+        var manifest = "{\n"
+        for (k, v) in sections { manifest += "\"\(k)\": [\n" + v.joined(separator: ",\n") + "\n],\n" }
+        manifest += "\"skip_duplicate_urls\": false\n}\n"
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("check-\(sub).json")
+        try manifest.write(to: path, atomically: true, encoding: .utf8)
+        let check = try run(["check", path.path, "--json", "--fetch-allow", "127.0.0.0/8"])
+        #expect(check.status == 1, "some fixtures must be refused")
+        #expect(check.json["units"] as? Int == fx.entries.count)
+        #expect(check.json["ok"] as? Int == expectedOK)
+        var got: [String: String] = [:]
+        for e in check.json["errors"] as? [[String: Any]] ?? [] {
+            if let url = (e["objectUrls"] as? [String])?.first, let code = e["code"] as? String { got[url] = code }
+        }
+        #expect(got == expectedErrors)
+        // Without the allow-list, loopback is refused before any connection.
+        let refused = try run(["check", path.path, "--json"])
+        let codes = Set((refused.json["errors"] as? [[String: Any]] ?? []).compactMap { $0["code"] as? String })
+        #expect(codes == ["destination_forbidden"])
+    }
+
+    func run(_ args: [String]) throws -> (status: Int32, json: [String: Any]) {
+        let p = Process()
+        p.executableURL = PipelineHarness.binary
+        p.arguments = args
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        let obj = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:]
+        return (p.terminationStatus, obj)
+    }
+}
