@@ -771,3 +771,19 @@ struct DocumentFuzzTests {
         }
     }
 }
+
+/// Regression: small UTF-16LE files (FF FE …) were sniffed as an MPEG audio frame.
+@Suite struct SniffOrderTests {
+    @Test func utf16TextIsTextNotMP3() {
+        for text in ["Hello, world", "Hé", "Hello, world, a little longer line of text\nand a second line"] {
+            let le: [UInt8] = [0xFF, 0xFE] + text.utf16.flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] }
+            let be: [UInt8] = [0xFE, 0xFF] + text.utf16.flatMap { [UInt8($0 >> 8), UInt8($0 & 0xFF)] }
+            #expect(ContentProber.sniff(le[...]) == .text)
+            #expect(ContentProber.sniff(be[...]) == .text)
+            guard case .described(let info) = ContentProber().probe(type: .text, data: ProbeData(head: le, totalSize: Int64(le.count)), contentType: nil) else {
+                Issue.record("UTF-16LE text refused"); continue
+            }
+            #expect(info.textEncoding == "utf-16le")
+        }
+    }
+}

@@ -14,7 +14,11 @@ public struct ContentProber: MediaProber {
 
     /// The format of `head`, or nil. Text is tried last: it is what is left when nothing binary matched.
     public static func sniff(_ head: ArraySlice<UInt8>) -> MediaFormat? {
-        ImageProbe.detect(head) ?? AVProbe.detect(head) ?? DocumentProbe.detect(head)
+        // A UTF-16 byte order mark is text before anything else (FF FE also starts an MPEG sync word).
+        if head.starts(with: [0xFF, 0xFE]) || head.starts(with: [0xFE, 0xFF]), DocumentProbe.detect(head) == .text {
+            return .text
+        }
+        return ImageProbe.detect(head) ?? AVProbe.detect(head) ?? DocumentProbe.detect(head)
     }
 
     public func probe(type: DataType, data: ProbeData, contentType: String?) -> FormatParse {

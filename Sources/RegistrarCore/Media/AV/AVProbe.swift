@@ -57,9 +57,13 @@ public enum AVProbe {
             return .mp3
         }
         if let h = MP3Frame(r, at: 0) {
-            // A lone sync word is weak evidence: the next frame must follow when the head holds it.
+            // A lone sync word is weak evidence (a UTF-16LE BOM, FF FE, reads as one): the next
+            // frame must follow. Heads are 64 KiB, so a head too short to hold it is a whole object
+            // smaller than two frames — accepted only if it is exactly one frame.
             if h.length + 4 <= r.bytes.count {
                 guard let next = MP3Frame(r, at: h.length), next.matches(h) else { return nil }
+            } else if h.length != r.bytes.count {
+                return nil
             }
             return .mp3
         }

@@ -171,13 +171,17 @@ final class DocRanges {
             let s = Int(offset - r.offset)
             return Array(r.bytes[s..<(s + count)])
         }
+        // Spans ranges: copy one slice per range (a byte-at-a-time copy of a 64 KiB tail cost
+        // 150 µs per PDF probe).
         var out: [UInt8] = []
         out.reserveCapacity(count)
         var p = offset
         while p < end {
-            guard let b = byte(at: p) else { return nil }
-            out.append(b)
-            p += 1
+            guard let r = ranges.first(where: { p >= $0.offset && p < $0.offset + Int64($0.bytes.count) }) else { return nil }
+            let s = Int(p - r.offset)
+            let n = Int(min(end - p, Int64(r.bytes.count - s)))
+            out.append(contentsOf: r.bytes[s..<(s + n)])
+            p += Int64(n)
         }
         return out
     }
