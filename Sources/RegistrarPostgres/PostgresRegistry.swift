@@ -237,6 +237,15 @@ public final class PostgresRegistry: RegistrationStore {
         return (counts, done)
     }
 
+    public func existingURLKeys(folderID: String, keys: [String]) throws -> Set<String> {
+        guard !keys.isEmpty else { return [] }
+        let rows = try connection.query("""
+            SELECT k FROM unnest($2::text[]) AS t(k)
+            WHERE EXISTS (SELECT 1 FROM folder_url_keys f WHERE f.folder_id = $1::uuid AND f.url_key_hash = sha256(convert_to(k, 'UTF8')))
+            """, [folderID, PGArray.text(keys)])
+        return Set((0..<rows.count).compactMap { rows[$0, 0] })
+    }
+
     public func commitChunk(_ result: ChunkResult) throws -> CommitOutcome {
         try ensureStaging()
         return try connection.withTransaction {

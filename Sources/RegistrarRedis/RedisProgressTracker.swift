@@ -1,3 +1,4 @@
+import RegistrarCore
 import RegistrarRuntime
 
 /// Live progress in Redis. Every key is built here (`RedisKeys`); multi-step updates are Lua
@@ -7,7 +8,8 @@ import RegistrarRuntime
 ///   (present only when the hash was initialised from the store — a hash without it was created
 ///   by increments after a flush and is treated as lost).
 /// - `registrar:job:{id}:chunks`: set of chunk numbers already counted (idempotency per chunk).
-/// - `registrar:folder:{id}:keys`: set of URL keys the folder holds (fast duplicate answers).
+/// - `registrar:folder:{id}:keys`: set of digests (`URLKeyDigest`) of the URL keys the folder holds
+///   (fast duplicate answers; PostgreSQL confirms before anything is skipped).
 public final class RedisProgressTracker: ProgressTracker {
     let redis: RedisConnection
     /// Keys expire a week after the last write: finished jobs are read from the store.
@@ -90,7 +92,7 @@ public final class RedisProgressTracker: ProgressTracker {
 
     public func knownURLKeys(folderID: String, keys: [String]) throws -> [Bool] {
         guard !keys.isEmpty else { return [] }
-        let reply = try redis.command(["SMISMEMBER", RedisKeys.folderKeys(folderID)] + keys)
+        let reply = try redis.command(["SMISMEMBER", RedisKeys.folderKeys(folderID)] + keys.map(URLKeyDigest.hex))
         try check(reply)
         guard case .array(let items) = reply, items.count == keys.count else {
             throw RedisError(.unexpectedReply, "unexpected SMISMEMBER reply")
@@ -98,9 +100,13 @@ public final class RedisProgressTracker: ProgressTracker {
         return items.map { $0 == .integer(1) }
     }
 
+    /// Remembers keys the folder now holds — as digests, never URLs (a presigned URL's query
+    /// string is a secret). The set expires a week after its last addition: Redis is a cache here.
     public func addURLKeys(folderID: String, keys: [String]) throws {
         guard !keys.isEmpty else { return }
-        try check(try redis.command(["SADD", RedisKeys.folderKeys(folderID)] + keys))
+        let replies = try redis.pipeline([["SADD", RedisKeys.folderKeys(folderID)] + keys.map(URLKeyDigest.hex),
+                                          ["EXPIRE", RedisKeys.folderKeys(folderID), String(ttlSeconds)]])
+        try replies.forEach(check)
     }
 
     /// Forgets a folder's key set (when its files are deleted) — the store stays the truth.

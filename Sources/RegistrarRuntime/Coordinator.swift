@@ -64,8 +64,18 @@ public final class Coordinator {
                 logger.warning("progress tracker unavailable; it will be rebuilt", metadata: ["error": "\(error)"])
             }
             logger.info("manifest accepted", metadata: ["job": "\(jobID)", "units": "\(summary.units)", "urls": "\(summary.urls)"])
+        } else if let total = job.totalUnits {
+            // Validated at submission: progress starts from the known total.
+            try? progress.setTotal(jobID: jobID, total: total)
         }
-        try split(job, skipDuplicates: skipDuplicates)
+        do {
+            try split(job, skipDuplicates: skipDuplicates)
+        } catch let error as ManifestError {
+            // The stored manifest no longer reads as it did when it was validated (it cannot
+            // change in the store, so this is a bug or corruption): end the job, don't loop on it.
+            logger.error("manifest unreadable while splitting", metadata: ["job": "\(jobID)", "error": "\(error)"])
+            try store.failJob(jobID: jobID, reason: error.issue)
+        }
     }
 
     private func split(_ job: JobRecord, skipDuplicates: Bool) throws {

@@ -32,6 +32,8 @@ public protocol RegistrationStore: AnyObject {
     func commitChunk(_ result: ChunkResult) throws -> CommitOutcome
     /// Exact counters from the ledger (the truth Redis is rebuilt from), with the done chunks.
     func jobCounts(jobID: String) throws -> (counts: UnitCounts, doneChunks: [Int])
+    /// Which of `keys` the folder already holds (the store's answer, after Redis said "maybe").
+    func existingURLKeys(folderID: String, keys: [String]) throws -> Set<String>
 }
 
 /// Live progress (Redis): fast, idempotent per chunk, rebuildable from the store.

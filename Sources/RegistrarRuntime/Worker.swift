@@ -77,8 +77,16 @@ public final class Worker {
         // answers fast (it only learns keys after they are committed), the store decides the rest.
         var known = [Bool](repeating: false, count: units.count)
         if chunk.skipDuplicates && !units.isEmpty {
-            do { known = try progress.knownURLKeys(folderID: chunk.folderID, keys: units.map(\.urlKey)) } catch {
+            var maybe: [Bool] = []
+            do { maybe = try progress.knownURLKeys(folderID: chunk.folderID, keys: units.map(\.urlKey)) } catch {
                 logger.warning("progress tracker unavailable for duplicate checks", metadata: ["error": "\(error)"])
+            }
+            if maybe.contains(true) {
+                // Redis only pre-filters (it can be stale, e.g. after files were deleted); the
+                // store confirms before a unit is skipped unverified.
+                let candidates = zip(units, maybe).filter(\.1).map(\.0.urlKey)
+                let confirmed = try store.existingURLKeys(folderID: chunk.folderID, keys: candidates)
+                known = units.map { confirmed.contains($0.urlKey) }
             }
         }
         for (u, isKnown) in zip(units, known) where !isKnown { toVerify.append(u) }

@@ -33,10 +33,27 @@ struct SubmitCommand: ParsableCommand {
     func run() throws {
         var source = try FileByteSource(path: manifest)
         let format = self.format ?? ManifestFormat.detect(fileName: manifest, firstBytes: source.peek(512))
+        // Validate here, while the file is at hand: the coordinator then starts splitting at once
+        // (first progress comes sooner) and a refused manifest is never queued. (The coordinator
+        // still validates any job that arrives without totals.)
+        var reader = makeManifestReader(format: format, source: try FileByteSource(path: manifest))
+        let summary = ManifestScanner(maxListedIssues: 1).scan(&reader, format: format)
         let registry = try connectStore(servers)
         let folderID = try registry.ensureFolder(name: folder)
         let jobID = try registry.createJob(folderID: folderID, fileName: (manifest as NSString).lastPathComponent,
                                            format: format, ignoreErrors: ignoreErrors, manifest: &source)
+        if let reason = summary.fatal ?? summary.fileErrors.first {
+            try registry.failJob(jobID: jobID, reason: reason)
+            if !wait && !json { printError("manifest refused: \(reason.description)") }
+            if wait || json, let state = try registry.jobState(jobID: jobID) {
+                if wait { print("job \(jobID)") }
+                print(json ? state.json : "finished ERROR: \(state.error ?? reason.description)")
+                throw ExitCode(1)
+            }
+            print(jobID)
+            throw ExitCode(1)
+        }
+        try registry.recordScan(jobID: jobID, units: summary.units, urls: summary.urls, skipDuplicates: summary.options.skipDuplicateURLs)
         do {
             let queue = try AMQPWorkQueue(url: servers.amqpURL, role: .publisher)
             try queue.publishJob(jobID)

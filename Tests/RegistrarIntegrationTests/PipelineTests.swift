@@ -1,4 +1,5 @@
 import Foundation
+import RegistrarRedis
 import Testing
 
 /// The pipeline end to end on real servers: `registrar submit` → coordinator → RabbitMQ →
@@ -291,5 +292,35 @@ import Testing
         #expect(after.int("done") >= before.int("done"))
         let final = try h.waitForJob(job)
         try expectExact(h, job: job, folder: "flush", plan: plan, final: final)
+    }
+
+    @Test func staleRedisDuplicateAnswersAreConfirmedByPostgres() throws {
+        let h = try PipelineHarness()
+        let url = try h.putObject("one.png", bytes: try MediaSamples.bytes("images/png-rgb8.png")) + "?X-Amz-Signature=secret"
+        let manifest = try h.writeManifest("m.json", #"{"images": [{"objectUrl": "\#(url)"}], "skip_duplicate_urls": true}"#)
+        try h.startCoordinator()
+        try h.startWorker("w1")
+        let first = try submit(h, manifest, folder: "stale", wait: true).run.json()
+        #expect(first.int("done") == 1)
+        // Redis remembers the key as a digest, never the URL (its query string is a secret).
+        let redis = try RedisConnection(url: h.env.redis)
+        let keys = try redis.command(["KEYS", "registrar:folder:*:keys"])
+        guard case .array(let names) = keys, case .string(let name)? = names.first else {
+            Issue.record("no folder key set in Redis: \(keys)"); return
+        }
+        let members = try redis.command(["SMEMBERS", name])
+        guard case .array(let values) = members else { Issue.record("\(members)"); return }
+        #expect(values.count == 1)
+        for v in values {
+            guard case .string(let s) = v else { continue }
+            #expect(s.count == 32 && !s.contains("secret"))
+        }
+        // The files go away in PostgreSQL (as when an operator deletes them); Redis still says "seen".
+        try h.db.execute("DELETE FROM files; DELETE FROM folder_url_keys;")
+        let second = try submit(h, manifest, folder: "stale", wait: true).run.json()
+        #expect(second.int("done") == 1, "a stale Redis answer must not skip a unit PostgreSQL does not have")
+        #expect(second.int("skipped") == 0)
+        // …and it was verified, not recorded blind: the record carries the probed dimensions.
+        #expect(try h.count("SELECT count(*) FROM files WHERE width = 61 AND height = 17 AND format = 'png'") == 1)
     }
 }
