@@ -165,11 +165,12 @@ struct CheckCommand: ParsableCommand {
     @Flag(help: "Print one JSON object: {\"units\", \"ok\", \"errors\": [...], \"byType\"}.") var json = false
     @Option(help: "Concurrent object fetches.") var concurrency = 64
     @OptionGroup var fetch: FetchOptions
+    @OptionGroup var manifestLimits: ManifestLimitOptions
 
     func run() throws {
         let source = try FileByteSource(path: manifest)
         let format = self.format ?? ManifestFormat.detect(fileName: manifest, firstBytes: source.peek(512))
-        var reader = makeManifestReader(format: format, source: source)
+        var reader = makeManifestReader(format: format, source: source, limits: manifestLimits.limits)
         let verifier = try HTTPObjectVerifier(policy: try fetch.policy(concurrency: concurrency), prober: fetch.prober)
         var units = 0, ok = 0
         var byType: [DataType: Int] = [:]

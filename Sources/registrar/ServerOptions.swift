@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import RegistrarCore
 
 /// Where the servers are. Each flag defaults to its environment variable, then to loopback.
 struct ServerOptions: ParsableArguments {
@@ -38,4 +39,21 @@ func redacted(_ url: String) -> String {
         }
     }
     return s
+}
+
+/// Whole-file manifest limits for the commands that register (`submit`, `coordinator`, `check`).
+/// Submitters and coordinators of one deployment must agree, so each flag defaults to an
+/// environment variable both read; defaults are Encord's per-file limits.
+struct ManifestLimitOptions: ParsableArguments {
+    @Option(help: "Most URLs per manifest (env REGISTRAR_MAX_URLS).")
+    var maxUrls = Int(ServerOptions.env("REGISTRAR_MAX_URLS", "")) ?? ManifestLimits.default.maxURLs
+    @Option(help: "Most units per manifest (env REGISTRAR_MAX_UNITS).")
+    var maxUnits = Int(ServerOptions.env("REGISTRAR_MAX_UNITS", "")) ?? ManifestLimits.default.maxUnits
+
+    var limits: ManifestLimits {
+        var l = ManifestLimits()
+        l.maxURLs = maxUrls
+        l.maxUnits = maxUnits
+        return l
+    }
 }

@@ -57,6 +57,7 @@ struct CoordinatorCommand: AsyncParsableCommand {
     @OptionGroup var servers: ServerOptions
     @Option(help: "Units per chunk.") var chunkUnits = 500
     @Option(help: "URLs per chunk (large groups make smaller chunks).") var chunkUrls = 2000
+    @OptionGroup var manifestLimits: ManifestLimitOptions
 
     func run() async throws {
         signal(SIGPIPE, SIG_IGN)
@@ -65,6 +66,7 @@ struct CoordinatorCommand: AsyncParsableCommand {
         var settings = Coordinator.Settings()
         settings.chunkUnits = chunkUnits
         settings.chunkURLs = chunkUrls
+        settings.limits = manifestLimits.limits
         let finalSettings = settings
         try await runService(name: "coordinator", logger: logger) { flag in
             consumeLoop(flag, logger: logger, connect: { () throws -> ((Coordinator, AMQPWorkQueue), WorkQueue) in

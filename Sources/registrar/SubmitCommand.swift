@@ -25,6 +25,7 @@ struct SubmitCommand: ParsableCommand {
     @Flag(help: "Follow the job to its end, showing progress.") var wait = false
     @Flag(help: "Print the job's state as one JSON object (the last line of output).") var json = false
     @OptionGroup var servers: ServerOptions
+    @OptionGroup var manifestLimits: ManifestLimitOptions
 
     func validate() throws {
         if folder.trimmingCharacters(in: .whitespaces).isEmpty { throw ValidationError("--folder must not be empty") }
@@ -36,8 +37,9 @@ struct SubmitCommand: ParsableCommand {
         // Validate here, while the file is at hand: the coordinator then starts splitting at once
         // (first progress comes sooner) and a refused manifest is never queued. (The coordinator
         // still validates any job that arrives without totals.)
-        var reader = makeManifestReader(format: format, source: try FileByteSource(path: manifest))
-        let summary = ManifestScanner(maxListedIssues: 1).scan(&reader, format: format)
+        let limits = manifestLimits.limits
+        var reader = makeManifestReader(format: format, source: try FileByteSource(path: manifest), limits: limits)
+        let summary = ManifestScanner(limits: limits, maxListedIssues: 1).scan(&reader, format: format)
         let registry = try connectStore(servers)
         let folderID = try registry.ensureFolder(name: folder)
         let jobID = try registry.createJob(folderID: folderID, fileName: (manifest as NSString).lastPathComponent,
