@@ -7,6 +7,7 @@
 // - swift-log: the ecosystem's logging API (Hummingbird logs through it too).
 // - swift-service-lifecycle: coordinator and workers are long-running services that must drain
 //   on SIGTERM; ServiceGroup does the signal handling and ordered shutdown.
+// - swift-crypto: SHA-256, HMAC and ECDSA P-256 for request signing (never hand-rolled)
 // System libraries (Debian 12 -dev packages, wrapped as system-library targets): libpq,
 // hiredis, rabbitmq-c and libcurl. Why C clients rather than postgres-nio/async-http-client:
 // COPY and multi-transfer HTTP run at the servers' limits, and they build in seconds where the
@@ -29,12 +30,16 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.0.0"..<"5.0.0"),
     ],
     targets: [
         // Pure core: manifest parsing, validation, URL normalisation. No I/O beyond reading
         // bytes handed to it through `ByteSource`.
         .target(
             name: "RegistrarCore",
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
             swiftSettings: [
                 // The readers' byte loops live on class state; runtime exclusivity checks cost
                 // ~10% there (measured with perf). Static checking stays on.
