@@ -159,23 +159,12 @@ struct AMQPEndpoint {
                 user = try amqpPercentDecode(userinfo, what: "user name")
             }
         }
-        var portText: Substring = ""
-        if hostPort.hasPrefix("[") {
-            guard let close = hostPort.firstIndex(of: "]") else {
-                throw AMQPError(.invalidURL, "unterminated [IPv6] host in AMQP URL")
-            }
-            host = String(hostPort[hostPort.index(after: hostPort.startIndex)..<close])
-            let after = hostPort[hostPort.index(after: close)...]
-            if after.hasPrefix(":") { portText = after.dropFirst() } else if !after.isEmpty {
-                throw AMQPError(.invalidURL, "unexpected text after [IPv6] host in AMQP URL")
-            }
-        } else if let colon = hostPort.lastIndex(of: ":") {
-            host = String(hostPort[..<colon])
-            portText = hostPort[hostPort.index(after: colon)...]
-        } else {
-            host = String(hostPort)
+        let portText: Substring
+        switch HostPort.split(hostPort[...]) {
+        case .success(let parts): (host, portText) = parts
+        case .failure(.unterminatedIPv6): throw AMQPError(.invalidURL, "unterminated [IPv6] host in AMQP URL")
+        case .failure(.textAfterIPv6): throw AMQPError(.invalidURL, "unexpected text after [IPv6] host in AMQP URL")
         }
-        if host.isEmpty { host = "127.0.0.1" }
         if !portText.isEmpty {
             guard let p = Int(portText), (1...65535).contains(p) else {
                 throw AMQPError(.invalidURL, "invalid port in AMQP URL")

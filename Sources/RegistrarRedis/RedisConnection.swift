@@ -110,23 +110,12 @@ struct RedisEndpoint: Sendable {
             }
         }
         // Host, with optional [IPv6] form, and optional port.
-        var portText: Substring = ""
-        if hostPort.hasPrefix("[") {
-            guard let close = hostPort.firstIndex(of: "]") else {
-                throw RedisError(.invalidURL, "unterminated [IPv6] host in Redis URL")
-            }
-            host = String(hostPort[hostPort.index(after: hostPort.startIndex)..<close])
-            let after = hostPort[hostPort.index(after: close)...]
-            if after.hasPrefix(":") { portText = after.dropFirst() } else if !after.isEmpty {
-                throw RedisError(.invalidURL, "unexpected text after [IPv6] host in Redis URL")
-            }
-        } else if let colon = hostPort.lastIndex(of: ":") {
-            host = String(hostPort[..<colon])
-            portText = hostPort[hostPort.index(after: colon)...]
-        } else {
-            host = String(hostPort)
+        let portText: Substring
+        switch HostPort.split(hostPort[...]) {
+        case .success(let parts): (host, portText) = parts
+        case .failure(.unterminatedIPv6): throw RedisError(.invalidURL, "unterminated [IPv6] host in Redis URL")
+        case .failure(.textAfterIPv6): throw RedisError(.invalidURL, "unexpected text after [IPv6] host in Redis URL")
         }
-        if host.isEmpty { host = "127.0.0.1" }
         if portText.isEmpty {
             port = 6379
         } else {
