@@ -110,6 +110,8 @@ struct WorkerCommand: AsyncParsableCommand {
         let prober: any MediaProber = probe == .content ? fetch.prober : ReachabilityProber()
         let prefetch = self.prefetch
         let faultAfterCommit = ProcessInfo.processInfo.environment["REGISTRAR_FAULT_WORKER"] == "exit-after-commit"
+        // Test hook: a pause before each chunk, so crash and cancel tests always land mid-run.
+        let testDelay = ProcessInfo.processInfo.environment["REGISTRAR_TEST_CHUNK_DELAY_MS"].flatMap(UInt32.init) ?? 0
         try await runService(name: "worker", logger: logger) { flag in
             consumeLoop(flag, logger: logger, connect: { () throws -> ((Worker, AMQPWorkQueue), WorkQueue) in
                 let store = try PostgresRegistry(url: servers.postgresURL)
@@ -124,6 +126,7 @@ struct WorkerCommand: AsyncParsableCommand {
                 return ((worker, queue), queue)
             }, handle: { context, delivery in
                 let (worker, queue) = context
+                if testDelay > 0 { usleep(testDelay * 1000) }
                 do {
                     try worker.handle(delivery)
                 } catch {

@@ -213,7 +213,7 @@ import Testing
         let h = try PipelineHarness()
         let plan = try makePlan(h, scale: 6_000)
         try h.startCoordinator(extraArgs: ["--chunk-units", "50"])
-        try h.startWorker("w1")
+        try h.startWorker("w1", extraEnv: ["REGISTRAR_TEST_CHUNK_DELAY_MS": "30"])
         let (job, _) = try submit(h, plan.manifest, folder: "cancel")
         let mid = try h.waitUntil(job) { $0.int("done") > 100 }
         #expect(mid.string("status") == "PENDING", "the cancel must land mid-run")
@@ -230,8 +230,8 @@ import Testing
         let h = try PipelineHarness()
         let plan = try makePlan(h, scale: 8_000)
         try h.startCoordinator(extraArgs: ["--chunk-units", "100"])
-        try h.startWorker("w1")
-        try h.startWorker("w2")
+        try h.startWorker("w1", extraEnv: ["REGISTRAR_TEST_CHUNK_DELAY_MS": "60"])
+        try h.startWorker("w2", extraEnv: ["REGISTRAR_TEST_CHUNK_DELAY_MS": "60"])
         let (job, _) = try submit(h, plan.manifest, folder: "kill9")
         let mid = try h.waitUntil(job) { $0.int("done") > 1000 }
         #expect(mid.string("status") == "PENDING", "the kill must land mid-run")
@@ -281,7 +281,7 @@ import Testing
         let h = try PipelineHarness()
         let plan = try makePlan(h, scale: 6_000)
         try h.startCoordinator(extraArgs: ["--chunk-units", "50"])
-        try h.startWorker("w1")
+        try h.startWorker("w1", extraEnv: ["REGISTRAR_TEST_CHUNK_DELAY_MS": "30"])
         let (job, _) = try submit(h, plan.manifest, folder: "flush")
         let before = try h.waitUntil(job) { $0.int("done") > 200 }
         #expect(before.string("status") == "PENDING", "the flush must land mid-run")
