@@ -369,22 +369,3 @@ func listFiles(_ path: String) throws -> [String] {
     return names.sorted()
 }
 
-/// A whole binary file; refuses one over `limit` bytes.
-func readBinaryFile(_ path: String, limit: Int) throws -> [UInt8] {
-    let fd = open(path, O_RDONLY)
-    guard fd >= 0 else { throw BenchError.posix("cannot open \(path)") }
-    defer { close(fd) }
-    var bytes: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 64 * 1024)
-    while true {
-        let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-        if n == 0 { break }
-        if n < 0 {
-            if errno == EINTR { continue }
-            throw BenchError.posix("cannot read \(path)")
-        }
-        bytes += chunk[0..<n]
-        if bytes.count > limit { throw BenchError("\(path) is larger than \(limit) bytes") }
-    }
-    return bytes
-}

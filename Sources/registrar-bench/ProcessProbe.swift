@@ -275,9 +275,8 @@ func median(_ values: [Double]) -> Double {
     return sorted.count % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
 }
 
-/// The contents of a file known to be small, as UTF-8 (invalid bytes repaired). Refuses files
-/// over `limit` bytes rather than reading something unexpectedly huge into memory.
-func readSmallFile(_ path: String, limit: Int) throws -> String {
+/// A whole binary file; refuses one over `limit` bytes.
+func readBinaryFile(_ path: String, limit: Int) throws -> [UInt8] {
     let fd = open(path, O_RDONLY)
     guard fd >= 0 else { throw BenchError.posix("cannot open \(path)") }
     defer { close(fd) }
@@ -293,7 +292,13 @@ func readSmallFile(_ path: String, limit: Int) throws -> String {
         bytes += chunk[0..<n]
         if bytes.count > limit { throw BenchError("\(path) is larger than \(limit) bytes") }
     }
-    return String(decoding: bytes, as: UTF8.self)
+    return bytes
+}
+
+/// The contents of a file known to be small, as UTF-8 (invalid bytes repaired). Refuses files
+/// over `limit` bytes rather than reading something unexpectedly huge into memory.
+func readSmallFile(_ path: String, limit: Int) throws -> String {
+    String(decoding: try readBinaryFile(path, limit: limit), as: UTF8.self)
 }
 
 /// The absolute path of the running executable (symlinks resolved).

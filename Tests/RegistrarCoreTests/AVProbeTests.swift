@@ -84,18 +84,6 @@ fileprivate func ascii(_ s: String) -> [UInt8] { Array(s.utf8) }
 fileprivate func box(_ type: String, _ body: [UInt8]) -> [UInt8] { be32(UInt32(8 + body.count)) + ascii(type) + body }
 fileprivate func chunk(_ id: String, _ body: [UInt8]) -> [UInt8] { ascii(id) + le32(UInt32(body.count)) + body + (body.count % 2 == 1 ? [0] : []) }
 
-/// SplitMix64: a small seeded generator so the fuzz loop is reproducible.
-fileprivate struct AVSeededRandom: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 // MARK: - Expected values (ffprobe's, see the README)
 
 fileprivate struct AVExpect: Sendable, CustomTestStringConvertible {
@@ -464,7 +452,7 @@ fileprivate func checkValues(_ info: MediaInfo, _ e: AVExpect, durationTolerance
     /// huge sizes; cuts; duplicated runs) through detect and parse: all must end.
     @Test func seededFuzzTerminates() throws {
         let files = try avExpectations.map { try avFixture($0.file) }
-        var rng = AVSeededRandom(state: 0x5EED_A0D1)
+        var rng = SplitMix64(seed: 0x5EED_A0D1)
         var described = 0, refused = 0, unfinished = 0
         for i in 0..<2000 {
             let k = i % files.count

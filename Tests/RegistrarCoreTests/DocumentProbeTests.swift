@@ -41,22 +41,9 @@ fileprivate func drive(_ format: MediaFormat, _ bytes: [UInt8], head: Int = 1 <<
     }
 }
 
-/// A reproducible generator (SplitMix64).
-fileprivate struct SeededRandom: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 /// One random mutation: flips, overwrites with boundary values, inserts, deletes, truncates, or
 /// duplicates a chunk.
-fileprivate func mutate(_ input: [UInt8], _ rng: inout SeededRandom) -> [UInt8] {
+fileprivate func mutate(_ input: [UInt8], _ rng: inout SplitMix64) -> [UInt8] {
     var b = input
     let edits = Int.random(in: 1...4, using: &rng)
     for _ in 0..<edits {
@@ -678,7 +665,7 @@ struct InflateDecoderTests {
     }
 
     @Test func fuzzTerminatesWithoutCrashing() throws {
-        var rng = SeededRandom(seed: 0x1951)
+        var rng = SplitMix64(seed: 0x1951)
         let all = try vectors().filter { $0.compressed.count < 20_000 }
         var outcomes = [0, 0, 0]
         for _ in 0..<2000 {
@@ -722,7 +709,7 @@ struct DocumentFuzzTests {
     @Test(arguments: families)
     func mutationsTerminate(_ family: String, _ files: [String], _ seed: UInt64) throws {
         let inputs = try files.map(fixture)
-        var rng = SeededRandom(seed: seed)
+        var rng = SplitMix64(seed: seed)
         var described = 0, refused = 0
         for i in 0..<2000 {
             let original = inputs[i % inputs.count]
@@ -750,7 +737,7 @@ struct DocumentFuzzTests {
     }
 
     @Test func largeFilesMutated() throws {
-        var rng = SeededRandom(seed: 0x1A6E)
+        var rng = SplitMix64(seed: 0x1A6E)
         let inputs = try ["pdf-large-4p.pdf", "pdf-large-objstm-4p.pdf", "dicom-big-private.dcm"].map(fixture)
         for i in 0..<150 {
             let bytes = mutate(inputs[i % inputs.count], &rng)
