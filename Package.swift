@@ -8,6 +8,16 @@
 // - swift-service-lifecycle: coordinator and workers are long-running services that must drain
 //   on SIGTERM; ServiceGroup does the signal handling and ordered shutdown.
 // - swift-crypto: SHA-256, HMAC and ECDSA P-256 for request signing (never hand-rolled)
+// - hummingbird 2: the operator HTTP API (`registrar api`) and the metrics port of coordinator
+//   and workers. A router, streaming request bodies, SSE responses and graceful shutdown via
+//   service-lifecycle are exactly what a well-kept server framework does; it is the lighter of
+//   the two NIO frameworks mirrored here (Vapor adds minutes to every cold build).
+// - swift-metrics + swift-prometheus: counters/gauges/histograms through the ecosystem's metrics
+//   API, rendered in Prometheus' text format (the format is easy; bucket bookkeeping and
+//   thread-safe registries are not worth re-writing).
+// - compress-nio: streaming gunzip of gzip-compressed manifest uploads over NIO ByteBuffers
+//   (zlib underneath); our own InflateDecoder is whole-buffer, fine for probing headers, wrong
+//   for a 150 MB upload.
 // System libraries (Debian 12 -dev packages, wrapped as system-library targets): libpq,
 // hiredis, rabbitmq-c and libcurl. Why C clients rather than postgres-nio/async-http-client:
 // COPY and multi-transfer HTTP run at the servers' limits, and they build in seconds where the
@@ -31,6 +41,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
         .package(url: "https://github.com/apple/swift-crypto", "3.0.0"..<"5.0.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.4.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
+        .package(url: "https://github.com/adam-fowler/compress-nio", from: "1.4.0"),
     ],
     targets: [
         // Pure core: manifest parsing, validation, URL normalisation. No I/O beyond reading
@@ -53,6 +67,7 @@ let package = Package(
             dependencies: [
                 "RegistrarCore",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
@@ -66,9 +81,30 @@ let package = Package(
         .target(name: "RegistrarRedis", dependencies: ["CHiredis", "RegistrarCore", "RegistrarRuntime"]),
         .target(name: "RegistrarRabbitMQ", dependencies: ["CRabbitMQ", "RegistrarCore", "RegistrarRuntime"]),
         .target(name: "RegistrarHTTP", dependencies: ["CCurl", "RegistrarCore", "RegistrarRuntime"]),
+        // The operator surface: HTTP API, tenants and API keys, metrics, status page. Blocking
+        // C clients run on a small pool of dedicated threads (`BlockingPool`), never on NIO's
+        // event loops.
+        .target(
+            name: "RegistrarAPI",
+            dependencies: [
+                "RegistrarCore",
+                "RegistrarRuntime",
+                "RegistrarPostgres",
+                "RegistrarRedis",
+                "RegistrarRabbitMQ",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "CompressNIO", package: "compress-nio"),
+            ]
+        ),
         .executableTarget(
             name: "registrar",
             dependencies: [
+                "RegistrarAPI",
                 "RegistrarCore",
                 "RegistrarRuntime",
                 "RegistrarPostgres",
@@ -93,7 +129,8 @@ let package = Package(
         .testTarget(name: "RegistrarHTTPTests", dependencies: ["RegistrarHTTP", "RegistrarCore"], exclude: ["Support"]),
         .testTarget(
             name: "RegistrarIntegrationTests",
-            dependencies: ["RegistrarCore", "RegistrarRuntime", "RegistrarPostgres", "RegistrarRedis", "RegistrarRabbitMQ"],
+            dependencies: ["RegistrarCore", "RegistrarRuntime", "RegistrarPostgres", "RegistrarRedis", "RegistrarRabbitMQ",
+                           "RegistrarAPI", .product(name: "HummingbirdTesting", package: "hummingbird")],
             exclude: ["MEDIA-FIXTURES.md"]
         ),
         .testTarget(

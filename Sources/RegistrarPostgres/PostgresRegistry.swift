@@ -22,11 +22,7 @@ public final class PostgresRegistry: RegistrationStore {
 
     /// The folder's id, creating the folder if needed.
     public func ensureFolder(name: String) throws -> String {
-        let rows = try connection.query("""
-            INSERT INTO folders (tenant_id, name) VALUES ($1, $2)
-            ON CONFLICT (tenant_id, name) DO UPDATE SET name = EXCLUDED.name RETURNING id
-            """, [Schema.defaultTenantID, name])
-        return rows[0, 0]!
+        try ensureFolder(tenantID: Schema.defaultTenantID, name: name)
     }
 
     public func folderID(name: String) throws -> String? {
@@ -37,12 +33,12 @@ public final class PostgresRegistry: RegistrationStore {
     /// Creates a job and stores its manifest, in one transaction: a job never exists with half a
     /// manifest. Returns the job id.
     public func createJob(folderID: String, fileName: String, format: ManifestFormat, ignoreErrors: Bool,
-                          manifest: inout some ByteSource) throws -> String {
+                          manifest: inout some ByteSource, tenantID: String = Schema.defaultTenantID) throws -> String {
         try connection.withTransaction {
             let jobID = try connection.query("""
                 INSERT INTO upload_jobs (tenant_id, folder_id, file_name, format, manifest_bytes, ignore_errors)
                 VALUES ($1, $2, $3, $4, 0, $5) RETURNING id
-                """, [Schema.defaultTenantID, folderID, fileName, format.rawValue, ignoreErrors ? "true" : "false"])[0, 0]!
+                """, [tenantID, folderID, fileName, format.rawValue, ignoreErrors ? "true" : "false"])[0, 0]!
             var total: Int64 = 0
             var seq = 0
             var block = [UInt8](repeating: 0, count: Self.blockSize)
@@ -73,8 +69,9 @@ public final class PostgresRegistry: RegistrationStore {
 
     /// Asks a job to stop. Returns the status it had (nil for an unknown job).
     public func requestCancel(jobID: String) throws -> JobStatus? {
+        guard UUIDText.isValid(jobID) else { return nil }
         let rows = try connection.query("""
-            UPDATE upload_jobs SET cancel_requested = true WHERE id::text = $1 RETURNING status
+            UPDATE upload_jobs SET cancel_requested = true WHERE id = $1::uuid RETURNING status
             """, [jobID])
         return rows.count == 0 ? nil : JobStatus(rawValue: rows[0, 0] ?? "")
     }
@@ -118,15 +115,16 @@ public final class PostgresRegistry: RegistrationStore {
     // MARK: - RegistrationStore
 
     public func loadJob(_ id: String) throws -> JobRecord? {
+        guard UUIDText.isValid(id) else { return nil }
         let rows = try connection.query("""
             SELECT j.id, j.folder_id, f.name, j.format, j.ignore_errors, j.skip_duplicates, j.status, j.phase,
                    j.cancel_requested, j.total_units, j.split_done,
                    to_char(j.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
                    to_char(j.started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
                    to_char(j.finished_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
-                   (j.error->>'code') || ': ' || (j.error->>'message')
+                   (j.error->>'code') || ': ' || (j.error->>'message'), j.retry_of
             FROM upload_jobs j JOIN folders f ON f.id = j.folder_id
-            WHERE j.id::text = $1
+            WHERE j.id = $1::uuid
             """, [id])
         guard rows.count == 1 else { return nil }
         return JobRecord(id: rows[0, 0]!, folderID: rows[0, 1]!, folderName: rows[0, 2]!,
@@ -134,11 +132,21 @@ public final class PostgresRegistry: RegistrationStore {
                          skipDuplicates: rows[0, 5].map { $0 == "t" }, status: JobStatus(rawValue: rows[0, 6]!) ?? .pending,
                          phase: JobPhase(rawValue: rows[0, 7]!) ?? .received, cancelRequested: rows[0, 8] == "t",
                          totalUnits: rows[0, 9].flatMap { Int($0) }, splitDone: rows[0, 10] == "t",
-                         createdAt: rows[0, 11]!, startedAt: rows[0, 12], finishedAt: rows[0, 13], error: rows[0, 14])
+                         createdAt: rows[0, 11]!, startedAt: rows[0, 12], finishedAt: rows[0, 13], error: rows[0, 14],
+                         retryOf: rows[0, 15])
     }
 
     public func manifestSource(jobID: String) throws -> any ByteSource {
-        ManifestBlockSource(connection: connection, jobID: jobID)
+        // A retry job reads the manifest of the job it retries.
+        let rows = try connection.query("SELECT coalesce(manifest_job_id, id) FROM upload_jobs WHERE id = $1::uuid", [jobID])
+        return ManifestBlockSource(connection: connection, jobID: rows.count == 1 ? rows[0, 0]! : jobID)
+    }
+
+    public func retryUnits(jobID: String) throws -> Set<Int>? {
+        let parent = try connection.query("SELECT retry_of FROM upload_jobs WHERE id = $1::uuid", [jobID])
+        guard parent.count == 1, let retryOf = parent[0, 0] else { return nil }
+        let rows = try connection.query("SELECT unit_index FROM unit_errors WHERE job_id = $1::uuid", [retryOf])
+        return Set((0..<rows.count).compactMap { Int(rows[$0, 0]!) })
     }
 
     public func recordScan(jobID: String, units: Int, urls: Int, skipDuplicates: Bool) throws {
@@ -226,11 +234,12 @@ public final class PostgresRegistry: RegistrationStore {
     }
 
     public func jobCounts(jobID: String) throws -> (counts: UnitCounts, doneChunks: [Int]) {
+        guard UUIDText.isValid(jobID) else { return (UnitCounts(), []) }
         let rows = try connection.query("""
             SELECT coalesce(sum(done_count), 0), coalesce(sum(error_count), 0), coalesce(sum(skipped_count), 0),
                    coalesce(sum(cancelled_count), 0),
                    coalesce(array_to_json(array_agg(seq ORDER BY seq) FILTER (WHERE state = 'done'))::text, '[]')
-            FROM chunks WHERE job_id::text = $1
+            FROM chunks WHERE job_id = $1::uuid
             """, [jobID])
         let counts = UnitCounts(done: Int(rows[0, 0]!)!, errors: Int(rows[0, 1]!)!, skipped: Int(rows[0, 2]!)!, cancelled: Int(rows[0, 3]!)!)
         let done = JSONArrayText.strings(rows[0, 4] ?? "[]", numbers: true).compactMap { Int($0) }

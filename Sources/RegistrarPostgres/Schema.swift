@@ -143,5 +143,30 @@ public enum Schema {
             ADD COLUMN probe_requests integer,
             ADD COLUMN probe_bytes integer;
         """),
+        Migration(version: 4, name: "api keys and retries", sql: """
+        -- API keys: only a SHA-256 of the key is stored (keys are 190+ bits of randomness, so a
+        -- fast hash is enough; a password hash would only slow every request down).
+        CREATE TABLE api_keys (
+            id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+            tenant_id uuid NOT NULL REFERENCES tenants ON DELETE CASCADE,
+            name text,
+            prefix text NOT NULL,                    -- the key's first characters, to tell keys apart
+            key_hash text NOT NULL UNIQUE,           -- hex sha256 of the whole key
+            created_at timestamptz NOT NULL DEFAULT now(),
+            revoked_at timestamptz
+        );
+
+        -- A retry job registers exactly the failed units of another job, reading that job's
+        -- stored manifest (no re-upload); its units keep their original indexes.
+        ALTER TABLE upload_jobs
+            ADD COLUMN retry_of uuid REFERENCES upload_jobs,
+            ADD COLUMN manifest_job_id uuid REFERENCES upload_jobs;
+
+        CREATE INDEX upload_jobs_by_tenant ON upload_jobs (tenant_id, created_at DESC, id DESC);
+        CREATE INDEX unit_errors_by_code ON unit_errors (job_id, code, unit_index);
+        CREATE INDEX files_by_folder_type ON files (folder_id, type, id);
+        CREATE INDEX files_by_job ON files (job_id);
+        CREATE INDEX chunks_finished ON chunks (job_id, finished_at) WHERE finished_at IS NOT NULL;
+        """),
     ]
 }

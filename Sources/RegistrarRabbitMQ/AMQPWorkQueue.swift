@@ -90,6 +90,8 @@ public final class AMQPWorkQueue: WorkQueue {
 
     /// Messages waiting in the chunk queue (for operators and autoscaling).
     public func chunkBacklog() throws -> Int { try connection.queueDepth(Self.chunksQueue) }
+    /// Messages ready in one of the queues (for the queue-depth gauge).
+    public func depth(of queue: String) throws -> Int { try connection.queueDepth(queue) }
 
     public func close() { connection.close() }
 }

@@ -81,3 +81,17 @@ public struct Backoff: Sendable {
         }
     }
 }
+
+/// Whether a role's loop is connected to its servers and consuming (for `/readyz`).
+public final class ReadinessFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var ready = false
+    public init() {}
+    public var isReady: Bool {
+        lock.lock(); defer { lock.unlock() }
+        return ready
+    }
+    public func set(_ value: Bool) {
+        lock.lock(); ready = value; lock.unlock()
+    }
+}

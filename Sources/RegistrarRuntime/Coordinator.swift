@@ -82,6 +82,8 @@ public final class Coordinator {
         let ledger = try store.ledger(jobID: job.id)
         var reader = makeManifestReader(format: job.format, source: try store.manifestSource(jobID: job.id), limits: settings.limits)
         var planner = ChunkPlanner(maxUnits: settings.chunkUnits, maxURLs: settings.chunkURLs)
+        // A retry job keeps only the units that failed in the job it retries (original indexes).
+        let only = job.retryOf == nil ? nil : try store.retryUnits(jobID: job.id)
         var seq = 0
         var window: [(LedgerChunk, [UInt8]?)] = []
         var cancelled = false
@@ -106,6 +108,7 @@ public final class Coordinator {
             }
             try queue.waitForConfirms()
             try store.markPublished(jobID: job.id, seqs: sent)
+            PipelineMetrics.chunksPublished(sent.count)
             published += sent.count
             window.removeAll()
             try afterWindow?(published)
@@ -124,6 +127,7 @@ public final class Coordinator {
 
         while let entry = try reader.next() {
             _ = reader.takeIssues()
+            if let only, !only.contains(entry.index) { continue }
             if let full = planner.add(entry) { try emit(full) }
         }
         if let last = planner.finish() { try emit(last) }

@@ -48,10 +48,14 @@ public struct JobRecord: Sendable {
     public var startedAt: String?
     public var finishedAt: String?
     public var error: String?
+    /// Set for a retry job: the job whose failed units it registers again.
+    public var retryOf: String?
 
     public init(id: String, folderID: String, folderName: String, format: ManifestFormat, ignoreErrors: Bool,
                 skipDuplicates: Bool?, status: JobStatus, phase: JobPhase, cancelRequested: Bool, totalUnits: Int?,
-                splitDone: Bool, createdAt: String, startedAt: String?, finishedAt: String?, error: String?) {
+                splitDone: Bool, createdAt: String, startedAt: String?, finishedAt: String?, error: String?,
+                retryOf: String? = nil) {
+        self.retryOf = retryOf
         self.id = id; self.folderID = folderID; self.folderName = folderName; self.format = format
         self.ignoreErrors = ignoreErrors; self.skipDuplicates = skipDuplicates; self.status = status; self.phase = phase
         self.cancelRequested = cancelRequested; self.totalUnits = totalUnits; self.splitDone = splitDone

@@ -10,6 +10,9 @@ public protocol RegistrationStore: AnyObject {
     func loadJob(_ id: String) throws -> JobRecord?
     /// The stored manifest of a job, streamed block by block.
     func manifestSource(jobID: String) throws -> any ByteSource
+    /// For a retry job, the unit indexes it registers (the failed units of the job it retries);
+    /// nil for an ordinary job, which registers every unit of its manifest.
+    func retryUnits(jobID: String) throws -> Set<Int>?
     /// Pass 1 done: totals known, phase `splitting`.
     func recordScan(jobID: String, units: Int, urls: Int, skipDuplicates: Bool) throws
     /// The manifest cannot be registered: the job ends `ERROR` with the reason, no unit processed.

@@ -37,7 +37,11 @@ public final class Worker {
             try queue.nack(delivery, requeue: false)
             return
         }
+        let started = ContinuousClock.now
         let result = delivery.kind == .deadChunk ? deadResult(chunk, deliveries: delivery.deliveryCount) : try verify(chunk)
+        let elapsed = ContinuousClock.now - started
+        PipelineMetrics.chunkVerified(units: chunk.entries.count,
+                                      seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
         let outcome = try store.commitChunk(result)
         fault?(.afterCommitBeforeAck)
         switch outcome {
@@ -53,6 +57,7 @@ public final class Worker {
             logger.info("job finished", metadata: ["job": "\(chunk.jobID)", "status": "\(status.rawValue)"])
         }
         try queue.ack(delivery)
+        PipelineMetrics.chunkHandled(delivery, result: result, outcome: outcome)
     }
 
     private func verify(_ chunk: Chunk) throws -> ChunkResult {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import RegistrarRuntime
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -14,12 +15,13 @@ struct Registrar: AsyncParsableCommand {
         abstract: "Register cloud-stored data for annotation at high volume.",
         subcommands: [ValidateCommand.self, SubmitCommand.self, StatusCommand.self, ErrorsCommand.self, FilesCommand.self,
                       CancelCommand.self, ProbeCommand.self, CheckCommand.self, CoordinatorCommand.self, WorkerCommand.self,
-                      MigrateCommand.self]
+                      MigrateCommand.self, RetryCommand.self, APICommand.self, TenantsCommand.self, KeysCommand.self]
     )
 
     /// Custom entry point: ArgumentParser exits 64 on usage errors; our contract is 2.
     static func main() async {
         signal(SIGPIPE, SIG_IGN)
+        LogSetup.bootstrap()
         do {
             var command = try parseAsRoot()
             if var async = command as? AsyncParsableCommand {
@@ -38,7 +40,7 @@ struct Registrar: AsyncParsableCommand {
             }
             let message = fullMessage(for: error)
             if !message.isEmpty { printError(message) }
-            Glibc.exit(code == .failure && !(error is CommandFailure) ? 1 : 2)
+            Glibc.exit(code == .failure && !(error is CommandFailure || error is FileReadError) ? 1 : 2)
         }
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import RegistrarAPI
 import RegistrarCore
 import RegistrarHTTP
 import RegistrarPostgres
@@ -9,20 +10,34 @@ import RegistrarRedis
 import RegistrarRuntime
 import ServiceLifecycle
 
-/// Runs one blocking loop as a service until SIGTERM/SIGINT, then drains.
-func runService(name: String, logger: Logger, body: @escaping @Sendable (StopFlag) throws -> Void) async throws {
+/// Runs one blocking loop as a service until SIGTERM/SIGINT, then drains; with a metrics port,
+/// also the small metrics/health server (stopped after the loop has drained).
+func runService(name: String, logger: Logger, metrics: MetricsOptions? = nil, readiness: ReadinessFlag = ReadinessFlag(),
+                body: @escaping @Sendable (StopFlag) throws -> Void) async throws {
     let service = BlockingLoopService(name: name, body: body)
-    let group = ServiceGroup(configuration: .init(
-        services: [.init(service: service, successTerminationBehavior: .gracefullyShutdownGroup)],
-        gracefulShutdownSignals: [.sigterm, .sigint],
-        logger: logger))
+    var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+        .init(service: service, successTerminationBehavior: .gracefullyShutdownGroup),
+    ]
+    if let metrics, metrics.metricsPort > 0 {
+        services.append(.init(service: MetricsServer.make(role: name, host: metrics.metricsHost, port: metrics.metricsPort,
+                                                          readiness: readiness, logger: logger)))
+    }
+    let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
     try await group.run()
+}
+
+/// `--metrics-port` / `--metrics-host` for coordinator and worker.
+struct MetricsOptions: ParsableArguments {
+    @Option(help: "Serve /metrics, /healthz and /readyz on this port; 0 = off (env REGISTRAR_METRICS_PORT).")
+    var metricsPort = Int(ServerOptions.env("REGISTRAR_METRICS_PORT", "0")) ?? 0
+    @Option(help: "Address for the metrics port (env REGISTRAR_METRICS_HOST).")
+    var metricsHost = ServerOptions.env("REGISTRAR_METRICS_HOST", "0.0.0.0")
 }
 
 /// The consume loop shared by coordinator and worker: (re)connect with backoff, take one
 /// delivery at a time, hand it to `handle`, and on an infrastructure fault drop every
 /// connection (unacked messages return to the queue) and start again.
-func consumeLoop<Context>(_ flag: StopFlag, logger: Logger, connect: () throws -> (Context, WorkQueue),
+func consumeLoop<Context>(_ flag: StopFlag, logger: Logger, readiness: ReadinessFlag? = nil, connect: () throws -> (Context, WorkQueue),
                           handle: (Context, WorkDelivery) throws -> Void, close: (Context) -> Void) {
     var backoff = Backoff()
     while !flag.isStopped {
@@ -30,6 +45,7 @@ func consumeLoop<Context>(_ flag: StopFlag, logger: Logger, connect: () throws -
         do {
             (context, queue) = try connect()
             backoff.reset()
+            readiness?.set(true)
             logger.info("connected; consuming")
         } catch {
             logger.warning("cannot connect yet; retrying", metadata: ["error": "\(error)"])
@@ -42,6 +58,7 @@ func consumeLoop<Context>(_ flag: StopFlag, logger: Logger, connect: () throws -
                 try handle(context, delivery)
             }
         } catch {
+            readiness?.set(false)
             logger.error("infrastructure fault; reconnecting", metadata: ["error": "\(error)"])
             backoff.sleep(unless: flag)
         }
@@ -58,18 +75,20 @@ struct CoordinatorCommand: AsyncParsableCommand {
     @Option(help: "Units per chunk.") var chunkUnits = 500
     @Option(help: "URLs per chunk (large groups make smaller chunks).") var chunkUrls = 2000
     @OptionGroup var manifestLimits: ManifestLimitOptions
+    @OptionGroup var metrics: MetricsOptions
 
     func run() async throws {
         signal(SIGPIPE, SIG_IGN)
         let servers = self.servers
         let logger = servers.logger("registrar.coordinator")
+        let readiness = ReadinessFlag()
         var settings = Coordinator.Settings()
         settings.chunkUnits = chunkUnits
         settings.chunkURLs = chunkUrls
         settings.limits = manifestLimits.limits
         let finalSettings = settings
-        try await runService(name: "coordinator", logger: logger) { flag in
-            consumeLoop(flag, logger: logger, connect: { () throws -> ((Coordinator, AMQPWorkQueue), WorkQueue) in
+        try await runService(name: "coordinator", logger: logger, metrics: metrics, readiness: readiness) { flag in
+            consumeLoop(flag, logger: logger, readiness: readiness, connect: { () throws -> ((Coordinator, AMQPWorkQueue), WorkQueue) in
                 let store = try PostgresRegistry(url: servers.postgresURL)
                 let queue = try AMQPWorkQueue(url: servers.amqpURL, role: .coordinator)
                 let progress = try RedisProgressTracker(url: servers.redisURL)
@@ -99,6 +118,7 @@ struct WorkerCommand: AsyncParsableCommand {
     @OptionGroup var fetch: FetchOptions
     @Option(help: "content: sniff and parse every object's header (default); reachability: only check it answers.")
     var probe: ProbeMode = .content
+    @OptionGroup var metrics: MetricsOptions
 
     enum ProbeMode: String, ExpressibleByArgument { case content, reachability }
 
@@ -112,8 +132,9 @@ struct WorkerCommand: AsyncParsableCommand {
         let faultAfterCommit = ProcessInfo.processInfo.environment["REGISTRAR_FAULT_WORKER"] == "exit-after-commit"
         // Test hook: a pause before each chunk, so crash and cancel tests always land mid-run.
         let testDelay = ProcessInfo.processInfo.environment["REGISTRAR_TEST_CHUNK_DELAY_MS"].flatMap(UInt32.init) ?? 0
-        try await runService(name: "worker", logger: logger) { flag in
-            consumeLoop(flag, logger: logger, connect: { () throws -> ((Worker, AMQPWorkQueue), WorkQueue) in
+        let readiness = ReadinessFlag()
+        try await runService(name: "worker", logger: logger, metrics: metrics, readiness: readiness) { flag in
+            consumeLoop(flag, logger: logger, readiness: readiness, connect: { () throws -> ((Worker, AMQPWorkQueue), WorkQueue) in
                 let store = try PostgresRegistry(url: servers.postgresURL)
                 let queue = try AMQPWorkQueue(url: servers.amqpURL, role: .worker, prefetch: prefetch)
                 let progress = try RedisProgressTracker(url: servers.redisURL)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import RegistrarCore
+import RegistrarRuntime
 
 /// `registrar validate MANIFEST [--format json|csv] [--json]`: a dry run of registration's first
 /// step. Reads the whole manifest streaming, and reports units and URLs per type, duplicates

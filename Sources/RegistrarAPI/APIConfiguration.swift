@@ -1,0 +1,28 @@
+import Foundation
+
+/// How `registrar api` behaves; every field has a flag and an environment variable.
+public struct APIConfiguration: Sendable {
+    public var host = "127.0.0.1"
+    public var port = 8000
+    /// Dedicated threads for PostgreSQL/Redis/RabbitMQ calls (each owns its connections).
+    public var blockingThreads = 8
+    /// Largest manifest accepted, after decompression.
+    public var maxManifestBytes = 512 << 20
+    /// Requests per second per API key (token bucket), and the burst allowed.
+    public var rateLimit = 200.0
+    public var rateBurst = 400.0
+    /// Seconds a key lookup is cached (a revoked key stops working within this time).
+    public var keyCacheSeconds = 10.0
+    /// Longest `?wait=` long-poll, and how often a waiting request re-reads progress.
+    public var maxWaitSeconds = 60.0
+    public var pollInterval = 0.25
+    /// Where uploads are spooled before they are stored in PostgreSQL.
+    public var spoolDirectory = NSTemporaryDirectory()
+    /// Manifest limits (the coordinator must agree: same env vars).
+    public var maxURLs: Int?
+    public var maxUnits: Int?
+    /// A key that tenant "default" always holds (for deployments: from a Secret).
+    public var bootstrapKey: String?
+
+    public init() {}
+}

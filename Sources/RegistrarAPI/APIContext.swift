@@ -1,0 +1,23 @@
+import Hummingbird
+import RegistrarPostgres
+
+/// The request context of every API route: Hummingbird's core storage plus who is calling.
+public struct APIContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    /// Set by `AuthMiddleware` on `/v1` routes (and the status page, via its cookie).
+    public var principal: Principal?
+
+    public init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+    }
+
+    /// Manifests stream to disk with their own cap (`APIConfiguration.maxManifestBytes`); other
+    /// bodies (JSON requests) are small.
+    public var maxUploadSize: Int { 1 << 20 }
+
+    /// The caller, for routes behind `AuthMiddleware`.
+    func tenant() throws -> Principal {
+        guard let principal else { throw APIError.unauthorized }
+        return principal
+    }
+}

@@ -1,0 +1,95 @@
+import Foundation
+import Hummingbird
+import Logging
+import RegistrarCore
+import RegistrarPostgres
+import ServiceLifecycle
+
+/// `registrar api`: the operator HTTP API, the status page and `/metrics`, as one Hummingbird
+/// application. Routes:
+///
+/// - `GET /healthz`, `GET /readyz`, `GET /metrics` — no key.
+/// - `GET /v1/openapi.json` — no key; the contract, checked by schemathesis in the tests.
+/// - `/v1/…` — bearer key (`AuthMiddleware`); every query is scoped to the key's tenant.
+/// - `GET /`, `POST /login`, `POST /logout` — the status page for people (key in a cookie).
+public enum APIServer {
+    /// The application, ready to run as a service (`app.runService()` or in a ServiceGroup).
+    public static func make(config: APIConfiguration, urls: ServerURLs, logger: Logger) -> some ApplicationProtocol {
+        let pool = BlockingPool(size: config.blockingThreads, urls: urls, logger: logger)
+        let metrics = APIMetrics(role: "api")
+        let router = Router(context: APIContext.self)
+        router.add(middleware: RequestMetricsMiddleware())
+        HealthRoutes(pool: pool, metrics: metrics).register(on: router)
+        router.get("/v1/openapi.json") { _, _ in JSONResponse.ok(OpenAPIDocument.json) }
+        let auth = AuthMiddleware(pool: pool, cache: PrincipalCache(seconds: config.keyCacheSeconds),
+                                  limiter: RateLimiter(rate: config.rateLimit, burst: config.rateBurst))
+        let v1 = router.group("/v1").add(middleware: auth)
+        FolderRoutes(pool: pool).register(on: v1)
+        UploadRoutes(pool: pool, config: config, metrics: metrics).register(on: v1)
+        ErrorRoutes(pool: pool).register(on: v1)
+        StatusPage(pool: pool, auth: auth).register(on: router)
+
+        var app = Application(
+            router: router,
+            configuration: .init(address: .hostname(config.host, port: config.port), serverName: "registrar"),
+            logger: logger)
+        app.addServices(BootstrapService(pool: pool, config: config, logger: logger))
+        return app
+    }
+}
+
+/// Runs once at start: makes sure the bootstrap key exists, then waits for shutdown and stops
+/// the blocking pool.
+struct BootstrapService: Service {
+    let pool: BlockingPool
+    let config: APIConfiguration
+    let logger: Logger
+
+    func run() async throws {
+        if let key = config.bootstrapKey {
+            if !APIKey.isWellFormed(key) {
+                logger.error("REGISTRAR_BOOTSTRAP_API_KEY is not a Registrar key (rgk_ + 40 letters/digits); ignored")
+            } else {
+                do {
+                    try await pool.run { backends in
+                        let registry = try backends.registry()
+                        try registry.ensureAPIKey(tenantID: Schema.defaultTenantID, name: "bootstrap",
+                                                  prefix: APIKey.displayPrefix(key), hash: APIKey.hash(key))
+                    }
+                    logger.info("bootstrap API key ensured for tenant default")
+                } catch {
+                    logger.error("could not store the bootstrap API key", metadata: ["error": "\(error)"])
+                }
+            }
+        }
+        try? await gracefulShutdown()
+        pool.shutdown()
+    }
+}
+
+/// Counts requests by route and status (`registrar_http_requests_total`) and times them.
+struct RequestMetricsMiddleware: RouterMiddleware {
+    typealias Context = APIContext
+    func handle(_ request: Request, context: APIContext, next: (Request, APIContext) async throws -> Response) async throws -> Response {
+        let start = ContinuousClock.now
+        var status = 500
+        defer {
+            let route = context.endpointPath ?? "unmatched"
+            let elapsed = ContinuousClock.now - start
+            MetricsBootstrap.registry.makeCounter(name: "registrar_http_requests_total",
+                                                  labels: [("route", route), ("method", request.method.rawValue), ("status", String(status))]).increment()
+            MetricsBootstrap.registry.makeDurationHistogram(name: "registrar_http_request_duration_seconds", labels: [("route", route)],
+                                                            buckets: [.milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10),
+                                                                      .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250),
+                                                                      .seconds(1), .seconds(5), .seconds(30), .seconds(60)]).record(elapsed)
+        }
+        do {
+            let response = try await next(request, context)
+            status = response.status.code
+            return response
+        } catch let error as HTTPResponseError {
+            status = error.status.code
+            throw error
+        }
+    }
+}

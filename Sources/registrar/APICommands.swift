@@ -1,0 +1,158 @@
+import ArgumentParser
+import Foundation
+import Hummingbird
+import Logging
+import RegistrarAPI
+import RegistrarCore
+import RegistrarPostgres
+import RegistrarRabbitMQ
+import RegistrarRedis
+import RegistrarRuntime
+
+/// `registrar api [--host H] [--port P]`: the operator HTTP API, status page and metrics.
+struct APICommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "api", abstract: "Serve the operator HTTP API, the status page and /metrics.")
+
+    @Option(help: "Address to listen on (env REGISTRAR_API_HOST).") var host = ServerOptions.env("REGISTRAR_API_HOST", "127.0.0.1")
+    @Option(help: "Port to listen on (env REGISTRAR_API_PORT).") var port = Int(ServerOptions.env("REGISTRAR_API_PORT", "8000")) ?? 8000
+    @Option(help: "Requests per second per API key; 0 = unlimited (env REGISTRAR_API_RATE_LIMIT).")
+    var rateLimit = Double(ServerOptions.env("REGISTRAR_API_RATE_LIMIT", "200")) ?? 200
+    @Option(help: "Largest manifest accepted, in bytes after decompression (env REGISTRAR_API_MAX_MANIFEST_BYTES).")
+    var maxManifestBytes = Int(ServerOptions.env("REGISTRAR_API_MAX_MANIFEST_BYTES", "")) ?? (512 << 20)
+    @Option(help: "Threads for blocking database/queue calls.") var blockingThreads = 8
+    @OptionGroup var servers: ServerOptions
+    @OptionGroup var manifestLimits: ManifestLimitOptions
+
+    func run() async throws {
+        var config = APIConfiguration()
+        config.host = host
+        config.port = port
+        config.rateLimit = rateLimit
+        config.rateBurst = max(1, rateLimit * 2)
+        config.maxManifestBytes = maxManifestBytes
+        config.blockingThreads = blockingThreads
+        config.maxURLs = manifestLimits.maxUrls
+        config.maxUnits = manifestLimits.maxUnits
+        config.bootstrapKey = ProcessInfo.processInfo.environment["REGISTRAR_BOOTSTRAP_API_KEY"].flatMap { $0.isEmpty ? nil : $0 }
+        let logger = servers.logger("registrar.api")
+        let app = APIServer.make(config: config, urls: ServerURLs(postgres: servers.postgresURL, amqp: servers.amqpURL, redis: servers.redisURL),
+                                 logger: logger)
+        logger.info("listening", metadata: ["address": "\(host):\(port)"])
+        try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
+    }
+}
+
+/// `registrar tenants add NAME | list`.
+struct TenantsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "tenants", abstract: "Manage tenants.",
+                                                    subcommands: [Add.self, List.self])
+
+    struct Add: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create a tenant; prints its id.")
+        @Argument(help: "The tenant's name.") var name: String
+        @OptionGroup var servers: ServerOptions
+        func run() throws {
+            let trimmed = name.trimmingCharacters(in: .whitespaces)
+            guard !trimmed.isEmpty else { throw CommandFailure("the tenant name must not be empty") }
+            do { print(try connectStore(servers).createTenant(name: trimmed)) } catch let c as RegistryConflict { throw CommandFailure(c.description) }
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List tenants.")
+        @Flag(help: "One JSON object per line.") var json = false
+        @OptionGroup var servers: ServerOptions
+        func run() throws {
+            for t in try connectStore(servers).tenants() {
+                print(json ? JSONValue.object([("id", .string(t.id)), ("name", .string(t.name)), ("createdAt", .string(t.createdAt))]).compactText
+                           : "\(t.id)\t\(t.name)")
+            }
+        }
+    }
+}
+
+/// `registrar keys create --tenant NAME | list | revoke ID`.
+struct KeysCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "keys", abstract: "Manage API keys.",
+                                                    subcommands: [Create.self, List.self, Revoke.self])
+
+    struct Create: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create an API key. The key is printed once, alone on the last line; only its hash is stored.")
+        @Option(help: "The tenant the key acts for.") var tenant: String
+        @Option(help: "A label for the key.") var name: String?
+        @OptionGroup var servers: ServerOptions
+        func run() throws {
+            let registry = try connectStore(servers)
+            guard let tenantID = try registry.tenantID(name: tenant) else {
+                throw CommandFailure("no tenant named \(tenant) (create it with `registrar tenants add \(tenant)`)")
+            }
+            let key = APIKey.generate()
+            let id = try registry.storeAPIKey(tenantID: tenantID, name: name, prefix: APIKey.displayPrefix(key), hash: APIKey.hash(key))
+            print("key \(id) for tenant \(tenant) (shown once; store it now):")
+            print(key)
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List API keys (prefixes only).")
+        @Option(help: "Only this tenant's keys.") var tenant: String?
+        @OptionGroup var servers: ServerOptions
+        func run() throws {
+            let registry = try connectStore(servers)
+            var tenantID: String?
+            if let tenant {
+                guard let id = try registry.tenantID(name: tenant) else { throw CommandFailure("no tenant named \(tenant)") }
+                tenantID = id
+            }
+            for k in try registry.apiKeys(tenantID: tenantID) {
+                print("\(k.id)\t\(k.tenant)\t\(k.prefix)…\t\(k.name ?? "-")\t\(k.createdAt)\t\(k.revokedAt.map { "revoked \($0)" } ?? "active")")
+            }
+        }
+    }
+
+    struct Revoke: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Revoke an API key by id (the API stops accepting it within seconds).")
+        @Argument(help: "The key's id (from `keys list`).") var id: String
+        @OptionGroup var servers: ServerOptions
+        func run() throws {
+            guard try connectStore(servers).revokeAPIKey(id: id) else { throw CommandFailure("no active key \(id)") }
+            print("revoked \(id)")
+        }
+    }
+}
+
+/// `registrar retry JOB`: a new job made of exactly the failed units of JOB (no re-upload).
+struct RetryCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "retry", abstract: "Register the failed units of a finished job again, as a new job.")
+    @Argument(help: "The finished job whose failed units to retry.") var job: String
+    @Flag(help: "Follow the new job to its end.") var wait = false
+    @Flag(help: "Print the new job's state as JSON.") var json = false
+    @OptionGroup var servers: ServerOptions
+
+    func run() throws {
+        let registry = try connectStore(servers)
+        guard let parent = try registry.loadJob(job) else { throw CommandFailure("no job \(job)") }
+        guard parent.status != .pending else { throw CommandFailure("job \(job) is still running; retry it once it has finished") }
+        guard let tenantID = try registry.jobExtras(jobID: job, window: 1)?.tenantID,
+              let newID = try registry.createRetryJob(tenantID: tenantID, jobID: job) else {
+            print("job \(job) has no failed units; nothing to retry")
+            throw ExitCode(1)
+        }
+        if let total = try registry.loadJob(newID)?.totalUnits { try? RedisProgressTracker(url: servers.redisURL).setTotal(jobID: newID, total: total) }
+        do {
+            let queue = try AMQPWorkQueue(url: servers.amqpURL, role: .publisher)
+            try queue.publishJob(newID)
+            queue.close()
+        } catch {
+            throw CommandFailure("retry job \(newID) is stored, but could not be queued (RabbitMQ at \(redacted(servers.amqpURL)): \(error))")
+        }
+        if !wait {
+            if json, let state = try registry.jobState(jobID: newID) { print(state.json) } else { print(newID) }
+            return
+        }
+        print("job \(newID)")
+        let final = try followJob(newID, registry: registry, servers: servers, quiet: false)
+        if json { print(final.json) }
+        if final.status != .done { throw ExitCode(1) }
+    }
+}
