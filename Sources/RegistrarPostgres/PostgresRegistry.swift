@@ -306,7 +306,7 @@ public final class PostgresRegistry: RegistrationStore {
                                        channels, bit_depth, page_count, client_metadata, metadata_supplied, format, text_encoding,
                                        dicom_study_uid, dicom_series_uid, dicom_sop_uids, dicom_modality, dicom_instance_number,
                                        dicom_has_patient_id, nifti_dims, nifti_pixdim, probe_requests, probe_bytes, verified_at)
-                    SELECT '\(Schema.defaultTenantID)', $1::uuid, $2::uuid, s.unit_index, s.type, s.title, s.urls[1], s.urls, s.url_key,
+                    SELECT (SELECT tenant_id FROM folders WHERE id = $1::uuid), $1::uuid, $2::uuid, s.unit_index, s.type, s.title, s.urls[1], s.urls, s.url_key,
                            sha256(convert_to(s.url_key, 'UTF8')), s.size, s.mime_type, s.etag, s.width, s.height, s.fps, s.duration,
                            s.frame_count, s.codec, s.sample_rate, s.channels, s.bit_depth, s.page_count, s.client_metadata,
                            s.metadata_supplied, s.format, s.text_encoding, s.dicom_study_uid, s.dicom_series_uid, s.dicom_sop_uids,

@@ -130,6 +130,7 @@ struct RetryCommand: ParsableCommand {
     @OptionGroup var servers: ServerOptions
 
     func run() throws {
+        if let api = APIClient.fromEnvironment() { return try runViaAPI(api) }
         let registry = try connectStore(servers)
         guard let parent = try registry.loadJob(job) else { throw CommandFailure("no job \(job)") }
         guard parent.status != .pending else { throw CommandFailure("job \(job) is still running; retry it once it has finished") }

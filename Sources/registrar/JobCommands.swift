@@ -13,6 +13,7 @@ struct StatusCommand: ParsableCommand {
     @OptionGroup var servers: ServerOptions
 
     func run() throws {
+        if let api = APIClient.fromEnvironment() { return try runViaAPI(api) }
         let registry = try connectStore(servers)
         if wait {
             let final = try followJob(job, registry: registry, servers: servers, quiet: false)
@@ -49,6 +50,7 @@ struct ErrorsCommand: ParsableCommand {
     @OptionGroup var servers: ServerOptions
 
     func run() throws {
+        if let api = APIClient.fromEnvironment() { return try runViaAPI(api) }
         let registry = try connectStore(servers)
         guard try registry.loadJob(job) != nil else { throw CommandFailure("no job \(job)") }
         var after = -1
@@ -82,6 +84,7 @@ struct FilesCommand: ParsableCommand {
     @OptionGroup var servers: ServerOptions
 
     func run() throws {
+        if let api = APIClient.fromEnvironment() { return try runViaAPI(api) }
         let registry = try connectStore(servers)
         guard let folderID = try registry.folderID(name: folder) else { throw CommandFailure("no folder named \(folder)") }
         var after: Int64 = 0
@@ -124,6 +127,7 @@ struct CancelCommand: ParsableCommand {
     @OptionGroup var servers: ServerOptions
 
     func run() throws {
+        if let api = APIClient.fromEnvironment() { return try runViaAPI(api) }
         let registry = try connectStore(servers)
         guard let status = try registry.requestCancel(jobID: job) else { throw CommandFailure("no job \(job)") }
         if status == .pending {

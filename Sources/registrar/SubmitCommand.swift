@@ -32,6 +32,7 @@ struct SubmitCommand: ParsableCommand {
     }
 
     func run() throws {
+        if let api = APIClient.fromEnvironment() { return try runViaAPI(api) }
         var source = try FileByteSource(path: manifest)
         let format = self.format ?? ManifestFormat.detect(fileName: manifest, firstBytes: source.peek(512))
         // Validate here, while the file is at hand: the coordinator then starts splitting at once

@@ -5,6 +5,7 @@ import Testing
 /// The pipeline end to end on real servers: `registrar submit` → coordinator → RabbitMQ →
 /// workers → PostgreSQL, progress in Redis, objects on the local nginx. Real processes, killed
 /// for real. Serialized: the tests share the broker's queues.
+extension LiveServers {
 @Suite(.serialized) struct PipelineTests {
     /// A manifest of every type with known outcomes, and the objects behind it.
     struct Plan {
@@ -323,4 +324,5 @@ import Testing
         // …and it was verified, not recorded blind: the record carries the probed dimensions.
         #expect(try h.count("SELECT count(*) FROM files WHERE width = 61 AND height = 17 AND format = 'png'") == 1)
     }
+}
 }
