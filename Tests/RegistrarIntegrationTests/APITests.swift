@@ -263,5 +263,39 @@ extension LiveServers {
         #expect(l.header("Retry-After") != nil)
         #expect(l.text.contains("rate_limited"))
     }
+
+    @Test func theCLIWorksThroughTheAPIWithoutDatabaseAccess() throws {
+        let h = try PipelineHarness()
+        let plan = try pipeline.makePlan(h, scale: 80)
+        try h.startCoordinator()
+        try h.startWorker("w1")
+        let api = try APIHarness(h)
+        let key = try api.tenantKey("ops")
+        // No server URLs that work: everything must go through the API.
+        let env = ["REGISTRAR_API_URL": api.base, "REGISTRAR_API_KEY": key,
+                   "REGISTRAR_POSTGRES_URL": "postgresql://nobody@127.0.0.1:1/none", "REGISTRAR_REDIS_URL": "redis://127.0.0.1:1",
+                   "REGISTRAR_AMQP_URL": "amqp://x:y@127.0.0.1:1/%2F"]
+        let submit = try h.run(["submit", plan.manifest, "--folder", "via-api", "--ignore-errors", "--wait", "--json"], extraEnv: env)
+        #expect(submit.status == 0, "\(submit.stdout) \(submit.stderr)")
+        let final = try submit.json()
+        let id = final.string("id")
+        #expect(final.int("done") == plan.ok && final.int("errors") == plan.errors && final.int("skipped") == plan.skipped)
+        let status = try h.run(["status", id, "--json"], extraEnv: env)
+        #expect(try status.json().int("done") == plan.ok)
+        let errors = try h.run(["errors", id, "--json"], extraEnv: env)
+        #expect(errors.stdout.split(separator: "\n").count == plan.errors)
+        let files = try h.run(["files", "--folder", "via-api"], extraEnv: env)
+        #expect(files.stdout.split(separator: "\n").count == plan.ok)
+        let retry = try h.run(["retry", id, "--wait", "--json"], extraEnv: env)
+        #expect(try retry.json().int("total") == plan.errors, "\(retry.stdout) \(retry.stderr)")
+        let cancel = try h.run(["cancel", id], extraEnv: env)
+        #expect(cancel.status == 0 && cancel.stdout.contains("already ended"))
+        // The key is never printed, and a wrong key is a clear refusal.
+        #expect(![submit, status, errors, files, retry, cancel].contains { $0.stdout.contains(key) || $0.stderr.contains(key) })
+        var wrong = env
+        wrong["REGISTRAR_API_KEY"] = "rgk_" + String(repeating: "0", count: 40)
+        let refused = try h.run(["status", id], extraEnv: wrong)
+        #expect(refused.status == 1 && refused.stderr.contains("unauthorized"))
+    }
 }
 }
