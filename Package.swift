@@ -7,7 +7,9 @@
 // - swift-log: the ecosystem's logging API (Hummingbird logs through it too).
 // - swift-service-lifecycle: coordinator and workers are long-running services that must drain
 //   on SIGTERM; ServiceGroup does the signal handling and ordered shutdown.
-// - swift-crypto: SHA-256, HMAC and ECDSA P-256 for request signing (never hand-rolled)
+// - swift-crypto: SHA-256, HMAC and ECDSA P-256 for request signing, AES-256-GCM for stored
+//   credentials, and (its _CryptoExtras product) RSA PKCS#1 v1.5 for GCP service-account JWTs
+//   (never hand-rolled)
 // System libraries (Debian 12 -dev packages, wrapped as system-library targets): libpq,
 // hiredis, rabbitmq-c and libcurl. Why C clients rather than postgres-nio/async-http-client:
 // COPY and multi-transfer HTTP run at the servers' limits, and they build in seconds where the
@@ -39,6 +41,7 @@ let package = Package(
             name: "RegistrarCore",
             dependencies: [
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
             ],
             swiftSettings: [
                 // The readers' byte loops live on class state; runtime exclusivity checks cost

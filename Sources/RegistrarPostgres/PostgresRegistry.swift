@@ -36,13 +36,14 @@ public final class PostgresRegistry: RegistrationStore {
 
     /// Creates a job and stores its manifest, in one transaction: a job never exists with half a
     /// manifest. Returns the job id.
+    /// `integrationID`: the integration its objects are read with (nil: URLs fetched as given).
     public func createJob(folderID: String, fileName: String, format: ManifestFormat, ignoreErrors: Bool,
-                          manifest: inout some ByteSource) throws -> String {
+                          integrationID: String? = nil, manifest: inout some ByteSource) throws -> String {
         try connection.withTransaction {
             let jobID = try connection.query("""
-                INSERT INTO upload_jobs (tenant_id, folder_id, file_name, format, manifest_bytes, ignore_errors)
-                VALUES ($1, $2, $3, $4, 0, $5) RETURNING id
-                """, [Schema.defaultTenantID, folderID, fileName, format.rawValue, ignoreErrors ? "true" : "false"])[0, 0]!
+                INSERT INTO upload_jobs (tenant_id, folder_id, file_name, format, manifest_bytes, ignore_errors, integration_id)
+                VALUES ($1, $2, $3, $4, 0, $5, $6) RETURNING id
+                """, [Schema.defaultTenantID, folderID, fileName, format.rawValue, ignoreErrors ? "true" : "false", integrationID])[0, 0]!
             var total: Int64 = 0
             var seq = 0
             var block = [UInt8](repeating: 0, count: Self.blockSize)
