@@ -77,7 +77,7 @@ public final class IntegrationAuthenticator {
     }
 
     private func assumeRole(_ role: String, keys: AWSCredentials, now: SigningDate, fetcher: RangeFetcher) -> Result<TemporaryAWSCredentials, Failure> {
-        let request: (url: String, headers: [(String, String)])
+        let request: (url: String, headers: [(String, String)], body: [UInt8])
         do {
             request = try STSAssumeRole.request(roleARN: role, externalID: settings.externalID, endpoint: settings.stsEndpoint,
                                                 region: settings.stsRegion, credentials: keys, date: now)
@@ -86,7 +86,7 @@ public final class IntegrationAuthenticator {
         }
         exchanges += 1
         let r = fetcher.fetch([FetchRequest(id: 0, url: request.url, rangeLength: 64 * 1024,
-                                            headers: request.headers.map { "\($0.0): \($0.1)" })])[0]
+                                            headers: request.headers.map { "\($0.0): \($0.1)" }, postBody: request.body)])[0]
         if let failure = r.failure {
             return .failure(Failure(code: failure == .accessDenied || failure == .destinationForbidden ? failure.rawValue : "credentials_unavailable",
                                     message: "assuming role \(role) failed: \(r.message ?? failure.rawValue)"))

@@ -22,20 +22,24 @@ public enum STSAssumeRole {
     public static let defaultEndpoint = "https://sts.amazonaws.com"
     public static let defaultRegion = "us-east-1"
 
-    /// The signed request: the URL (query carries the parameters) and the headers to send.
+    /// The signed request: a form POST, as the AWS SDKs send it (STS also takes GET, but
+    /// emulators and proxies handle the POST form best). Send `body` with `headers` to `url`.
     public static func request(roleARN: String, externalID: String?, sessionName: String = "registrar",
                                durationSeconds: Int = 3600, endpoint: String?, region: String?,
-                               credentials: AWSCredentials, date: SigningDate) throws(SigningError) -> (url: String, headers: [(String, String)]) {
+                               credentials: AWSCredentials, date: SigningDate) throws(SigningError) -> (url: String, headers: [(String, String)], body: [UInt8]) {
         var base = endpoint ?? defaultEndpoint
         while base.hasSuffix("/") { base.removeLast() }
         var params = [("Action", "AssumeRole"), ("DurationSeconds", String(durationSeconds)), ("RoleArn", roleARN),
                       ("RoleSessionName", sessionName), ("Version", "2011-06-15")]
         if let externalID { params.append(("ExternalId", externalID)) }
-        let query = params.map { SigningPercentEncoding.encode($0.0) + "=" + SigningPercentEncoding.encode($0.1) }.joined(separator: "&")
-        let url = base + "/?" + query
-        let headers = try SigV4.sign(SigningRequest(method: "GET", url: url, payloadHash: SigningRequest.emptyPayloadHash),
-                                     credentials: credentials, region: region ?? defaultRegion, service: "sts", date: date)
-        return (url, headers)
+        let body = Array(params.map { SigningPercentEncoding.encode($0.0) + "=" + SigningPercentEncoding.encode($0.1) }
+            .joined(separator: "&").utf8)
+        let url = base + "/"
+        let contentType = ("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")
+        let signed = try SigV4.sign(SigningRequest(method: "POST", url: url, headers: [contentType],
+                                                   payloadHash: SigningRequest.sha256Hex(body)),
+                                    credentials: credentials, region: region ?? defaultRegion, service: "sts", date: date)
+        return (url, [contentType] + signed, body)
     }
 
     /// Reads `<AssumeRoleResponse>…<Credentials><AccessKeyId>…</Credentials>`. Errors never quote
