@@ -97,11 +97,11 @@ let package = Package(
         .testTarget(
             name: "RegistrarIntegrationTests",
             dependencies: ["RegistrarCore", "RegistrarRuntime", "RegistrarPostgres", "RegistrarRedis", "RegistrarRabbitMQ"],
-            exclude: ["MEDIA-FIXTURES.md"]
+            exclude: ["MEDIA-FIXTURES.md", "Support/moto_fixture.py"]
         ),
         .testTarget(
             name: "RegistrarCoreTests",
-            dependencies: ["RegistrarCore"],
+            dependencies: ["RegistrarCore", .product(name: "_CryptoExtras", package: "swift-crypto")],
             resources: [.copy("Fixtures")]
         ),
     ]
