@@ -275,7 +275,9 @@ public final class PostgresRegistry: RegistrationStore {
                 case .verified(let unit, let info):
                     fileRows.append(Self.stagingRow(unit, info))
                 case .failed(let index, let urls, let code, let message):
-                    errorRows.append([result.jobID, String(index), PGArray.text(urls), code, message, Self.action(for: code)])
+                    // Error rows are shown to operators and exported: a presigned URL's query (its
+                    // signature, a credential) stays out of them. The file record keeps the URL whole.
+                    errorRows.append([result.jobID, String(index), PGArray.text(urls.map(Self.withoutQuery)), code, message, Self.action(for: code)])
                 }
             }
             var inserted: [String] = []
@@ -377,11 +379,18 @@ public final class PostgresRegistry: RegistrationStore {
     }
 
     /// Encord's `action_description`: what was being done when the unit failed.
+    /// The URL up to its query or fragment.
+    static func withoutQuery(_ url: String) -> String {
+        guard let cut = url.firstIndex(where: { $0 == "?" || $0 == "#" }) else { return url }
+        return String(url[..<cut])
+    }
+
     static func action(for code: String) -> String {
         switch code {
         case "internal_error": return "Processing chunk"
         case "not_found", "access_denied", "timeout", "throttled", "server_error", "connect_failed", "destination_forbidden",
-             "too_many_redirects", "http_error":
+             "too_many_redirects", "http_error", "wrong_region", "wrong_integration", "credentials_unavailable",
+             "integration_unavailable", "signing_failed":
             return "Fetching object"
         case "type_mismatch", "unsupported_type", "corrupt", "too_large", "dimensions_exceed_limit", "empty_object":
             return "Verifying object"
