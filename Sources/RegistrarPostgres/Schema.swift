@@ -143,6 +143,29 @@ public enum Schema {
             ADD COLUMN probe_requests integer,
             ADD COLUMN probe_bytes integer;
         """),
+        Migration(version: 3, name: "integrations", sql: """
+        -- Cloud storage integrations (issue 5). Credentials are sealed with AES-256-GCM
+        -- (CredentialCipher: "v1:KEYID:BASE64"); key_id repeats the envelope's key id so
+        -- `integrations rotate-key` finds what is not yet under the current key.
+        CREATE TABLE integrations (
+            id uuid PRIMARY KEY,
+            tenant_id uuid NOT NULL REFERENCES tenants,
+            name text NOT NULL,
+            kind text NOT NULL CHECK (kind IN ('aws', 's3-compatible', 'gcp', 'azure', 'direct')),
+            settings jsonb NOT NULL DEFAULT '{}',
+            credentials text NOT NULL,
+            key_id text NOT NULL,
+            created_at timestamptz NOT NULL DEFAULT now(),
+            updated_at timestamptz NOT NULL DEFAULT now(),
+            UNIQUE (tenant_id, name)
+        );
+        CREATE INDEX integrations_by_key ON integrations (key_id);
+
+        -- The integration a job's objects are read with (NULL: URLs fetched as given).
+        -- RESTRICT: an integration in use by a job cannot vanish under its workers.
+        ALTER TABLE upload_jobs ADD COLUMN integration_id uuid REFERENCES integrations ON DELETE RESTRICT;
+        CREATE INDEX upload_jobs_by_integration ON upload_jobs (integration_id) WHERE integration_id IS NOT NULL;
+        """),
         Migration(version: 4, name: "api keys and retries", sql: """
         -- API keys: only a SHA-256 of the key is stored (keys are 190+ bits of randomness, so a
         -- fast hash is enough; a password hash would only slow every request down).

@@ -37,6 +37,13 @@ public protocol RegistrationStore: AnyObject {
     func jobCounts(jobID: String) throws -> (counts: UnitCounts, doneChunks: [Int])
     /// Which of `keys` the folder already holds (the store's answer, after Redis said "maybe").
     func existingURLKeys(folderID: String, keys: [String]) throws -> Set<String>
+    /// The integration a job's objects are read with; nil when URLs are fetched as given.
+    func jobIntegrationID(jobID: String) throws -> String?
+}
+
+extension RegistrationStore {
+    /// Stores without integrations (test twins) fetch every URL as given.
+    public func jobIntegrationID(jobID: String) throws -> String? { nil }
 }
 
 /// Live progress (Redis): fast, idempotent per chunk, rebuildable from the store.
@@ -84,4 +91,23 @@ public struct WorkDelivery: Sendable {
 /// unit, in order; unit failures are values, never thrown.
 public protocol ObjectVerifier: AnyObject {
     func verify(_ units: [RegistrationUnit]) -> [UnitOutcome]
+    /// As `verify(_:)`, for units of one job: a verifier that signs requests reads them with the
+    /// job's integration.
+    func verify(_ units: [RegistrationUnit], context: VerificationContext) -> [UnitOutcome]
+}
+
+extension ObjectVerifier {
+    /// Verifiers that do not sign ignore the job.
+    public func verify(_ units: [RegistrationUnit], context: VerificationContext) -> [UnitOutcome] { verify(units) }
+}
+
+/// What a verifier is told about the job whose units it verifies.
+public struct VerificationContext: Sendable, Equatable {
+    public var jobID: String
+    /// The job's integration (nil: URLs fetched as given).
+    public var integrationID: String?
+    public init(jobID: String, integrationID: String?) {
+        self.jobID = jobID
+        self.integrationID = integrationID
+    }
 }

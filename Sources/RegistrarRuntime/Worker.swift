@@ -15,6 +15,8 @@ public final class Worker {
     let verifier: ObjectVerifier
     let logger: Logger
     public var fault: ((FaultPoint) -> Void)?
+    /// Each job's integration id, looked up once per job (jobs never change integration).
+    private var jobIntegrations: [String: String?] = [:]
 
     public init(store: RegistrationStore, progress: ProgressTracker, queue: WorkQueue, verifier: ObjectVerifier, logger: Logger) {
         self.store = store
@@ -95,7 +97,7 @@ public final class Worker {
             }
         }
         for (u, isKnown) in zip(units, known) where !isKnown { toVerify.append(u) }
-        let outcomes = verifier.verify(toVerify)
+        let outcomes = toVerify.isEmpty ? [] : verifier.verify(toVerify, context: try context(chunk.jobID))
         var next = 0
         for (u, isKnown) in zip(units, known) {
             if isKnown {
@@ -111,6 +113,14 @@ public final class Worker {
         }
         return ChunkResult(jobID: chunk.jobID, seq: chunk.seq, folderID: chunk.folderID, skipDuplicates: chunk.skipDuplicates,
                            cancelled: false, unitCount: chunk.entries.count, items: items)
+    }
+
+    private func context(_ jobID: String) throws -> VerificationContext {
+        if let known = jobIntegrations[jobID] { return VerificationContext(jobID: jobID, integrationID: known) }
+        let id = try store.jobIntegrationID(jobID: jobID)
+        if jobIntegrations.count >= 1024 { jobIntegrations.removeAll(keepingCapacity: true) }
+        jobIntegrations[jobID] = .some(id)
+        return VerificationContext(jobID: jobID, integrationID: id)
     }
 
     /// A chunk that failed too many deliveries: its units fail with `internal_error`, so the job

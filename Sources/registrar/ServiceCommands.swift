@@ -132,6 +132,11 @@ struct WorkerCommand: AsyncParsableCommand {
         let faultAfterCommit = ProcessInfo.processInfo.environment["REGISTRAR_FAULT_WORKER"] == "exit-after-commit"
         // Test hook: a pause before each chunk, so crash and cancel tests always land mid-run.
         let testDelay = ProcessInfo.processInfo.environment["REGISTRAR_TEST_CHUNK_DELAY_MS"].flatMap(UInt32.init) ?? 0
+        // The key ring is read once; a worker without one still serves jobs without integrations
+        // and fails the units of jobs with one, saying why.
+        let ring: Result<EncryptionKeyRing, CommandFailure>
+        do { ring = .success(try loadKeyRing()) } catch let e as CommandFailure { ring = .failure(e) }
+        if case .failure(let e) = ring { logger.notice("integrations unavailable on this worker", metadata: ["reason": "\(e.description)"]) }
         let readiness = ReadinessFlag()
         try await runService(name: "worker", logger: logger, metrics: metrics, readiness: readiness) { flag in
             consumeLoop(flag, logger: logger, readiness: readiness, connect: { () throws -> ((Worker, AMQPWorkQueue), WorkQueue) in
@@ -139,6 +144,12 @@ struct WorkerCommand: AsyncParsableCommand {
                 let queue = try AMQPWorkQueue(url: servers.amqpURL, role: .worker, prefetch: prefetch)
                 let progress = try RedisProgressTracker(url: servers.redisURL)
                 let verifier = try HTTPObjectVerifier(policy: fetchPolicy, prober: prober)
+                verifier.integrationLoader = { id in
+                    guard let stored = try store.integration(id: id) else {
+                        throw IntegrationStoreError(description: "integration \(id) no longer exists")
+                    }
+                    return (stored.kind, stored.settings, try stored.decryptSecret(ring: ring.get()))
+                }
                 let worker = Worker(store: store, progress: progress, queue: queue, verifier: verifier, logger: logger)
                 if faultAfterCommit {
                     // Test hook: die between the commit and the ack, the worst moment.
