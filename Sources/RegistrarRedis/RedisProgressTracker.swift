@@ -90,6 +90,32 @@ public final class RedisProgressTracker: ProgressTracker {
         try check(try redis.evalScript(Self.rebuildScript, keys: [RedisKeys.job(jobID), RedisKeys.chunks(jobID)], args: args))
     }
 
+    /// Adds chunks not counted yet (ARGV: ttl, then seq done errors skipped cancelled per chunk).
+    static let recordChunksScript = """
+    local added = 0
+    for i = 2, #ARGV, 5 do
+      if redis.call('SADD', KEYS[2], ARGV[i]) == 1 then
+        redis.call('HINCRBY', KEYS[1], 'done', ARGV[i + 1])
+        redis.call('HINCRBY', KEYS[1], 'errors', ARGV[i + 2])
+        redis.call('HINCRBY', KEYS[1], 'skipped', ARGV[i + 3])
+        redis.call('HINCRBY', KEYS[1], 'cancelled', ARGV[i + 4])
+        added = added + 1
+      end
+    end
+    redis.call('EXPIRE', KEYS[1], ARGV[1])
+    redis.call('EXPIRE', KEYS[2], ARGV[1])
+    return added
+    """
+
+    public func recordChunks(jobID: String, chunks: [Int: UnitCounts]) throws {
+        guard !chunks.isEmpty else { return }
+        var args = [String(ttlSeconds)]
+        for (seq, c) in chunks.sorted(by: { $0.key < $1.key }) {
+            args += [String(seq), String(c.done), String(c.errors), String(c.skipped), String(c.cancelled)]
+        }
+        try check(try redis.evalScript(Self.recordChunksScript, keys: [RedisKeys.job(jobID), RedisKeys.chunks(jobID)], args: args))
+    }
+
     public func knownURLKeys(folderID: String, keys: [String]) throws -> [Bool] {
         guard !keys.isEmpty else { return [] }
         let reply = try redis.command(["SMISMEMBER", RedisKeys.folderKeys(folderID)] + keys.map(URLKeyDigest.hex))

@@ -32,6 +32,8 @@ public protocol RegistrationStore: AnyObject {
     func commitChunk(_ result: ChunkResult) throws -> CommitOutcome
     /// Exact counters from the ledger (the truth Redis is rebuilt from), with the done chunks.
     func jobCounts(jobID: String) throws -> (counts: UnitCounts, doneChunks: [Int])
+    /// Each finished chunk's counts (seq → counts): what a progress rebuild replays into the tracker.
+    func chunkCounts(jobID: String) throws -> [Int: UnitCounts]
     /// Which of `keys` the folder already holds (the store's answer, after Redis said "maybe").
     func existingURLKeys(folderID: String, keys: [String]) throws -> Set<String>
 }
@@ -45,6 +47,8 @@ public protocol ProgressTracker: AnyObject {
     func counts(jobID: String) throws -> (counts: UnitCounts, total: Int?)?
     /// Replaces the job's progress with the store's exact numbers.
     func rebuild(jobID: String, counts: UnitCounts, total: Int?, doneChunks: [Int]) throws
+    /// Adds the counts of every listed chunk not counted yet (each one once, like `recordChunk`).
+    func recordChunks(jobID: String, chunks: [Int: UnitCounts]) throws
     /// Fast duplicate answers for `skip_duplicate_urls`: which keys the folder already has.
     func knownURLKeys(folderID: String, keys: [String]) throws -> [Bool]
     func addURLKeys(folderID: String, keys: [String]) throws

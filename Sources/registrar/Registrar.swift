@@ -14,7 +14,7 @@ struct Registrar: AsyncParsableCommand {
         abstract: "Register cloud-stored data for annotation at high volume.",
         subcommands: [ValidateCommand.self, SubmitCommand.self, StatusCommand.self, ErrorsCommand.self, FilesCommand.self,
                       CancelCommand.self, ProbeCommand.self, CheckCommand.self, CoordinatorCommand.self, WorkerCommand.self,
-                      MigrateCommand.self]
+                      MigrateCommand.self, DLQCommand.self, ProgressCommand.self]
     )
 
     /// Custom entry point: ArgumentParser exits 64 on usage errors; our contract is 2.
