@@ -73,11 +73,14 @@ public struct WorkDelivery: Sendable {
     public var body: [UInt8]
     public var tag: UInt64
     public var deliveryCount: Int
-    public init(kind: Kind, body: [UInt8], tag: UInt64, deliveryCount: Int) {
+    /// Why a dead chunk was dead-lettered (`delivery_limit`, `rejected`), when the broker says.
+    public var deathReason: String?
+    public init(kind: Kind, body: [UInt8], tag: UInt64, deliveryCount: Int, deathReason: String? = nil) {
         self.kind = kind
         self.body = body
         self.tag = tag
         self.deliveryCount = deliveryCount
+        self.deathReason = deathReason
     }
 }
 

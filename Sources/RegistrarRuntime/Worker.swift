@@ -132,7 +132,8 @@ public final class Worker {
         logger.error("dead chunk recorded as failed", metadata: ["job": "\(chunk.jobID)", "seq": "\(chunk.seq)"])
         // Quorum queues dead-letter with the delivery count they reached; a chunk a worker
         // refused outright (undecodable) arrives with none.
-        let letter = DeadLetter(deliveries: deliveries, reason: deliveries > 0 ? "delivery_limit" : "rejected", body: delivery.body)
+        let letter = DeadLetter(deliveries: deliveries, reason: delivery.deathReason ?? (deliveries > 0 ? "delivery_limit" : "rejected"),
+                                body: delivery.body)
         return ChunkResult(jobID: chunk.jobID, seq: chunk.seq, folderID: chunk.folderID, skipDuplicates: chunk.skipDuplicates,
                            cancelled: false, unitCount: chunk.entries.count, items: items, deadLetter: letter)
     }
