@@ -248,6 +248,19 @@ public final class PostgresRegistry: RegistrationStore {
         return (counts, done)
     }
 
+    public func chunkCounts(jobID: String) throws -> [Int: UnitCounts] {
+        let rows = try connection.query("""
+            SELECT seq, done_count, error_count, skipped_count, cancelled_count FROM chunks
+            WHERE job_id::text = $1 AND state = 'done'
+            """, [jobID])
+        var out: [Int: UnitCounts] = [:]
+        for i in 0..<rows.count {
+            out[Int(rows[i, 0]!)!] = UnitCounts(done: Int(rows[i, 1]!)!, errors: Int(rows[i, 2]!)!,
+                                                skipped: Int(rows[i, 3]!)!, cancelled: Int(rows[i, 4]!)!)
+        }
+        return out
+    }
+
     public func existingURLKeys(folderID: String, keys: [String]) throws -> Set<String> {
         guard !keys.isEmpty else { return [] }
         let rows = try connection.query("""
@@ -337,6 +350,7 @@ public final class PostgresRegistry: RegistrationStore {
                 UPDATE chunks SET state = 'done', done_count = $3, error_count = $4, skipped_count = $5, finished_at = now()
                 WHERE job_id = $1 AND seq = $2
                 """, [result.jobID, String(result.seq), String(counts.done), String(counts.errors), String(counts.skipped)])
+            if let letter = result.deadLetter { try recordDeadChunk(jobID: result.jobID, seq: result.seq, letter) }
             return .committed(counts, newURLKeys: inserted)
         }
     }

@@ -191,5 +191,28 @@ public enum Schema {
         CREATE INDEX files_by_job ON files (job_id);
         CREATE INDEX chunks_finished ON chunks (job_id, finished_at) WHERE finished_at IS NOT NULL;
         """),
+        Migration(version: 5, name: "dead chunks", sql: """
+        -- Chunks the broker dead-lettered (delivery limit reached, or refused by a worker). Their
+        -- units are recorded failed (internal_error) so the job finishes; the row keeps the chunk's
+        -- message until an operator replays it (`registrar dlq replay`) or discards it (`dlq discard`).
+        CREATE TABLE dead_chunks (
+            job_id uuid NOT NULL,
+            seq integer NOT NULL,
+            first_unit integer NOT NULL,
+            unit_count integer NOT NULL,
+            deaths integer NOT NULL DEFAULT 1,      -- times this chunk was dead-lettered
+            deliveries integer NOT NULL,            -- the broker's delivery count at the last death
+            reason text NOT NULL,                   -- delivery_limit | rejected
+            body bytea NOT NULL,                    -- the chunk message, for replay
+            state text NOT NULL DEFAULT 'dead' CHECK (state IN ('dead', 'replaying', 'replayed', 'discarded')),
+            replays integer NOT NULL DEFAULT 0,
+            first_dead_at timestamptz NOT NULL DEFAULT now(),
+            last_dead_at timestamptz NOT NULL DEFAULT now(),
+            resolved_at timestamptz,
+            PRIMARY KEY (job_id, seq),
+            FOREIGN KEY (job_id, seq) REFERENCES chunks ON DELETE CASCADE
+        );
+        CREATE INDEX dead_chunks_open ON dead_chunks (job_id) WHERE state IN ('dead', 'replaying');
+        """),
     ]
 }
