@@ -95,6 +95,7 @@ let package = Package(
                 "RegistrarPostgres",
                 "RegistrarRedis",
                 "RegistrarRabbitMQ",
+                "RegistrarHTTP",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),

@@ -23,6 +23,8 @@ public struct APIConfiguration: Sendable {
     public var maxUnits: Int?
     /// A key that tenant "default" always holds (for deployments: from a Secret).
     public var bootstrapKey: String?
+    /// Addresses `POST /v1/integrations/{id}/test` may reach besides public ones (REGISTRAR_FETCH_ALLOW).
+    public var fetchAllow = ""
 
     public init() {}
 }

@@ -27,6 +27,7 @@ public enum APIServer {
         FolderRoutes(pool: pool).register(on: v1)
         UploadRoutes(pool: pool, config: config, metrics: metrics).register(on: v1)
         ErrorRoutes(pool: pool).register(on: v1)
+        IntegrationRoutes(pool: pool, fetchAllow: config.fetchAllow).register(on: v1)
         StatusPage(pool: pool, auth: auth).register(on: router)
 
         var app = Application(

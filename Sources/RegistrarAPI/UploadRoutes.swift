@@ -86,14 +86,18 @@ struct UploadRoutes {
         var reader = makeManifestReader(format: format, source: try FileByteSource(path: path), limits: limits)
         let summary = ManifestScanner(limits: limits, maxListedIssues: 1).scan(&reader, format: format)
         if let reason = summary.fatal ?? summary.fileErrors.first { return .refused(reason) }
-        if let integration {
-            throw APIError(.unprocessableContent, "unknown_integration", "no integration named \(integration)",
-                           details: [("integration", .string(integration))])
-        }
         let registry = try backends.registry()
+        var integrationID: String?
+        if let integration {
+            guard let found = try registry.integration(name: integration, tenantID: tenantID) else {
+                throw APIError(.unprocessableContent, "unknown_integration", "no integration named \(integration)",
+                               details: [("integration", .string(integration))])
+            }
+            integrationID = found.id
+        }
         var source = try FileByteSource(path: path)
         let jobID = try registry.createJob(folderID: folderID, fileName: fileName, format: format, ignoreErrors: ignoreErrors,
-                                           manifest: &source, tenantID: tenantID)
+                                           manifest: &source, tenantID: tenantID, integrationID: integrationID)
         try registry.recordScan(jobID: jobID, units: summary.units, urls: summary.urls, skipDuplicates: summary.options.skipDuplicateURLs)
         try? backends.tracker().setTotal(jobID: jobID, total: summary.units)
         try publish(jobID, backends: backends)

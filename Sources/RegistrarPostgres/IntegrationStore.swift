@@ -28,7 +28,8 @@ public struct IntegrationStoreError: Error, CustomStringConvertible, Sendable {
     public init(description: String) { self.description = description }
 }
 
-/// Integration records of the default tenant (until API tenants arrive, like folders).
+/// Integration records, each owned by a tenant (the CLI acts for tenant `default`; the API for
+/// the key's tenant).
 extension PostgresRegistry {
     static let integrationColumns = """
         id, name, kind, settings::text, credentials, key_id,
@@ -36,43 +37,47 @@ extension PostgresRegistry {
         """
 
     /// Stores a new integration, its secret sealed with the ring's current key.
-    public func addIntegration(name: String, definition: IntegrationDefinition, ring: EncryptionKeyRing) throws -> StoredIntegration {
+    public func addIntegration(name: String, definition: IntegrationDefinition, ring: EncryptionKeyRing,
+                               tenantID: String = Schema.defaultTenantID) throws -> StoredIntegration {
         let id = try connection.query("SELECT gen_random_uuid()")[0, 0]!
         let sealed = CredentialCipher.seal(definition.secret.serialized, ring: ring, associatedData: StoredIntegration.associatedData(id: id))
         do {
             _ = try connection.query("""
                 INSERT INTO integrations (id, tenant_id, name, kind, settings, credentials, key_id)
                 VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7)
-                """, [id, Schema.defaultTenantID, name, definition.kind.rawValue, definition.settings.json.compactText, sealed, ring.currentID])
+                """, [id, tenantID, name, definition.kind.rawValue, definition.settings.json.compactText, sealed, ring.currentID])
         } catch let e as PostgresError where e.sqlState == "23505" {
             throw IntegrationStoreError(description: "an integration named '\(name)' already exists")
         }
         return try integration(id: id)!
     }
 
-    public func integrations() throws -> [StoredIntegration] {
+    public func integrations(tenantID: String = Schema.defaultTenantID) throws -> [StoredIntegration] {
         let rows = try connection.query("SELECT \(Self.integrationColumns) FROM integrations WHERE tenant_id = $1 ORDER BY name",
-                                        [Schema.defaultTenantID])
+                                        [tenantID])
         return try (0..<rows.count).map { try Self.integrationRow(rows, $0) }
     }
 
-    public func integration(name: String) throws -> StoredIntegration? {
+    public func integration(name: String, tenantID: String = Schema.defaultTenantID) throws -> StoredIntegration? {
         let rows = try connection.query("SELECT \(Self.integrationColumns) FROM integrations WHERE tenant_id = $1 AND name = $2",
-                                        [Schema.defaultTenantID, name])
+                                        [tenantID, name])
         return rows.count == 0 ? nil : try Self.integrationRow(rows, 0)
     }
 
-    public func integration(id: String) throws -> StoredIntegration? {
-        let rows = try connection.query("SELECT \(Self.integrationColumns) FROM integrations WHERE id::text = $1", [id])
+    /// By id, in any tenant (workers: the job already names it) or in one tenant (the API).
+    public func integration(id: String, tenantID: String? = nil) throws -> StoredIntegration? {
+        guard UUIDText.isValid(id) else { return nil }
+        let rows = try connection.query(
+            "SELECT \(Self.integrationColumns) FROM integrations WHERE id = $1::uuid AND ($2::uuid IS NULL OR tenant_id = $2::uuid)", [id, tenantID])
         return rows.count == 0 ? nil : try Self.integrationRow(rows, 0)
     }
 
     /// Removes an integration. Refused while an unfinished job uses it (its workers need it);
     /// finished jobs forget it (they keep their files and errors).
-    public func removeIntegration(name: String) throws -> Bool {
+    public func removeIntegration(name: String, tenantID: String = Schema.defaultTenantID) throws -> Bool {
         try connection.withTransaction {
             let rows = try connection.query("SELECT id FROM integrations WHERE tenant_id = $1 AND name = $2 FOR UPDATE",
-                                            [Schema.defaultTenantID, name])
+                                            [tenantID, name])
             guard rows.count == 1, let id = rows[0, 0] else { return false }
             let pending = try connection.query("SELECT count(*) FROM upload_jobs WHERE integration_id = $1 AND status = 'PENDING'", [id])[0, 0]!
             if pending != "0" {

@@ -111,20 +111,6 @@ struct APIFailure: Error, CustomStringConvertible {
     var description: String { "\(message) (\(code), HTTP \(status))" }
 }
 
-extension JSONValue {
-    /// Parses a whole JSON text; nil when it is not JSON.
-    static func parse(_ bytes: [UInt8]) -> JSONValue? {
-        guard !bytes.isEmpty else { return nil }
-        let t = JSONTokenizer(source: MemoryByteSource(bytes))
-        var budget = Int.max
-        guard let first = try? t.next() else { return nil }
-        return try? t.readValue(after: first, budget: &budget)
-    }
-
-    var stringValue: String? { if case .string(let s) = self { return s } else { return nil } }
-    var intValue: Int? { if case .number(let n) = self { return Int(n) } else { return nil } }
-}
-
 extension JobState {
     /// From the API's upload JSON.
     init?(apiJSON v: JSONValue) {

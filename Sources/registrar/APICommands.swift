@@ -33,6 +33,7 @@ struct APICommand: AsyncParsableCommand {
         config.blockingThreads = blockingThreads
         config.maxURLs = manifestLimits.maxUrls
         config.maxUnits = manifestLimits.maxUnits
+        config.fetchAllow = ServerOptions.env("REGISTRAR_FETCH_ALLOW", "")
         config.bootstrapKey = ProcessInfo.processInfo.environment["REGISTRAR_BOOTSTRAP_API_KEY"].flatMap { $0.isEmpty ? nil : $0 }
         let logger = servers.logger("registrar.api")
         let app = APIServer.make(config: config, urls: ServerURLs(postgres: servers.postgresURL, amqp: servers.amqpURL, redis: servers.redisURL),

@@ -3,6 +3,7 @@ import Foundation
 import RegistrarCore
 import RegistrarHTTP
 import RegistrarPostgres
+import RegistrarRuntime
 
 /// `registrar integrations add|list|test|remove|rotate-key`: cloud storage integrations whose
 /// credentials jobs read private objects with. Credentials are sealed with the key ring from
@@ -21,20 +22,7 @@ extension IntegrationKind: ExpressibleByArgument {}
 
 /// The credential key ring from the environment, or a precise error saying how to set one.
 func loadKeyRing() throws -> EncryptionKeyRing {
-    let env = ProcessInfo.processInfo.environment
-    let text: String
-    if let inline = env["REGISTRAR_ENCRYPTION_KEYS"], !inline.isEmpty {
-        text = inline
-    } else if let path = env["REGISTRAR_ENCRYPTION_KEYS_FILE"], !path.isEmpty {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw CommandFailure("cannot read the key ring file REGISTRAR_ENCRYPTION_KEYS_FILE=\(path)")
-        }
-        text = String(decoding: data, as: UTF8.self)
-    } else {
-        throw CommandFailure("no credential encryption key is configured: set REGISTRAR_ENCRYPTION_KEYS=ID:BASE64KEY "
-                             + "(a 32-byte key, e.g. `openssl rand -base64 32`) or REGISTRAR_ENCRYPTION_KEYS_FILE to a file holding it")
-    }
-    do { return try EncryptionKeyRing(text: text) } catch { throw CommandFailure("\(error)") }
+    do { return try KeyRingLoader.fromEnvironment() } catch { throw CommandFailure(error.description) }
 }
 
 /// `integrations add KIND --name N [--from-file F | flags]`.
@@ -140,41 +128,16 @@ struct IntegrationTestCommand: ParsableCommand {
         do { secret = try stored.decryptSecret(ring: try loadKeyRing()) } catch let e as CommandFailure { throw e } catch {
             throw CommandFailure("integration '\(name)': \(error)")
         }
-        let authenticator = IntegrationAuthenticator(kind: stored.kind, settings: stored.settings, secret: secret)
         let fetcher = try RangeFetcher(policy: fetch.policy(concurrency: 4))
-        var members: [(key: String, value: JSONValue)] = [("integration", .string(name)), ("kind", .string(stored.kind.rawValue))]
-        func report(_ ok: Bool, code: String? = nil, message: String? = nil) throws {
-            if let code { members.append(("code", .string(code))) }
-            if let message { members.append(("message", .string(message))) }
-            members.insert(("ok", .bool(ok)), at: 0)
-            if json {
-                print(JSONValue.object(members).compactText)
-            } else {
-                for (k, v) in members {
-                    if case .string(let s) = v { print("\(k): \(s)") } else { print("\(k): \(v.compactText)") }
-                }
+        let result = IntegrationCheck.run(name: name, kind: stored.kind, settings: stored.settings, secret: secret, url: url, fetcher: fetcher)
+        if json {
+            print(result.json)
+        } else {
+            for (k, v) in result.members {
+                if case .string(let s) = v { print("\(k): \(s)") } else { print("\(k): \(v.compactText)") }
             }
-            if !ok { throw ExitCode(1) }
         }
-        let planned: PlannedRequest
-        switch authenticator.currentAuth(using: fetcher).flatMap({ auth in
-            authenticator.planner.plan(url, auth: auth, date: authenticator.now)
-                .mapError { IntegrationAuthenticator.Failure(code: $0.code, message: $0.message) }
-        }) {
-        case .failure(let f): return try report(false, code: f.code, message: f.message)
-        case .success(let p): planned = p
-        }
-        let l = planned.location
-        members += [("provider", .string(l.provider.rawValue)), ("bucket", .string(l.bucket)), ("key", .string(l.key)),
-                    ("region", l.region.map(JSONValue.string) ?? planned.signingRegion.map(JSONValue.string) ?? .null),
-                    ("request", .string(URLRedaction.redact(planned.url)))]
-        let r = fetcher.fetch([FetchRequest(id: 0, url: planned.url, rangeLength: 64 * 1024,
-                                            headers: planned.headers.map { "\($0.0): \($0.1)" })])[0]
-        members.append(("status", .number(String(r.status))))
-        if let failure = r.failure { return try report(false, code: failure.rawValue, message: r.message) }
-        members.append(("size", r.totalSize.map { .number(String($0)) } ?? .null))
-        members.append(("contentType", r.contentType.map(JSONValue.string) ?? .null))
-        try report(true)
+        if !result.ok { throw ExitCode(1) }
     }
 }
 
