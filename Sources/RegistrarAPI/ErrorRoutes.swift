@@ -21,7 +21,8 @@ struct ErrorRoutes {
         guard ["json", "jsonl", "csv"].contains(format) else { throw APIError.badRequest("format must be json, jsonl or csv", field: "format") }
         let after: Int
         if let c = query.get("cursor") {
-            guard let n = Int(c), n >= -1 else { throw APIError.badRequest("cursor is not one this API gave", field: "cursor") }
+            // unit_index is a PostgreSQL integer: a larger cursor is none this API gave (and would fail the query).
+            guard let n = Int(c), n >= -1, n <= Int(Int32.max) else { throw APIError.badRequest("cursor is not one this API gave", field: "cursor") }
             after = n
         } else {
             after = -1

@@ -154,6 +154,9 @@ struct UploadRoutes {
         let limit = try QueryFlag.limit(query.get("limit"))
         let cursor = query.get("cursor")
         let folder = query.get("folderId")
+        // Malformed ids are refused: ignoring them would list every folder's uploads, or restart at page one.
+        if let folder, !UUIDText.isValid(folder) { throw APIError.badRequest("folderId is not a folder id", field: "folderId") }
+        if let cursor, !UUIDText.isValid(cursor) { throw APIError.badRequest("cursor is not one this API gave", field: "cursor") }
         let snapshots: ([String], String?) = try await pool.run { backends in
             let page = try backends.registry().jobIDs(tenantID: tenant.tenantID, status: statusFilter, folderID: folder, after: cursor, limit: limit)
             return (try page.ids.compactMap { try UploadSnapshot.load(jobID: $0, tenantID: tenant.tenantID, backends: backends)?.json }, page.next)

@@ -111,7 +111,8 @@ extension PGConnection {
 
     /// Appends one row in COPY text format: values separated by tab, row ended by newline,
     /// `\N` for NULL, and `\\`, `\t`, `\n`, `\r` for the bytes that would otherwise end a value
-    /// or a row.
+    /// or a row. PostgreSQL text cannot hold a NUL character at all: one arriving in user input
+    /// (a manifest can spell it `\u0000`) is stored as U+FFFD, never refused mid-transaction.
     @inline(__always)
     static func appendCopyRow(_ row: [String?], to buffer: inout [UInt8]) {
         var first = true
@@ -125,7 +126,7 @@ extension PGConnection {
             }
             value.withUTF8 { utf8 in
                 var plain = true
-                for b in utf8 where b == 0x5C || b == 0x09 || b == 0x0A || b == 0x0D {
+                for b in utf8 where b == 0x5C || b == 0x09 || b == 0x0A || b == 0x0D || b == 0x00 {
                     plain = false
                     break
                 }
@@ -139,6 +140,7 @@ extension PGConnection {
                     case 0x09: buffer.append(0x5C); buffer.append(0x74)  // \t
                     case 0x0A: buffer.append(0x5C); buffer.append(0x6E)  // \n
                     case 0x0D: buffer.append(0x5C); buffer.append(0x72)  // \r
+                    case 0x00: buffer.append(contentsOf: [0xEF, 0xBF, 0xBD])  // U+FFFD
                     default: buffer.append(b)
                     }
                 }

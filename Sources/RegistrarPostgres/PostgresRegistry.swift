@@ -393,7 +393,7 @@ public final class PostgresRegistry: RegistrationStore {
         func s<T>(_ v: T?) -> String? { v.map { "\($0)" } }
         return [String(u.index), u.type.rawValue, u.title, PGArray.text(i.orderedURLs ?? u.urls), u.urlKey, s(i.size), i.mimeType, i.etag,
                 s(i.width), s(i.height), s(i.fps), s(i.duration), s(i.frameCount), i.codec, s(i.sampleRate), s(i.channels),
-                s(i.bitDepth), s(i.pageCount), u.clientMetadata, i.supplied ? "true" : "false",
+                s(i.bitDepth), s(i.pageCount), u.clientMetadata.map(JSONBText.withoutNULEscapes), i.supplied ? "true" : "false",
                 i.format?.rawValue, i.textEncoding, i.dicomStudyUID, i.dicomSeriesUID,
                 i.dicomSOPInstanceUIDs.map(PGArray.text) ?? i.dicomSOPInstanceUID.map { PGArray.text([$0]) }, i.dicomModality,
                 s(i.dicomInstanceNumber), i.dicomHasPatientID.map { $0 ? "true" : "false" },
@@ -521,4 +521,30 @@ enum JSONArrayText {
 extension PGRows {
     /// `rows[i, j]`: the value at row i, column j (nil for NULL).
     subscript(_ row: Int, _ column: Int) -> String? { self[row: row, column: column] }
+}
+
+/// jsonb refuses the escape `\u0000` (PostgreSQL text holds no NUL); client metadata is kept
+/// verbatim otherwise, so only that escape becomes `\ufffd`.
+enum JSONBText {
+    static func withoutNULEscapes(_ json: String) -> String {
+        guard json.contains("\\u0000") else { return json }
+        var out: [UInt8] = []
+        let b = Array(json.utf8)
+        var i = 0
+        while i < b.count {
+            if b[i] == UInt8(ascii: "\\"), i + 1 < b.count {
+                if b[i + 1] == UInt8(ascii: "u"), i + 5 < b.count, b[(i + 2)...(i + 5)].elementsEqual("0000".utf8) {
+                    out += Array("\\ufffd".utf8)
+                    i += 6
+                    continue
+                }
+                out += [b[i], b[i + 1]]  // any other escape, including `\\`, stays as it is
+                i += 2
+                continue
+            }
+            out.append(b[i])
+            i += 1
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
 }
