@@ -49,6 +49,7 @@ def number(text):
 
 
 def row_numbers(root):
+    upload_id = root.get_attribute("data-upload")
     def f(name):
         return root.find_element(By.CSS_SELECTOR, f'[data-f="{name}"]').text
 
@@ -62,7 +63,8 @@ def row_numbers(root):
         "cancelled": number(f("cancelled")),
         "percent": f("percent"),
         "phase": f("phase").strip(),
-        "status": root.find_element(By.CSS_SELECTOR, "[data-status-of]").text.strip(),
+        # The badge sits in the row on the list, in the heading on the upload page.
+        "status": root.parent.find_element(By.CSS_SELECTOR, f'[data-status-of="{upload_id}"]').text.strip(),
         "ariaNow": bar.get_attribute("aria-valuenow"),
         "ariaMax": bar.get_attribute("aria-valuemax"),
         "ariaText": bar.get_attribute("aria-valuetext") or "",
@@ -233,11 +235,14 @@ def main():
         time.sleep(1.0)  # one more live update on the card
         observed["uploadPageLater"] = row_numbers(driver.find_element(By.CSS_SELECTOR, f'section[data-upload="{args.upload}"]'))
         shot("status-page.png")
-    except Failure as e:
+    except Exception as e:
         try:
             shot("status-page-failure.png")
         except Exception:
             pass
+        if not isinstance(e, Failure):
+            import traceback
+            traceback.print_exc()
         print("FAIL: " + str(e), file=sys.stderr)
         print(json.dumps(observed))
         driver.quit()

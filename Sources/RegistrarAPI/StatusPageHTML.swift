@@ -286,8 +286,8 @@ enum StatusPageHTML {
                     <td>\(statusBadge(u))</td>
                     <td data-f="phase">\(u.phase.rawValue)</td>
                     <td>\(progress(u, label: "Progress of \(u.fileName)"))</td>
-                    <td data-f="rate">\(u.rateText)</td>
-                    <td data-f="eta">\(u.etaText)</td>
+                    <td class="nowrap" data-f="rate">\(u.rateText)</td>
+                    <td class="nowrap" data-f="eta">\(u.etaText)</td>
                     <td>\(HTML.timeElement(u.createdAt, field: "createdAt"))</td>
                     </tr>
                     """
@@ -446,7 +446,9 @@ enum StatusPageHTML {
         .bar{display:flex;height:.9rem;border-radius:.45rem;background:var(--track);overflow:hidden;border:1px solid #8c959f}
         .bar.unknown{background:repeating-linear-gradient(45deg,var(--track) 0 8px,#d0d7de 8px 16px)}
         .seg{display:block;height:100%;transition:width .4s ease}
-        .done{background:var(--done)}.errors{background:var(--errors)}.skipped{background:var(--skipped)}.cancelled{background:var(--cancelled)}
+        .seg.done,.swatch.done{background:var(--done)}.seg.errors,.swatch.errors{background:var(--errors)}\
+        .seg.skipped,.swatch.skipped{background:var(--skipped)}.seg.cancelled,.swatch.cancelled{background:var(--cancelled)}
+        .nowrap{white-space:nowrap}
         .counts{margin:.3rem 0 .1rem;font-variant-numeric:tabular-nums}
         .breakdown{list-style:none;display:flex;flex-wrap:wrap;gap:.2rem .9rem;margin:0;padding:0;font-size:.875rem;color:var(--muted)}
         .breakdown b{color:var(--fg);font-variant-numeric:tabular-nums}
