@@ -10,6 +10,8 @@ import FoundationNetworking
 /// the upload's phase and numbers, numbers moving live over SSE, the error table and its code
 /// filter, the download links. The numbers it read are then checked against PostgreSQL.
 /// Screenshots are kept in `.build/test-artifacts/` (or `$REGISTRAR_TEST_ARTIFACTS`).
+/// Nested in `LiveServers`: it shares the broker's queues and Redis with the other live suites.
+extension LiveServers {
 @Suite(.serialized) struct StatusPageBrowserTests {
     static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent()
@@ -20,17 +22,12 @@ import FoundationNetworking
 
         // A tenant, its key, and the three processes. The worker pauses before each chunk so the
         // upload is still running while the browser looks.
-        let tenant = try h.run(["tenants", "add", "page-\(h.id)"])
-        #expect(tenant.status == 0, "tenants add: \(tenant.stderr)")
-        let keys = try h.run(["keys", "create", "--tenant", "page-\(h.id)"])
-        let key = keys.lastLine.trimmingCharacters(in: .whitespaces)
-        try #require(keys.status == 0 && key.hasPrefix("rgk_"), "keys create: \(keys.stdout) \(keys.stderr)")
-        let port = try freePort()
-        let base = "http://127.0.0.1:\(port)"
-        try h.start("api", ["api", "--host", "127.0.0.1", "--port", String(port)])
+        let apiProcess = try APIHarness(h)
+        let base = apiProcess.base
+        let key = try apiProcess.tenantKey("page-\(h.id)")
+        try #require(key.hasPrefix("rgk_"))
         try h.startCoordinator(extraArgs: ["--chunk-units", "40"])
         try h.start("worker", ["worker", "--concurrency", "16"], extraEnv: ["REGISTRAR_TEST_CHUNK_DELAY_MS": "400"])
-        try await waitForHTTP(base + "/healthz", log: { h.log("api") })
 
         // ~3,000 images: every 25th never written (404 → not_found), every 40th unreadable
         // (403 → access_denied), spread over the whole manifest so every chunk has some.
@@ -133,15 +130,10 @@ import FoundationNetworking
     @Test func loginLogoutAndTenantIsolation() async throws {
         let h = try PipelineHarness()
         defer { h.stopAll() }
-        for t in ["a", "b"] {
-            #expect(try h.run(["tenants", "add", "\(t)-\(h.id)"]).status == 0)
-        }
-        let keyA = try h.run(["keys", "create", "--tenant", "a-\(h.id)"]).lastLine
-        let keyB = try h.run(["keys", "create", "--tenant", "b-\(h.id)"]).lastLine
-        let port = try freePort()
-        let base = "http://127.0.0.1:\(port)"
-        try h.start("api", ["api", "--host", "127.0.0.1", "--port", String(port)])
-        try await waitForHTTP(base + "/healthz", log: { h.log("api") })
+        let apiProcess = try APIHarness(h)
+        let base = apiProcess.base
+        let keyA = try apiProcess.tenantKey("a-\(h.id)")
+        let keyB = try apiProcess.tenantKey("b-\(h.id)")
 
         // Without a cookie: the login form, with a label for the key input.
         let anon = try await api(base, nil, "GET", "/")
@@ -244,36 +236,10 @@ import FoundationNetworking
         }
     }
 
-    func waitForHTTP(_ url: String, log: () -> String) async throws {
-        let deadline = Date().addingTimeInterval(30)
-        while Date() < deadline {
-            var request = URLRequest(url: URL(string: url)!)
-            request.timeoutInterval = 2
-            if let (_, r) = try? await URLSession.shared.data(for: request), (r as? HTTPURLResponse)?.statusCode == 200 { return }
-            try await Task.sleep(nanoseconds: 200_000_000)
-        }
-        throw PipelineHarness.HarnessError("the API did not answer at \(url):\n\(log().suffix(3000))")
-    }
-
-    /// A TCP port nobody listens on right now.
-    func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_port = 0
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
-        guard bound == 0 else { throw PipelineHarness.HarnessError("bind failed") }
-        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
-        return Int(UInt16(bigEndian: addr.sin_port))
-    }
-
     /// Runs a program to completion (the browser driver), with its output.
     func runProcess(_ executable: String, _ args: [String], workDir: URL) throws -> PipelineHarness.Run {
         guard FileManager.default.isExecutableFile(atPath: executable) else {
-            throw PipelineHarness.HarnessError("\(executable) is missing: run scripts/setup (it installs chromium, chromium-driver and selenium)")
+            throw HarnessError("\(executable) is missing: run scripts/setup (it installs chromium, chromium-driver and selenium)")
         }
         let p = Process()
         p.executableURL = URL(fileURLWithPath: executable)
@@ -289,6 +255,7 @@ import FoundationNetworking
         return PipelineHarness.Run(status: p.terminationStatus, stdout: (try? String(contentsOf: out, encoding: .utf8)) ?? "",
                                    stderr: (try? String(contentsOf: err, encoding: .utf8)) ?? "")
     }
+}
 }
 
 enum HTMLNumber {
