@@ -123,6 +123,7 @@ def main():
         check(wrong not in driver.page_source, "the wrong key is echoed in the page")
         check(driver.find_element(By.ID, "key").get_attribute("aria-invalid") == "true", "input not marked aria-invalid")
         check(driver.get_cookie("registrar_key") is None, "a wrong key got a cookie")
+        shot("status-page-login.png")
 
         # Real key: typed, then the submit button.
         field = driver.find_element(By.ID, "key")

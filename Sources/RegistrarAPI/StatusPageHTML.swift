@@ -558,7 +558,8 @@ enum StatusPageHTML {
             fetch("/v1/uploads?status=PENDING&limit=100", {credentials: "same-origin"}).then(function(r){ return r.ok ? r.json() : null; })
               .then(function(page){ if(!page) return; var seen = {}; page.items.forEach(function(u){ seen[u.id] = 1; apply(u); });
                 running.slice(MAX_STREAMS).forEach(function(id){ if(!seen[id]) fetch("/v1/uploads/" + encodeURIComponent(id), {credentials: "same-origin"})
-                  .then(function(r){ return r.ok ? r.json() : null; }).then(function(u){ if(u) apply(u); }); }); });
+                  .then(function(r){ return r.ok ? r.json() : null; }).then(function(u){ if(!u) return; apply(u);
+                    if(u.status !== "PENDING" && running.indexOf(id) >= MAX_STREAMS) running.splice(running.indexOf(id), 1); }); }); });
           }, 5000);
         }
         })();

@@ -80,7 +80,7 @@ extension LiveServers {
             "--codes", errors.keys.sorted().joined(separator: ","), "--screenshots", artifacts.path,
         ], workDir: h.workDir)
         print("status page browser check: \(String(format: "%.1f", Date().timeIntervalSince(started))) s; screenshots: "
-              + "\(artifacts.appendingPathComponent("status-page.png").path), \(artifacts.appendingPathComponent("status-page-list.png").path)")
+              + ["status-page.png", "status-page-list.png", "status-page-login.png"].map { artifacts.appendingPathComponent($0).path }.joined(separator: ", "))
         try #require(browser.status == 0, "browser check failed (exit \(browser.status)):\n\(browser.stderr.suffix(4000))\n\(browser.stdout)")
         let seen = try #require(try JSONSerialization.jsonObject(with: Data(browser.lastLine.utf8)) as? [String: Any])
 
