@@ -37,9 +37,10 @@ struct StatusPage {
     @Sendable func index(_ request: Request, context: APIContext) async throws -> Response {
         let nonce = Self.nonce()
         let who: Principal
-        switch try await signedIn(request) {
+        switch await signedIn(request) {
         case .none: return Self.html(StatusPageHTML.login(nonce: nonce, message: nil, next: "/"), nonce: nonce)
         case .invalid: return Self.expired(nonce: nonce, next: "/")
+        case .unavailable: return Self.unavailable(nonce: nonce, tenant: nil)
         case .limited(let s): return Self.limited(nonce: nonce, seconds: s)
         case .principal(let p): who = p
         }
@@ -65,9 +66,10 @@ struct StatusPage {
         let jobID = try context.parameters.require("id")
         let here = UUIDText.isValid(jobID) ? "/uploads/\(jobID.lowercased())" : "/"
         let who: Principal
-        switch try await signedIn(request) {
+        switch await signedIn(request) {
         case .none: return Self.html(StatusPageHTML.login(nonce: nonce, message: nil, next: here), nonce: nonce, status: .unauthorized)
         case .invalid: return Self.expired(nonce: nonce, next: here)
+        case .unavailable: return Self.unavailable(nonce: nonce, tenant: nil)
         case .limited(let s): return Self.limited(nonce: nonce, seconds: s)
         case .principal(let p): who = p
         }
@@ -146,17 +148,17 @@ struct StatusPage {
 
     // MARK: Who is asking
 
-    enum SignIn { case none, invalid, limited(Int), principal(Principal) }
+    enum SignIn { case none, invalid, unavailable, limited(Int), principal(Principal) }
 
     /// The cookie's principal, checked (and rate limited) as `AuthMiddleware` checks bearer keys.
-    func signedIn(_ request: Request) async throws -> SignIn {
+    func signedIn(_ request: Request) async -> SignIn {
         guard let key = request.cookies[Self.cookieName]?.value, !key.isEmpty else { return .none }
         guard APIKey.isWellFormed(key) else { return .invalid }
         let found: Principal?
         do {
             found = try await lookup(key)
         } catch {
-            throw APIError.unavailable("PostgreSQL")
+            return .unavailable
         }
         guard let found else { return .invalid }
         if let wait = auth.limiter.take(found.keyID) { return .limited(wait) }
