@@ -7,7 +7,9 @@
 // - swift-log: the ecosystem's logging API (Hummingbird logs through it too).
 // - swift-service-lifecycle: coordinator and workers are long-running services that must drain
 //   on SIGTERM; ServiceGroup does the signal handling and ordered shutdown.
-// - swift-crypto: SHA-256, HMAC and ECDSA P-256 for request signing (never hand-rolled)
+// - swift-crypto: SHA-256, HMAC and ECDSA P-256 for request signing, AES-256-GCM for stored
+//   credentials, and (its _CryptoExtras product) RSA PKCS#1 v1.5 for GCP service-account JWTs
+//   (never hand-rolled)
 // - hummingbird 2: the operator HTTP API (`registrar api`) and the metrics port of coordinator
 //   and workers. A router, streaming request bodies, SSE responses and graceful shutdown via
 //   service-lifecycle are exactly what a well-kept server framework does; it is the lighter of
@@ -53,6 +55,7 @@ let package = Package(
             name: "RegistrarCore",
             dependencies: [
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
             ],
             swiftSettings: [
                 // The readers' byte loops live on class state; runtime exclusivity checks cost
@@ -131,11 +134,11 @@ let package = Package(
             name: "RegistrarIntegrationTests",
             dependencies: ["RegistrarCore", "RegistrarRuntime", "RegistrarPostgres", "RegistrarRedis", "RegistrarRabbitMQ",
                            "RegistrarAPI", .product(name: "HummingbirdTesting", package: "hummingbird")],
-            exclude: ["MEDIA-FIXTURES.md"]
+            exclude: ["MEDIA-FIXTURES.md", "Support/moto_fixture.py"]
         ),
         .testTarget(
             name: "RegistrarCoreTests",
-            dependencies: ["RegistrarCore"],
+            dependencies: ["RegistrarCore", .product(name: "_CryptoExtras", package: "swift-crypto")],
             resources: [.copy("Fixtures")]
         ),
     ]

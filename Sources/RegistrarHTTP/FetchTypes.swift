@@ -9,13 +9,18 @@ public struct FetchRequest: Sendable {
     /// Extra request headers (`Name: value`), e.g. authorization. Sent only to the origin of `url`:
     /// dropped when a redirect leads to another scheme, host or port. Never echoed in messages.
     public var headers: [String] = []
+    /// A POST body (token exchanges): sent instead of a ranged GET, with no `Range` header;
+    /// `rangeLength` then caps the response body kept. Never echoed in messages.
+    public var postBody: [UInt8]? = nil
 
-    public init(id: Int, url: String, rangeStart: Int64 = 0, rangeLength: Int = 65536, headers: [String] = []) {
+    public init(id: Int, url: String, rangeStart: Int64 = 0, rangeLength: Int = 65536, headers: [String] = [],
+                postBody: [UInt8]? = nil) {
         self.id = id
         self.url = url
         self.rangeStart = rangeStart
         self.rangeLength = rangeLength
         self.headers = headers
+        self.postBody = postBody
     }
 }
 
@@ -31,6 +36,9 @@ public enum FetchFailure: String, Sendable {
     case invalidURL = "invalid_url"
     case tooManyRedirects = "too_many_redirects"
     case httpError = "http_error"
+    /// S3 answered that the bucket lives in another region than the request was signed for
+    /// (301 PermanentRedirect, 400 AuthorizationHeaderMalformed; `x-amz-bucket-region` names it).
+    case wrongRegion = "wrong_region"
 }
 
 public struct FetchResult: Sendable {

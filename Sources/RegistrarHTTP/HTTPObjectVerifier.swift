@@ -10,15 +10,57 @@ import RegistrarRuntime
 /// Groups and sequences are described by their first frame (Encord: "the dimensions of the image
 /// sequence are determined by the first file"); a DICOM series must share one SeriesInstanceUID
 /// and is ordered by InstanceNumber.
+///
+/// Units of a job with an integration are read with it: each URL must belong to the integration
+/// (else `wrong_integration`), and each ranged GET is signed (SigV4/SigV4A, GCS bearer or HMAC,
+/// Azure Shared Key or SAS) at the moment it is sent.
 public final class HTTPObjectVerifier: ObjectVerifier {
     let fetcher: RangeFetcher
     let prober: any MediaProber
     let headBytes: Int
+    /// Loads an integration by id (from the store, decrypted). nil: jobs with an integration fail
+    /// their units with `integration_unavailable`.
+    public var integrationLoader: ((String) throws -> (kind: IntegrationKind, settings: IntegrationSettings, secret: IntegrationSecret))?
+    /// How long a loaded integration is reused before it is read again (so a removed or
+    /// re-keyed integration is noticed); temporary credentials live in its authenticator.
+    public var integrationTTL: Double = 60
+    private var authenticators: [String: (auth: IntegrationAuthenticator, loadedAt: Double)] = [:]
 
     public init(policy: FetchPolicy, prober: any MediaProber = ReachabilityProber(), headBytes: Int = 64 * 1024) throws {
         fetcher = try RangeFetcher(policy: policy)
         self.prober = prober
         self.headBytes = headBytes
+    }
+
+    public func verify(_ units: [RegistrationUnit], context: VerificationContext) -> [UnitOutcome] {
+        guard let id = context.integrationID else { return verify(units, authenticator: nil) }
+        switch authenticator(id) {
+        case .success(let a):
+            return verify(units, authenticator: a)
+        case .failure(let f):
+            return units.map { _ in .failed(code: f.code, message: f.message) }
+        }
+    }
+
+    /// The integration's authenticator, loaded (and decrypted) at most once per TTL.
+    func authenticator(_ id: String) -> Result<IntegrationAuthenticator, IntegrationAuthenticator.Failure> {
+        let now = monotonicNow()
+        if let cached = authenticators[id], now - cached.loadedAt < integrationTTL { return .success(cached.auth) }
+        guard let integrationLoader else {
+            return .failure(.init(code: "integration_unavailable", message: "this worker cannot load integrations"))
+        }
+        do {
+            let loaded = try integrationLoader(id)
+            let a = IntegrationAuthenticator(kind: loaded.kind, settings: loaded.settings, secret: loaded.secret)
+            if authenticators.count >= 256 { authenticators.removeAll(keepingCapacity: true) }
+            authenticators[id] = (a, now)
+            return .success(a)
+        } catch {
+            // The error names the integration and the key id at most (CredentialCipher's errors
+            // carry no secret); it is the operator's to fix, so the units say so.
+            authenticators[id] = nil
+            return .failure(.init(code: "integration_unavailable", message: "the job's integration cannot be used: \(error)"))
+        }
     }
 
     /// One file being probed.
@@ -39,6 +81,10 @@ public final class HTTPObjectVerifier: ObjectVerifier {
     }
 
     public func verify(_ units: [RegistrationUnit]) -> [UnitOutcome] {
+        verify(units, authenticator: nil)
+    }
+
+    func verify(_ units: [RegistrationUnit], authenticator: IntegrationAuthenticator?) -> [UnitOutcome] {
         var outcomes = [UnitOutcome?](repeating: nil, count: units.count)
         var objects: [Object] = []
         for (i, u) in units.enumerated() {
@@ -54,11 +100,33 @@ public final class HTTPObjectVerifier: ObjectVerifier {
         while round < max(1, prober.maxRounds) {
             let pending = objects.indices.filter { objects[$0].result == nil && objects[$0].next != nil }
             if pending.isEmpty { break }
-            let requests = pending.enumerated().map { k, i in
-                FetchRequest(id: k, url: objects[i].url, rangeStart: objects[i].next!.offset, rangeLength: objects[i].next!.length)
+            var requests: [FetchRequest] = []
+            var sent: [Int] = []
+            requests.reserveCapacity(pending.count)
+            // Credentials once per round: temporary ones are fetched or refreshed here.
+            var auth: Result<RequestAuth, IntegrationAuthenticator.Failure> = .success(.none)
+            if let authenticator { auth = authenticator.currentAuth(using: fetcher) }
+            let date = authenticator?.now
+            for i in pending {
+                var request = FetchRequest(id: sent.count, url: objects[i].url, rangeStart: objects[i].next!.offset,
+                                           rangeLength: objects[i].next!.length)
+                if let authenticator, let date {
+                    switch auth.flatMap({ a in authenticator.planner.plan(objects[i].url, auth: a, date: date)
+                        .mapError { IntegrationAuthenticator.Failure(code: $0.code, message: $0.message) } }) {
+                    case .failure(let f):
+                        objects[i].result = .failure(UnitFailure(code: f.code, message: f.message))
+                        objects[i].next = nil
+                        continue
+                    case .success(let planned):
+                        request.url = planned.url
+                        request.headers = planned.headers.map { "\($0.0): \($0.1)" }
+                    }
+                }
+                requests.append(request)
+                sent.append(i)
             }
             for r in fetcher.fetch(requests) {
-                let i = pending[r.id]
+                let i = sent[r.id]
                 objects[i].requests += r.attempts
                 objects[i].next = nil
                 if let failure = r.failure {

@@ -228,8 +228,16 @@ public final class RangeFetcher {
         _ = registrar_curl_easy_setopt_ptr(easy, CURLOPT_CURLU, UnsafeRawPointer(dest.handle))
         _ = registrar_curl_easy_setopt_ptr(easy, CURLOPT_HTTPHEADER, t.headerList)
         _ = registrar_curl_easy_setopt_ptr(easy, CURLOPT_RESOLVE, t.resolveList)
-        _ = "\(r.rangeStart)-\(r.rangeStart + Int64(r.rangeLength) - 1)".withCString {
-            registrar_curl_easy_setopt_ptr(easy, CURLOPT_RANGE, $0)
+        if let body = r.postBody {
+            _ = registrar_curl_easy_setopt_ptr(easy, CURLOPT_RANGE, nil)
+            _ = registrar_curl_easy_setopt_off(easy, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.count))
+            _ = body.withUnsafeBytes { registrar_curl_easy_setopt_ptr(easy, CURLOPT_COPYPOSTFIELDS, $0.baseAddress ?? UnsafeRawPointer(bitPattern: 1)) }
+        } else {
+            // A pooled handle may have sent a POST before: back to GET.
+            _ = registrar_curl_easy_setopt_long(easy, CURLOPT_HTTPGET, 1)
+            _ = "\(r.rangeStart)-\(r.rangeStart + Int64(r.rangeLength) - 1)".withCString {
+                registrar_curl_easy_setopt_ptr(easy, CURLOPT_RANGE, $0)
+            }
         }
         let rc = curl_multi_add_handle(multi, easy)
         guard rc == CURLM_OK else {
@@ -296,6 +304,7 @@ public final class RangeFetcher {
         let contentType = header(easy, "Content-Type")
         let etag = header(easy, "ETag")
         let lastModified = header(easy, "Last-Modified")
+        let bucketRegion = header(easy, "x-amz-bucket-region").flatMap(RangeFetcher.regionName)
         let curlText = t.errorBuffer[0] != 0 ? String(cString: t.errorBuffer) : String(cString: curl_easy_strerror(code))
         let refused = t.refusedAddress
         // Results live until the whole chunk is verified: keep only the bytes received, not the
@@ -323,6 +332,8 @@ public final class RangeFetcher {
                                  retryable: retryable, retryAfter: nil)
         }
 
+        let regionError = bucketRegion != nil || RangeFetcher.contains(body, "AuthorizationHeaderMalformed")
+            || RangeFetcher.contains(body, "PermanentRedirect")
         switch status {
         case 200, 206:
             var offset: Int64 = 0
@@ -344,6 +355,11 @@ public final class RangeFetcher {
             } else {
                 finish(j, failure: .httpError, status: status, message: "HTTP 416 (range not satisfiable) from \(where_)")
             }
+        case 301 where regionError, 400 where regionError:
+            // S3's wrong-region answers: a stable code and the region to use, not a redirect chase.
+            let hint = bucketRegion ?? RangeFetcher.xmlRegion(body)
+            finish(j, failure: .wrongRegion, status: status,
+                   message: "HTTP \(status): the bucket is in another region" + (hint.map { " (\($0))" } ?? "") + " than the request was signed for: \(where_)")
         case 301, 302, 303, 307, 308:
             redirect(j, status: status, location: redirectURL)
         case 404, 410:
@@ -461,6 +477,22 @@ public final class RangeFetcher {
         guard curl_easy_header(easy, name, 0, UInt32(CURLH_HEADER), -1, &h) == CURLHE_OK,
               let h, let v = h.pointee.value else { return nil }
         return String(cString: v)
+    }
+
+    /// A region name as S3 writes one (`eu-west-2`), nil for anything else: only that much of a
+    /// response goes into a message.
+    static func regionName(_ s: String) -> String? {
+        let t = s.trimmingCharacters(in: " \t\r\n")
+        guard !t.isEmpty, t.utf8.count <= 32,
+              t.utf8.allSatisfy({ ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2D }) else { return nil }
+        return t
+    }
+
+    /// `<Region>…</Region>` from an S3 error body (AuthorizationHeaderMalformed), validated.
+    static func xmlRegion(_ body: [UInt8]) -> String? {
+        let text = String(decoding: body.prefix(4096), as: UTF8.self)
+        guard let open = text.firstRange(of: "<Region>"), let close = text[open.upperBound...].firstRange(of: "</Region>") else { return nil }
+        return regionName(String(text[open.upperBound..<close.lowerBound]))
     }
 
     static func contains(_ haystack: [UInt8], _ needle: String) -> Bool {
@@ -605,6 +637,15 @@ struct ContentRange {
             start = a
             end = b
         }
+    }
+}
+
+private extension String {
+    func trimmingCharacters(in set: String) -> String {
+        var s = Substring(self)
+        while let f = s.first, set.contains(f) { s = s.dropFirst() }
+        while let l = s.last, set.contains(l) { s = s.dropLast() }
+        return String(s)
     }
 }
 

@@ -37,6 +37,19 @@ public enum Migrator {
     /// The advisory lock key held while migrating ("Registra" in ASCII).
     public static let advisoryLockKey: Int64 = 0x5265_6769_7374_7261
 
+    /// The versions of `migrations` not recorded in `schema_migrations`, ascending (all of them
+    /// on an empty database). Read-only: takes no lock and creates nothing.
+    public static func pending(_ conn: PGConnection, _ migrations: [Migration]) throws -> [Int] {
+        let exists = try conn.query("SELECT to_regclass('schema_migrations') IS NOT NULL")
+        var done = Set<Int>()
+        if exists[row: 0, column: 0] == "t" {
+            for row in try conn.query("SELECT version FROM schema_migrations") {
+                if let v = row[0].flatMap({ Int($0) }) { done.insert(v) }
+            }
+        }
+        return migrations.map(\.version).filter { !done.contains($0) }.sorted()
+    }
+
     /// Applies the migrations of `migrations` not yet recorded, in version order.
     ///
     /// - Parameter conn: a connection with no open transaction; used by this thread only for the

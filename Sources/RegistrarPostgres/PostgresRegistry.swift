@@ -32,13 +32,15 @@ public final class PostgresRegistry: RegistrationStore {
 
     /// Creates a job and stores its manifest, in one transaction: a job never exists with half a
     /// manifest. Returns the job id.
+    /// `integrationID`: the integration its objects are read with (nil: URLs fetched as given).
     public func createJob(folderID: String, fileName: String, format: ManifestFormat, ignoreErrors: Bool,
-                          manifest: inout some ByteSource, tenantID: String = Schema.defaultTenantID) throws -> String {
+                          manifest: inout some ByteSource, tenantID: String = Schema.defaultTenantID,
+                          integrationID: String? = nil) throws -> String {
         try connection.withTransaction {
             let jobID = try connection.query("""
-                INSERT INTO upload_jobs (tenant_id, folder_id, file_name, format, manifest_bytes, ignore_errors)
-                VALUES ($1, $2, $3, $4, 0, $5) RETURNING id
-                """, [tenantID, folderID, fileName, format.rawValue, ignoreErrors ? "true" : "false"])[0, 0]!
+                INSERT INTO upload_jobs (tenant_id, folder_id, file_name, format, manifest_bytes, ignore_errors, integration_id)
+                VALUES ($1, $2, $3, $4, 0, $5, $6) RETURNING id
+                """, [tenantID, folderID, fileName, format.rawValue, ignoreErrors ? "true" : "false", integrationID])[0, 0]!
             var total: Int64 = 0
             var seq = 0
             var block = [UInt8](repeating: 0, count: Self.blockSize)
@@ -246,6 +248,19 @@ public final class PostgresRegistry: RegistrationStore {
         return (counts, done)
     }
 
+    public func chunkCounts(jobID: String) throws -> [Int: UnitCounts] {
+        let rows = try connection.query("""
+            SELECT seq, done_count, error_count, skipped_count, cancelled_count FROM chunks
+            WHERE job_id::text = $1 AND state = 'done'
+            """, [jobID])
+        var out: [Int: UnitCounts] = [:]
+        for i in 0..<rows.count {
+            out[Int(rows[i, 0]!)!] = UnitCounts(done: Int(rows[i, 1]!)!, errors: Int(rows[i, 2]!)!,
+                                                skipped: Int(rows[i, 3]!)!, cancelled: Int(rows[i, 4]!)!)
+        }
+        return out
+    }
+
     public func existingURLKeys(folderID: String, keys: [String]) throws -> Set<String> {
         guard !keys.isEmpty else { return [] }
         let rows = try connection.query("""
@@ -283,7 +298,9 @@ public final class PostgresRegistry: RegistrationStore {
                 case .verified(let unit, let info):
                     fileRows.append(Self.stagingRow(unit, info))
                 case .failed(let index, let urls, let code, let message):
-                    errorRows.append([result.jobID, String(index), PGArray.text(urls), code, message, Self.action(for: code)])
+                    // Error rows are shown to operators and exported: a presigned URL's query (its
+                    // signature, a credential) stays out of them. The file record keeps the URL whole.
+                    errorRows.append([result.jobID, String(index), PGArray.text(urls.map(Self.withoutQuery)), code, message, Self.action(for: code)])
                 }
             }
             var inserted: [String] = []
@@ -333,6 +350,7 @@ public final class PostgresRegistry: RegistrationStore {
                 UPDATE chunks SET state = 'done', done_count = $3, error_count = $4, skipped_count = $5, finished_at = now()
                 WHERE job_id = $1 AND seq = $2
                 """, [result.jobID, String(result.seq), String(counts.done), String(counts.errors), String(counts.skipped)])
+            if let letter = result.deadLetter { try recordDeadChunk(jobID: result.jobID, seq: result.seq, letter) }
             return .committed(counts, newURLKeys: inserted)
         }
     }
@@ -385,11 +403,18 @@ public final class PostgresRegistry: RegistrationStore {
     }
 
     /// Encord's `action_description`: what was being done when the unit failed.
+    /// The URL up to its query or fragment.
+    static func withoutQuery(_ url: String) -> String {
+        guard let cut = url.firstIndex(where: { $0 == "?" || $0 == "#" }) else { return url }
+        return String(url[..<cut])
+    }
+
     static func action(for code: String) -> String {
         switch code {
         case "internal_error": return "Processing chunk"
         case "not_found", "access_denied", "timeout", "throttled", "server_error", "connect_failed", "destination_forbidden",
-             "too_many_redirects", "http_error":
+             "too_many_redirects", "http_error", "wrong_region", "wrong_integration", "credentials_unavailable",
+             "integration_unavailable", "signing_failed":
             return "Fetching object"
         case "type_mismatch", "unsupported_type", "corrupt", "too_large", "dimensions_exceed_limit", "empty_object":
             return "Verifying object"

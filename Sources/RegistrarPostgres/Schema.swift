@@ -143,6 +143,29 @@ public enum Schema {
             ADD COLUMN probe_requests integer,
             ADD COLUMN probe_bytes integer;
         """),
+        Migration(version: 3, name: "integrations", sql: """
+        -- Cloud storage integrations (issue 5). Credentials are sealed with AES-256-GCM
+        -- (CredentialCipher: "v1:KEYID:BASE64"); key_id repeats the envelope's key id so
+        -- `integrations rotate-key` finds what is not yet under the current key.
+        CREATE TABLE integrations (
+            id uuid PRIMARY KEY,
+            tenant_id uuid NOT NULL REFERENCES tenants,
+            name text NOT NULL,
+            kind text NOT NULL CHECK (kind IN ('aws', 's3-compatible', 'gcp', 'azure', 'direct')),
+            settings jsonb NOT NULL DEFAULT '{}',
+            credentials text NOT NULL,
+            key_id text NOT NULL,
+            created_at timestamptz NOT NULL DEFAULT now(),
+            updated_at timestamptz NOT NULL DEFAULT now(),
+            UNIQUE (tenant_id, name)
+        );
+        CREATE INDEX integrations_by_key ON integrations (key_id);
+
+        -- The integration a job's objects are read with (NULL: URLs fetched as given).
+        -- RESTRICT: an integration in use by a job cannot vanish under its workers.
+        ALTER TABLE upload_jobs ADD COLUMN integration_id uuid REFERENCES integrations ON DELETE RESTRICT;
+        CREATE INDEX upload_jobs_by_integration ON upload_jobs (integration_id) WHERE integration_id IS NOT NULL;
+        """),
         Migration(version: 4, name: "api keys and retries", sql: """
         -- API keys: only a SHA-256 of the key is stored (keys are 190+ bits of randomness, so a
         -- fast hash is enough; a password hash would only slow every request down).
@@ -167,6 +190,29 @@ public enum Schema {
         CREATE INDEX files_by_folder_type ON files (folder_id, type, id);
         CREATE INDEX files_by_job ON files (job_id);
         CREATE INDEX chunks_finished ON chunks (job_id, finished_at) WHERE finished_at IS NOT NULL;
+        """),
+        Migration(version: 5, name: "dead chunks", sql: """
+        -- Chunks the broker dead-lettered (delivery limit reached, or refused by a worker). Their
+        -- units are recorded failed (internal_error) so the job finishes; the row keeps the chunk's
+        -- message until an operator replays it (`registrar dlq replay`) or discards it (`dlq discard`).
+        CREATE TABLE dead_chunks (
+            job_id uuid NOT NULL,
+            seq integer NOT NULL,
+            first_unit integer NOT NULL,
+            unit_count integer NOT NULL,
+            deaths integer NOT NULL DEFAULT 1,      -- times this chunk was dead-lettered
+            deliveries integer NOT NULL,            -- the broker's delivery count at the last death
+            reason text NOT NULL,                   -- delivery_limit | rejected
+            body bytea NOT NULL,                    -- the chunk message, for replay
+            state text NOT NULL DEFAULT 'dead' CHECK (state IN ('dead', 'replaying', 'replayed', 'discarded')),
+            replays integer NOT NULL DEFAULT 0,
+            first_dead_at timestamptz NOT NULL DEFAULT now(),
+            last_dead_at timestamptz NOT NULL DEFAULT now(),
+            resolved_at timestamptz,
+            PRIMARY KEY (job_id, seq),
+            FOREIGN KEY (job_id, seq) REFERENCES chunks ON DELETE CASCADE
+        );
+        CREATE INDEX dead_chunks_open ON dead_chunks (job_id) WHERE state IN ('dead', 'replaying');
         """),
     ]
 }

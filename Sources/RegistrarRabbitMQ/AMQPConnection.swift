@@ -108,15 +108,19 @@ public struct AMQPDelivery: Sendable {
     public var deliveryCount: Int?
     public var routingKey: String
     public var exchange: String
+    /// For a dead-lettered message: the `reason` of its latest `x-death` entry
+    /// (`delivery_limit`, `rejected`, `expired`, `maxlen`).
+    public var deathReason: String?
 
     public init(body: [UInt8], deliveryTag: UInt64, redelivered: Bool, deliveryCount: Int?,
-                routingKey: String, exchange: String) {
+                routingKey: String, exchange: String, deathReason: String? = nil) {
         self.body = body
         self.deliveryTag = deliveryTag
         self.redelivered = redelivered
         self.deliveryCount = deliveryCount
         self.routingKey = routingKey
         self.exchange = exchange
+        self.deathReason = deathReason
     }
 }
 
@@ -661,15 +665,35 @@ public final class AMQPConnection {
             body = Array(UnsafeRawBufferPointer(start: p, count: e.message.body.len))
         }
         var count: Int? = nil
+        var deathReason: String? = nil
         let props = e.message.properties
         if props._flags & amqp_flags_t(AMQP_BASIC_HEADERS_FLAG) != 0, props.headers.num_entries > 0,
            let entries = props.headers.entries {
-            for i in 0..<Int(props.headers.num_entries) where string(entries[i].key) == "x-delivery-count" {
-                count = integer(entries[i].value)
+            for i in 0..<Int(props.headers.num_entries) {
+                switch string(entries[i].key) {
+                case "x-delivery-count": count = integer(entries[i].value)
+                case "x-death": deathReason = latestDeathReason(entries[i].value)
+                default: break
+                }
             }
         }
         return AMQPDelivery(body: body, deliveryTag: e.delivery_tag, redelivered: e.redelivered != 0,
-                            deliveryCount: count, routingKey: string(e.routing_key), exchange: string(e.exchange))
+                            deliveryCount: count, routingKey: string(e.routing_key), exchange: string(e.exchange),
+                            deathReason: deathReason)
+    }
+
+    /// `x-death` is an array of tables, most recent first; each has a `reason` string.
+    private func latestDeathReason(_ v: amqp_field_value_t) -> String? {
+        guard UInt32(v.kind) == AMQP_FIELD_KIND_ARRAY.rawValue, v.value.array.num_entries > 0,
+              let first = v.value.array.entries, UInt32(first.pointee.kind) == AMQP_FIELD_KIND_TABLE.rawValue,
+              let fields = first.pointee.value.table.entries else { return nil }
+        for i in 0..<Int(first.pointee.value.table.num_entries) where string(fields[i].key) == "reason" {
+            let value = fields[i].value
+            if UInt32(value.kind) == AMQP_FIELD_KIND_UTF8.rawValue || UInt32(value.kind) == AMQP_FIELD_KIND_BYTES.rawValue {
+                return string(value.value.bytes)
+            }
+        }
+        return nil
     }
 
     private func integer(_ v: amqp_field_value_t) -> Int? {

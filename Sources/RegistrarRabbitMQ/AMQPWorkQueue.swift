@@ -19,6 +19,7 @@ public final class AMQPWorkQueue: WorkQueue {
 
     let connection: AMQPConnection
     let confirmWindow: Int
+    let deliveryLimit: Int
 
     /// - Parameters:
     ///   - deliveryLimit: deliveries before a chunk is dead-lettered.
@@ -30,6 +31,7 @@ public final class AMQPWorkQueue: WorkQueue {
         // noticed by the next call, and unacked chunks return to the queue when the socket dies.
         connection = try AMQPConnection(url: url, heartbeatSeconds: 600)
         self.confirmWindow = confirmWindow
+        self.deliveryLimit = deliveryLimit
         try Self.declareTopology(connection, deliveryLimit: deliveryLimit)
         try connection.enableConfirms()
         switch role {
@@ -77,7 +79,10 @@ public final class AMQPWorkQueue: WorkQueue {
         guard let d = try connection.nextDelivery(timeoutSeconds: timeoutSeconds) else { return nil }
         let kind: WorkDelivery.Kind
         if d.exchange == Self.deadExchange { kind = .deadChunk } else if d.routingKey == Self.jobsQueue { kind = .job } else { kind = .chunk }
-        return WorkDelivery(kind: kind, body: d.body, tag: d.deliveryTag, deliveryCount: d.deliveryCount ?? (d.redelivered ? 1 : 0))
+        var count = d.deliveryCount ?? (d.redelivered ? 1 : 0)
+        // A chunk dead-lettered at the limit arrives on the dead queue without its old count.
+        if kind == .deadChunk && d.deathReason == "delivery_limit" { count = max(count, deliveryLimit) }
+        return WorkDelivery(kind: kind, body: d.body, tag: d.deliveryTag, deliveryCount: count, deathReason: d.deathReason)
     }
 
     public func ack(_ delivery: WorkDelivery) throws {

@@ -88,9 +88,26 @@ public struct ChunkResult: Sendable {
     public var cancelled: Bool
     public var unitCount: Int
     public var items: [Item]
-    public init(jobID: String, seq: Int, folderID: String, skipDuplicates: Bool, cancelled: Bool, unitCount: Int, items: [Item]) {
+    /// Set when the chunk was dead-lettered: its units are failed `internal_error`, and the store
+    /// keeps the chunk (with its message) for `registrar dlq list|replay|discard`.
+    public var deadLetter: DeadLetter?
+    public init(jobID: String, seq: Int, folderID: String, skipDuplicates: Bool, cancelled: Bool, unitCount: Int, items: [Item],
+                deadLetter: DeadLetter? = nil) {
         self.jobID = jobID; self.seq = seq; self.folderID = folderID; self.skipDuplicates = skipDuplicates
-        self.cancelled = cancelled; self.unitCount = unitCount; self.items = items
+        self.cancelled = cancelled; self.unitCount = unitCount; self.items = items; self.deadLetter = deadLetter
+    }
+}
+
+/// Why and how a chunk reached the dead-letter queue, recorded with its failed units.
+public struct DeadLetter: Sendable, Equatable {
+    /// Deliveries the broker counted before dead-lettering it (`x-delivery-count`).
+    public var deliveries: Int
+    /// `delivery_limit` (it failed every delivery) or `rejected` (a worker refused it outright).
+    public var reason: String
+    /// The chunk message as published, so `registrar dlq replay` can put it back to work.
+    public var body: [UInt8]
+    public init(deliveries: Int, reason: String, body: [UInt8]) {
+        self.deliveries = deliveries; self.reason = reason; self.body = body
     }
 }
 

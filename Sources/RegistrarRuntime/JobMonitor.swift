@@ -22,13 +22,12 @@ public struct JobMonitor {
         } else if let live = try? progress.counts(jobID: jobID) {
             counts = live.counts
         } else {
-            let exact = try store.jobCounts(jobID: jobID)
-            counts = exact.counts
             do {
-                try progress.rebuild(jobID: jobID, counts: exact.counts, total: job.totalUnits, doneChunks: exact.doneChunks)
+                counts = try ProgressRebuilder(store: store, progress: progress).rebuild(jobID: jobID) ?? UnitCounts()
                 rebuilt = true
             } catch {
                 // Tracker down: the store's numbers are exact anyway.
+                counts = try store.jobCounts(jobID: jobID).counts
             }
         }
         let state = JobState(id: job.id, status: job.status, phase: job.phase, total: job.totalUnits, counts: counts,

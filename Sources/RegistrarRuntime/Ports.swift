@@ -35,8 +35,17 @@ public protocol RegistrationStore: AnyObject {
     func commitChunk(_ result: ChunkResult) throws -> CommitOutcome
     /// Exact counters from the ledger (the truth Redis is rebuilt from), with the done chunks.
     func jobCounts(jobID: String) throws -> (counts: UnitCounts, doneChunks: [Int])
+    /// Each finished chunk's counts (seq → counts): what a progress rebuild replays into the tracker.
+    func chunkCounts(jobID: String) throws -> [Int: UnitCounts]
     /// Which of `keys` the folder already holds (the store's answer, after Redis said "maybe").
     func existingURLKeys(folderID: String, keys: [String]) throws -> Set<String>
+    /// The integration a job's objects are read with; nil when URLs are fetched as given.
+    func jobIntegrationID(jobID: String) throws -> String?
+}
+
+extension RegistrationStore {
+    /// Stores without integrations (test twins) fetch every URL as given.
+    public func jobIntegrationID(jobID: String) throws -> String? { nil }
 }
 
 /// Live progress (Redis): fast, idempotent per chunk, rebuildable from the store.
@@ -48,6 +57,8 @@ public protocol ProgressTracker: AnyObject {
     func counts(jobID: String) throws -> (counts: UnitCounts, total: Int?)?
     /// Replaces the job's progress with the store's exact numbers.
     func rebuild(jobID: String, counts: UnitCounts, total: Int?, doneChunks: [Int]) throws
+    /// Adds the counts of every listed chunk not counted yet (each one once, like `recordChunk`).
+    func recordChunks(jobID: String, chunks: [Int: UnitCounts]) throws
     /// Fast duplicate answers for `skip_duplicate_urls`: which keys the folder already has.
     func knownURLKeys(folderID: String, keys: [String]) throws -> [Bool]
     func addURLKeys(folderID: String, keys: [String]) throws
@@ -72,11 +83,14 @@ public struct WorkDelivery: Sendable {
     public var body: [UInt8]
     public var tag: UInt64
     public var deliveryCount: Int
-    public init(kind: Kind, body: [UInt8], tag: UInt64, deliveryCount: Int) {
+    /// Why a dead chunk was dead-lettered (`delivery_limit`, `rejected`), when the broker says.
+    public var deathReason: String?
+    public init(kind: Kind, body: [UInt8], tag: UInt64, deliveryCount: Int, deathReason: String? = nil) {
         self.kind = kind
         self.body = body
         self.tag = tag
         self.deliveryCount = deliveryCount
+        self.deathReason = deathReason
     }
 }
 
@@ -84,4 +98,23 @@ public struct WorkDelivery: Sendable {
 /// unit, in order; unit failures are values, never thrown.
 public protocol ObjectVerifier: AnyObject {
     func verify(_ units: [RegistrationUnit]) -> [UnitOutcome]
+    /// As `verify(_:)`, for units of one job: a verifier that signs requests reads them with the
+    /// job's integration.
+    func verify(_ units: [RegistrationUnit], context: VerificationContext) -> [UnitOutcome]
+}
+
+extension ObjectVerifier {
+    /// Verifiers that do not sign ignore the job.
+    public func verify(_ units: [RegistrationUnit], context: VerificationContext) -> [UnitOutcome] { verify(units) }
+}
+
+/// What a verifier is told about the job whose units it verifies.
+public struct VerificationContext: Sendable, Equatable {
+    public var jobID: String
+    /// The job's integration (nil: URLs fetched as given).
+    public var integrationID: String?
+    public init(jobID: String, integrationID: String?) {
+        self.jobID = jobID
+        self.integrationID = integrationID
+    }
 }

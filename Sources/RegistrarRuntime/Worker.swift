@@ -15,6 +15,10 @@ public final class Worker {
     let verifier: ObjectVerifier
     let logger: Logger
     public var fault: ((FaultPoint) -> Void)?
+    /// Each job's integration id, looked up once per job (jobs never change integration).
+    private var jobIntegrations: [String: String?] = [:]
+    /// Test hook: sees every chunk before it is verified (a poison-chunk test crashes here).
+    public var poisonCheck: ((Chunk) -> Void)?
 
     public init(store: RegistrationStore, progress: ProgressTracker, queue: WorkQueue, verifier: ObjectVerifier, logger: Logger) {
         self.store = store
@@ -37,8 +41,9 @@ public final class Worker {
             try queue.nack(delivery, requeue: false)
             return
         }
+        if delivery.kind == .chunk { poisonCheck?(chunk) }
         let started = ContinuousClock.now
-        let result = delivery.kind == .deadChunk ? deadResult(chunk, deliveries: delivery.deliveryCount) : try verify(chunk)
+        let result = delivery.kind == .deadChunk ? deadResult(chunk, delivery: delivery) : try verify(chunk)
         let elapsed = ContinuousClock.now - started
         PipelineMetrics.chunkVerified(units: chunk.entries.count,
                                       seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
@@ -55,6 +60,11 @@ public final class Worker {
         }
         if let status = try store.finishJobIfComplete(jobID: chunk.jobID) {
             logger.info("job finished", metadata: ["job": "\(chunk.jobID)", "status": "\(status.rawValue)"])
+            // Nothing else commits for this job now: leave the tracker with the store's exact
+            // numbers, whatever Redis went through meanwhile (flushed, restarted).
+            do { _ = try ProgressRebuilder(store: store, progress: progress).rebuild(jobID: chunk.jobID) } catch {
+                logger.warning("final progress not written to the tracker; readers use the store", metadata: ["error": "\(error)"])
+            }
         }
         try queue.ack(delivery)
         PipelineMetrics.chunkHandled(delivery, result: result, outcome: outcome)
@@ -95,7 +105,7 @@ public final class Worker {
             }
         }
         for (u, isKnown) in zip(units, known) where !isKnown { toVerify.append(u) }
-        let outcomes = verifier.verify(toVerify)
+        let outcomes = toVerify.isEmpty ? [] : verifier.verify(toVerify, context: try context(chunk.jobID))
         var next = 0
         for (u, isKnown) in zip(units, known) {
             if isKnown {
@@ -113,9 +123,18 @@ public final class Worker {
                            cancelled: false, unitCount: chunk.entries.count, items: items)
     }
 
+    private func context(_ jobID: String) throws -> VerificationContext {
+        if let known = jobIntegrations[jobID] { return VerificationContext(jobID: jobID, integrationID: known) }
+        let id = try store.jobIntegrationID(jobID: jobID)
+        if jobIntegrations.count >= 1024 { jobIntegrations.removeAll(keepingCapacity: true) }
+        jobIntegrations[jobID] = .some(id)
+        return VerificationContext(jobID: jobID, integrationID: id)
+    }
+
     /// A chunk that failed too many deliveries: its units fail with `internal_error`, so the job
     /// still finishes and the counts stay exact.
-    private func deadResult(_ chunk: Chunk, deliveries: Int) -> ChunkResult {
+    private func deadResult(_ chunk: Chunk, delivery: WorkDelivery) -> ChunkResult {
+        let deliveries = delivery.deliveryCount
         let items = chunk.entries.map { e -> ChunkResult.Item in
             let urls: [String]
             switch e {
@@ -126,8 +145,12 @@ public final class Worker {
                            message: "the chunk holding this unit failed \(deliveries) deliveries and was dead-lettered")
         }
         logger.error("dead chunk recorded as failed", metadata: ["job": "\(chunk.jobID)", "seq": "\(chunk.seq)"])
+        // Quorum queues dead-letter with the delivery count they reached; a chunk a worker
+        // refused outright (undecodable) arrives with none.
+        let letter = DeadLetter(deliveries: deliveries, reason: delivery.deathReason ?? (deliveries > 0 ? "delivery_limit" : "rejected"),
+                                body: delivery.body)
         return ChunkResult(jobID: chunk.jobID, seq: chunk.seq, folderID: chunk.folderID, skipDuplicates: chunk.skipDuplicates,
-                           cancelled: false, unitCount: chunk.entries.count, items: items)
+                           cancelled: false, unitCount: chunk.entries.count, items: items, deadLetter: letter)
     }
 
     private func updateProgress(_ chunk: Chunk, counts: UnitCounts, newKeys: [String]) {

@@ -15,7 +15,8 @@ struct Registrar: AsyncParsableCommand {
         abstract: "Register cloud-stored data for annotation at high volume.",
         subcommands: [ValidateCommand.self, SubmitCommand.self, StatusCommand.self, ErrorsCommand.self, FilesCommand.self,
                       CancelCommand.self, ProbeCommand.self, CheckCommand.self, CoordinatorCommand.self, WorkerCommand.self,
-                      MigrateCommand.self, RetryCommand.self, APICommand.self, TenantsCommand.self, KeysCommand.self]
+                      MigrateCommand.self, RetryCommand.self, APICommand.self, TenantsCommand.self, KeysCommand.self,
+                      IntegrationsCommand.self, DLQCommand.self, ProgressCommand.self]
     )
 
     /// Custom entry point: ArgumentParser exits 64 on usage errors; our contract is 2.

@@ -120,6 +120,9 @@ struct WorkerCommand: AsyncParsableCommand {
     var probe: ProbeMode = .content
     @OptionGroup var metrics: MetricsOptions
 
+    @Option(help: "Seconds a SIGTERM'd worker may spend finishing the chunk in hand before it exits without acking it (env REGISTRAR_DRAIN_SECONDS).")
+    var drainTimeout = Double(ServerOptions.env("REGISTRAR_DRAIN_SECONDS", "")) ?? 60
+
     enum ProbeMode: String, ExpressibleByArgument { case content, reachability }
 
     func run() async throws {
@@ -132,17 +135,40 @@ struct WorkerCommand: AsyncParsableCommand {
         let faultAfterCommit = ProcessInfo.processInfo.environment["REGISTRAR_FAULT_WORKER"] == "exit-after-commit"
         // Test hook: a pause before each chunk, so crash and cancel tests always land mid-run.
         let testDelay = ProcessInfo.processInfo.environment["REGISTRAR_TEST_CHUNK_DELAY_MS"].flatMap(UInt32.init) ?? 0
+        // The key ring is read once; a worker without one still serves jobs without integrations
+        // and fails the units of jobs with one, saying why.
+        let ring: Result<EncryptionKeyRing, CommandFailure>
+        do { ring = .success(try loadKeyRing()) } catch let e as CommandFailure { ring = .failure(e) }
+        if case .failure(let e) = ring { logger.notice("integrations unavailable on this worker", metadata: ["reason": "\(e.description)"]) }
+        let poison = ProcessInfo.processInfo.environment["REGISTRAR_FAULT_POISON_UNIT"].flatMap { $0.isEmpty ? nil : $0 }
+        let drainTimeout = self.drainTimeout
         let readiness = ReadinessFlag()
         try await runService(name: "worker", logger: logger, metrics: metrics, readiness: readiness) { flag in
+            DrainDeadline.arm(flag, seconds: drainTimeout, logger: logger)
             consumeLoop(flag, logger: logger, readiness: readiness, connect: { () throws -> ((Worker, AMQPWorkQueue), WorkQueue) in
                 let store = try PostgresRegistry(url: servers.postgresURL)
                 let queue = try AMQPWorkQueue(url: servers.amqpURL, role: .worker, prefetch: prefetch)
                 let progress = try RedisProgressTracker(url: servers.redisURL)
                 let verifier = try HTTPObjectVerifier(policy: fetchPolicy, prober: prober)
+                verifier.integrationLoader = { id in
+                    guard let stored = try store.integration(id: id) else {
+                        throw IntegrationStoreError(description: "integration \(id) no longer exists")
+                    }
+                    return (stored.kind, stored.settings, try stored.decryptSecret(ring: ring.get()))
+                }
                 let worker = Worker(store: store, progress: progress, queue: queue, verifier: verifier, logger: logger)
                 if faultAfterCommit {
                     // Test hook: die between the commit and the ack, the worst moment.
                     worker.fault = { _ in logger.critical("fault hook: exiting after commit"); Glibc.exit(137) }
+                }
+                if let poison {
+                    // Test hook: a chunk holding a URL with this text crashes the process (a poison chunk).
+                    worker.poisonCheck = { chunk in
+                        if chunk.entries.contains(where: { if case .unit(let u) = $0 { return u.urls.contains { $0.contains(poison) } } else { return false } }) {
+                            logger.critical("fault hook: poison chunk", metadata: ["job": "\(chunk.jobID)", "seq": "\(chunk.seq)"])
+                            Glibc.exit(137)
+                        }
+                    }
                 }
                 return ((worker, queue), queue)
             }, handle: { context, delivery in
@@ -158,5 +184,24 @@ struct WorkerCommand: AsyncParsableCommand {
                 }
             }, close: { $0.1.close() })
         }
+    }
+}
+
+/// Bounds a worker's drain: once SIGTERM has set `flag`, the chunk in hand has `seconds` to be
+/// committed and acked; after that the process exits without acking it, and the broker hands it
+/// (and the prefetched ones) to another worker. Exiting mid-chunk is safe: a chunk's effects are
+/// one transaction, and a redelivered chunk is committed once. So a drain takes at most
+/// `seconds` plus ~1 s (the consume loop's poll), whatever object storage does meanwhile.
+enum DrainDeadline {
+    static func arm(_ flag: StopFlag, seconds: Double, logger: Logger) {
+        let thread = Thread {
+            while !flag.isStopped { usleep(100_000) }
+            logger.info("draining: finishing the chunk in hand", metadata: ["deadline_s": "\(seconds)"])
+            usleep(UInt32(max(0, min(seconds, 3600)) * 1_000_000))
+            logger.warning("drain deadline passed: exiting with the chunk in hand unacknowledged (it will be redelivered)")
+            Glibc.exit(0)
+        }
+        thread.name = "drain-deadline"
+        thread.start()
     }
 }

@@ -21,6 +21,7 @@ struct SubmitCommand: ParsableCommand {
     @Argument(help: "The manifest file (.json or .csv).") var manifest: String
     @Option(help: "The folder to register into (created if missing).") var folder: String
     @Option(help: "The manifest format; by default from the extension, else from the content.") var format: ManifestFormat?
+    @Option(help: "Read the objects with this integration's credentials (see `registrar integrations`).") var integration: String?
     @Flag(help: "Register what verifies even when some units fail (the job then ends DONE).") var ignoreErrors = false
     @Flag(help: "Follow the job to its end, showing progress.") var wait = false
     @Flag(help: "Print the job's state as one JSON object (the last line of output).") var json = false
@@ -42,9 +43,16 @@ struct SubmitCommand: ParsableCommand {
         var reader = makeManifestReader(format: format, source: try FileByteSource(path: manifest), limits: limits)
         let summary = ManifestScanner(limits: limits, maxListedIssues: 1).scan(&reader, format: format)
         let registry = try connectStore(servers)
+        var integrationID: String? = nil
+        if let integration {
+            guard let found = try registry.integration(name: integration) else {
+                throw CommandFailure("no integration named '\(integration)' (see `registrar integrations list`)")
+            }
+            integrationID = found.id
+        }
         let folderID = try registry.ensureFolder(name: folder)
         let jobID = try registry.createJob(folderID: folderID, fileName: (manifest as NSString).lastPathComponent,
-                                           format: format, ignoreErrors: ignoreErrors, manifest: &source)
+                                           format: format, ignoreErrors: ignoreErrors, manifest: &source, integrationID: integrationID)
         if let reason = summary.fatal ?? summary.fileErrors.first {
             try registry.failJob(jobID: jobID, reason: reason)
             if !wait && !json { printError("manifest refused: \(reason.description)") }
