@@ -85,6 +85,9 @@ def main():
     args = ap.parse_args()
     expected_codes = set(args.codes.split(","))
     os.makedirs(args.screenshots, exist_ok=True)
+    stale = os.path.join(args.screenshots, "status-page-failure.png")
+    if os.path.exists(stale):
+        os.remove(stale)  # only this run's failure picture, if any, is kept
     observed = {"screenshots": []}
 
     opts = Options()
