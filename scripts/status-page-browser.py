@@ -1,0 +1,260 @@
+#!/usr/bin/env python3
+"""Drives Debian's headless Chromium through Registrar's status page during a live upload.
+
+Run by Tests/RegistrarIntegrationTests/StatusPageBrowserTests.swift (with the tools venv's python,
+which has selenium; scripts/setup installs chromium, chromium-driver and selenium). It:
+
+  1. opens `/`, finds the login form (label + password input), signs in with a wrong key
+     (must be refused without echoing it), then with the real key by typing it and submitting;
+  2. checks the cookie (HttpOnly, SameSite=Strict) and that the key is nowhere in the page;
+  3. reads the upload's row (status, phase, progress bar aria values and the visible numbers)
+     and waits, without reloading, until the numbers move (the EventSource stream works);
+  4. opens the upload page with the keyboard, reads the error table, filters it by one code
+     with the labelled <select>, checks the table narrowed and the CSV/JSONL links, downloads the
+     CSV through the cookie, and keeps screenshots.
+
+Prints one JSON line of observations (the Swift test compares them with PostgreSQL) and exits 0;
+any failed check prints `FAIL: ...` and exits 1.
+"""
+import argparse
+import json
+import os
+import re
+import sys
+import tempfile
+import time
+
+from selenium import webdriver
+from selenium.common.exceptions import TimeoutException
+from selenium.webdriver.chrome.options import Options
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support.ui import Select, WebDriverWait
+
+
+class Failure(Exception):
+    pass
+
+
+def check(cond, message):
+    if not cond:
+        raise Failure(message)
+
+
+def number(text):
+    """'12,345' -> 12345; '?' -> None."""
+    text = text.strip().replace(",", "")
+    return int(text) if re.fullmatch(r"\d+", text) else None
+
+
+def row_numbers(root):
+    upload_id = root.get_attribute("data-upload")
+    def f(name):
+        return root.find_element(By.CSS_SELECTOR, f'[data-f="{name}"]').text
+
+    bar = root.find_element(By.CSS_SELECTOR, '[role="progressbar"]')
+    return {
+        "finished": number(f("finished")),
+        "total": number(f("total")),
+        "done": number(f("done")),
+        "errors": number(f("errors")),
+        "skipped": number(f("skipped")),
+        "cancelled": number(f("cancelled")),
+        "percent": f("percent"),
+        "phase": f("phase").strip(),
+        # The badge sits in the row on the list, in the heading on the upload page.
+        "status": root.parent.find_element(By.CSS_SELECTOR, f'[data-status-of="{upload_id}"]').text.strip(),
+        "ariaNow": bar.get_attribute("aria-valuenow"),
+        "ariaMax": bar.get_attribute("aria-valuemax"),
+        "ariaText": bar.get_attribute("aria-valuetext") or "",
+    }
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--base", required=True, help="http://127.0.0.1:PORT")
+    ap.add_argument("--key", required=True)
+    ap.add_argument("--upload", required=True, help="the running upload's id")
+    ap.add_argument("--file-name", required=True)
+    ap.add_argument("--total", type=int, required=True)
+    ap.add_argument("--codes", required=True, help="comma-separated error codes the upload produces")
+    ap.add_argument("--screenshots", required=True, help="directory for PNG artifacts")
+    ap.add_argument("--chromium", default="/usr/bin/chromium")
+    ap.add_argument("--chromedriver", default="/usr/bin/chromedriver")
+    args = ap.parse_args()
+    expected_codes = set(args.codes.split(","))
+    os.makedirs(args.screenshots, exist_ok=True)
+    stale = os.path.join(args.screenshots, "status-page-failure.png")
+    if os.path.exists(stale):
+        os.remove(stale)  # only this run's failure picture, if any, is kept
+    observed = {"screenshots": []}
+
+    opts = Options()
+    opts.binary_location = args.chromium
+    for a in ("--headless=new", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1280,1100",
+              "--no-first-run", "--disable-extensions", "--password-store=basic"):
+        opts.add_argument(a)
+    if os.geteuid() == 0:
+        opts.add_argument("--no-sandbox")  # Chromium refuses to run as root with its sandbox
+    profile = tempfile.mkdtemp(prefix="registrar-chromium-")
+    opts.add_argument(f"--user-data-dir={profile}")
+    driver = webdriver.Chrome(service=Service(args.chromedriver), options=opts)
+    wait = WebDriverWait(driver, 15)
+
+    def shot(name):
+        path = os.path.join(args.screenshots, name)
+        # The whole page, not just the window.
+        height = driver.execute_script("return document.documentElement.scrollHeight")
+        driver.set_window_size(1280, max(800, min(int(height) + 40, 4000)))
+        driver.save_screenshot(path)
+        observed["screenshots"].append(path)
+
+    try:
+        # 1. Login form, wrong key first.
+        driver.get(args.base + "/")
+        label = driver.find_element(By.CSS_SELECTOR, 'label[for="key"]')
+        check("API key" in label.text, f"login label reads {label.text!r}")
+        field = driver.find_element(By.ID, "key")
+        check(field.get_attribute("type") == "password", "the key input is not a password field")
+        check(driver.get_cookie("registrar_key") is None, "a key cookie exists before signing in")
+        wrong = "rgk_" + "0" * 40
+        field.send_keys(wrong)
+        field.send_keys(Keys.ENTER)
+        alert = wait.until(lambda d: d.find_element(By.CSS_SELECTOR, '[role="alert"]'))
+        check("not valid" in alert.text, f"wrong key alert reads {alert.text!r}")
+        check(wrong not in driver.page_source, "the wrong key is echoed in the page")
+        check(driver.find_element(By.ID, "key").get_attribute("aria-invalid") == "true", "input not marked aria-invalid")
+        check(driver.get_cookie("registrar_key") is None, "a wrong key got a cookie")
+        shot("status-page-login.png")
+
+        # Real key: typed, then the submit button.
+        field = driver.find_element(By.ID, "key")
+        field.send_keys(args.key)
+        driver.find_element(By.CSS_SELECTOR, 'form[action="/login"] button[type="submit"]').click()
+        wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, f'tr[data-upload="{args.upload}"]'))
+        cookie = driver.get_cookie("registrar_key")
+        check(cookie is not None and cookie["value"] == args.key, "no key cookie after signing in")
+        check(cookie.get("httpOnly") is True, f"cookie not HttpOnly: {cookie}")
+        check(cookie.get("sameSite") == "Strict", f"cookie not SameSite=Strict: {cookie}")
+        check(cookie.get("path") == "/", f"cookie path {cookie.get('path')}")
+        check(args.key not in driver.page_source, "the key appears in the page")
+        check(driver.execute_script("return document.cookie").find("registrar_key") < 0, "script can read the key cookie")
+        check(driver.find_element(By.TAG_NAME, "h1").text.strip() == "Uploads", "list page heading")
+
+        # 2. The running upload's row.
+        row = driver.find_element(By.CSS_SELECTOR, f'tr[data-upload="{args.upload}"]')
+        first = row_numbers(row)
+        observed["first"] = first
+        check(first["status"] == "Running", f"status reads {first['status']!r}")
+        check(first["phase"] in ("splitting", "verifying"), f"phase reads {first['phase']!r}")
+        check(first["total"] == args.total, f"total reads {first['total']} (expected {args.total})")
+        check(first["finished"] == first["done"] + first["errors"] + first["skipped"] + first["cancelled"],
+              f"finished != sum of outcomes: {first}")
+        check(first["finished"] < args.total, f"the upload already looks finished: {first}")
+        check(first["ariaMax"] == str(args.total) and first["ariaNow"] == str(first["finished"]),
+              f"progressbar aria values {first['ariaNow']}/{first['ariaMax']}")
+        check(f"of {args.total:,} units processed" in first["ariaText"], f"aria-valuetext {first['ariaText']!r}")
+        check(row.find_element(By.LINK_TEXT, args.file_name) is not None, "no link with the file name")
+
+        # 3. Live: the numbers move without a reload.
+        marker = driver.execute_script("window.__registrarNoReload = 1; return 1")
+        try:
+            WebDriverWait(driver, 25, poll_frequency=0.2).until(
+                lambda d: (number(row.find_element(By.CSS_SELECTOR, '[data-f="finished"]').text) or 0) > first["finished"])
+        except TimeoutException:
+            raise Failure(f"numbers did not change within 25 s (still {row_numbers(row)}); live text: "
+                          f"{driver.find_element(By.ID, 'live-text').text!r}")
+        check(driver.execute_script("return window.__registrarNoReload") == marker, "the page reloaded")
+        second = row_numbers(row)
+        observed["second"] = second
+        check(second["finished"] == second["done"] + second["errors"] + second["skipped"] + second["cancelled"],
+              f"finished != sum of outcomes after update: {second}")
+        check(second["ariaNow"] == str(second["finished"]) or second["finished"] > first["finished"],
+              "aria-valuenow not updated")
+        live = driver.find_element(By.ID, "live-text").text
+        observed["liveText"] = live
+        check(live.startswith("Live") or "finished" in live, f"live indicator reads {live!r}")
+        shot("status-page-list.png")
+
+        # 4. The upload page, opened with the keyboard.
+        link = row.find_element(By.LINK_TEXT, args.file_name)
+        link.send_keys(Keys.ENTER)
+        wait.until(lambda d: d.current_url.endswith(f"/uploads/{args.upload}"))
+        check(args.file_name in driver.find_element(By.TAG_NAME, "h1").text, "upload page heading")
+        card = driver.find_element(By.CSS_SELECTOR, f'section[data-upload="{args.upload}"]')
+        page_numbers = row_numbers(card)
+        observed["uploadPage"] = page_numbers
+        check(page_numbers["total"] == args.total, "upload page total")
+        check(page_numbers["finished"] >= second["finished"], "upload page shows fewer units than the list did")
+
+        codes_all = [e.text for e in driver.find_elements(By.CSS_SELECTOR, "table.errors code[data-code]")]
+        observed["codesAll"] = sorted(set(codes_all))
+        observed["rowsAll"] = len(codes_all)
+        check(len(codes_all) > 0, "the error table is empty")
+        check(set(codes_all) <= expected_codes, f"unexpected codes {set(codes_all) - expected_codes}")
+
+        select_el = driver.find_element(By.ID, "code")
+        check("Error code" in driver.find_element(By.CSS_SELECTOR, 'label[for="code"]').text, "filter label")
+        options = [o.get_attribute("value") for o in Select(select_el).options]
+        observed["options"] = options
+        check(options[0] == "", "first option is not 'all codes'")
+        # Filter by the code that is *not* the most common one on this page, so the table must shrink.
+        present = sorted(set(codes_all), key=lambda c: codes_all.count(c))
+        chosen = present[0]
+        check(len(set(codes_all)) >= 2, f"only one code on the first page ({codes_all[:5]}…): cannot test narrowing")
+        Select(select_el).select_by_value(chosen)
+        driver.find_element(By.CSS_SELECTOR, "form.filter button[type=submit]").click()
+        wait.until(lambda d: "code=" + chosen in d.current_url)
+        codes_filtered = [e.text for e in driver.find_elements(By.CSS_SELECTOR, "table.errors code[data-code]")]
+        observed["chosen"] = chosen
+        observed["rowsFiltered"] = len(codes_filtered)
+        check(len(codes_filtered) > 0, "filtered table is empty")
+        check(set(codes_filtered) == {chosen}, f"filter left other codes: {set(codes_filtered)}")
+        check(len(codes_filtered) < len(codes_all) or len(codes_all) == 100,
+              f"filter did not narrow the table ({len(codes_filtered)} of {len(codes_all)})")
+        check(Select(driver.find_element(By.ID, "code")).first_selected_option.get_attribute("value") == chosen,
+              "the select does not show the chosen code")
+
+        csv = driver.find_element(By.PARTIAL_LINK_TEXT, "CSV").get_attribute("href")
+        jsonl = driver.find_element(By.PARTIAL_LINK_TEXT, "JSON Lines").get_attribute("href")
+        observed["csvHref"] = csv
+        check(f"/v1/uploads/{args.upload}/errors?format=csv" in csv and f"code={chosen}" in csv, f"CSV link {csv}")
+        check(f"/v1/uploads/{args.upload}/errors?format=jsonl" in jsonl, f"JSONL link {jsonl}")
+        # The cookie authenticates the download (the script never sees the key).
+        body = driver.execute_async_script(
+            "var done = arguments[arguments.length - 1];"
+            "fetch(arguments[0], {credentials: 'same-origin'}).then(function(r){ return r.text().then(function(t){ done([r.status, t]); }); })"
+            ".catch(function(e){ done([0, String(e)]); });", csv)
+        observed["csvStatus"] = body[0]
+        lines = [l for l in body[1].splitlines() if l]
+        check(body[0] == 200 and lines and lines[0].startswith("unit,code"), f"CSV download: {body[0]} {body[1][:200]!r}")
+        check(all(f",{chosen}," in l for l in lines[1:]), "CSV rows with another code")
+        observed["csvRows"] = len(lines) - 1
+
+        # Back to all codes for the kept screenshot: the whole picture.
+        Select(driver.find_element(By.ID, "code")).select_by_value("")
+        driver.find_element(By.CSS_SELECTOR, "form.filter button[type=submit]").click()
+        wait.until(lambda d: "code=" + chosen not in d.current_url)
+        time.sleep(1.0)  # one more live update on the card
+        observed["uploadPageLater"] = row_numbers(driver.find_element(By.CSS_SELECTOR, f'section[data-upload="{args.upload}"]'))
+        shot("status-page.png")
+    except Exception as e:
+        try:
+            shot("status-page-failure.png")
+        except Exception:
+            pass
+        if not isinstance(e, Failure):
+            import traceback
+            traceback.print_exc()
+        print("FAIL: " + str(e), file=sys.stderr)
+        print(json.dumps(observed))
+        driver.quit()
+        return 1
+    driver.quit()
+    print(json.dumps(observed))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
