@@ -83,7 +83,8 @@ let package = Package(
         .target(name: "RegistrarPostgres", dependencies: ["CLibpq", "RegistrarCore", "RegistrarRuntime"]),
         .target(name: "RegistrarRedis", dependencies: ["CHiredis", "RegistrarCore", "RegistrarRuntime"]),
         .target(name: "RegistrarRabbitMQ", dependencies: ["CRabbitMQ", "RegistrarCore", "RegistrarRuntime"]),
-        .target(name: "RegistrarHTTP", dependencies: ["CCurl", "RegistrarCore", "RegistrarRuntime"]),
+        .target(name: "RegistrarHTTP", dependencies: ["CCurl", "RegistrarCore", "RegistrarRuntime",
+                                               .product(name: "Metrics", package: "swift-metrics")]),
         // The operator surface: HTTP API, tenants and API keys, metrics, status page. Blocking
         // C clients run on a small pool of dedicated threads (`BlockingPool`), never on NIO's
         // event loops.

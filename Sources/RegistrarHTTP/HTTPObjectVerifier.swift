@@ -71,6 +71,8 @@ public final class HTTPObjectVerifier: ObjectVerifier {
         var contentType: String?
         var etag: String?
         var requests = 0
+        /// Time spent in this object's requests, over every round (its probe latency).
+        var seconds = 0.0
         var next: (offset: Int64, length: Int)? = (0, 0)
         var result: Result<MediaInfo, UnitFailure>?
     }
@@ -128,6 +130,8 @@ public final class HTTPObjectVerifier: ObjectVerifier {
             for r in fetcher.fetch(requests) {
                 let i = sent[r.id]
                 objects[i].requests += r.attempts
+                objects[i].seconds += r.elapsedSeconds
+                FetchMetrics.response(status: r.status)
                 objects[i].next = nil
                 if let failure = r.failure {
                     objects[i].result = .failure(UnitFailure(code: failure.rawValue, message: r.message ?? failure.rawValue))
@@ -160,7 +164,10 @@ public final class HTTPObjectVerifier: ObjectVerifier {
         }
 
         var files = [[Object]](repeating: [], count: units.count)
-        for o in objects { files[o.unit].append(o) }
+        for o in objects {
+            files[o.unit].append(o)
+            if o.requests > 0 { FetchMetrics.probed(seconds: o.seconds, bytes: o.data?.bytesRead ?? 0) }
+        }
         return units.indices.map { i in
             if let o = outcomes[i] { return o }
             var infos: [MediaInfo] = []

@@ -5,7 +5,7 @@ import RegistrarCore
 /// `registrar worker|coordinator --metrics-port` and `registrar api` render them for Prometheus).
 /// Names are a contract with the alert rules in deploy/ and charts/: change them only with those.
 public enum PipelineMetrics {
-    /// After a chunk's commit: units by outcome, errors by code, bytes read per unit, and how the
+    /// After a chunk's commit: units by outcome, errors by code, and how the
     /// chunk arrived (redelivered, dead-lettered). Counts only first commits, so redeliveries of
     /// an already-committed chunk never count units twice.
     static func chunkHandled(_ delivery: WorkDelivery, result: ChunkResult, outcome: CommitOutcome) {
@@ -17,22 +17,14 @@ public enum PipelineMetrics {
             Counter(label: "registrar_units_total", dimensions: [("outcome", outcome)]).increment(by: n)
         }
         var byCode: [String: Int] = [:]
-        let bytes = Recorder(label: "registrar_probe_bytes", aggregate: true)
-        for item in result.items {
-            switch item {
-            case .failed(_, _, let code, _): byCode[code, default: 0] += 1
-            case .verified(_, let info): if info.probeBytes > 0 { bytes.record(info.probeBytes) }
-            }
-        }
+        for case .failed(_, _, let code, _) in result.items { byCode[code, default: 0] += 1 }
         for (code, n) in byCode { Counter(label: "registrar_unit_errors_total", dimensions: [("code", code)]).increment(by: n) }
     }
 
-    /// Wall time to verify one chunk, and the per-unit share of it.
+    /// Wall time to verify one chunk (per-object probe latency and bytes are recorded by the
+    /// fetcher's side, `registrar_probe_duration_seconds` / `registrar_probe_bytes`).
     static func chunkVerified(units: Int, seconds: Double) {
         Timer(label: "registrar_chunk_verify_duration_seconds").recordSeconds(seconds)
-        if units > 0 {
-            Timer(label: "registrar_probe_duration_seconds").recordSeconds(seconds / Double(units))
-        }
     }
 
     /// Chunks the coordinator published (confirmed by the broker).
