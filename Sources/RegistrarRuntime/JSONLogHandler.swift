@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import RegistrarCore
 
 /// One JSON object per line on standard error — what log collectors in containers parse
 /// (`REGISTRAR_LOG_FORMAT=json`). Fields: `ts`, `level`, `logger`, `msg`, then the metadata
@@ -38,22 +39,8 @@ public struct JSONLogHandler: LogHandler {
                       Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec), Int(tv.tv_usec / 1000))
     }
 
-    /// A JSON string literal.
-    static func quote(_ s: String) -> String {
-        var out = "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if u.value < 0x20 { out += String(format: "\\u%04x", u.value) } else { out.unicodeScalars.append(u) }
-            }
-        }
-        return out + "\""
-    }
+    /// A JSON string literal (the core's writer: escapes exactly as RFC 8259 requires).
+    static func quote(_ s: String) -> String { JSONValue.string(s).compactText }
 }
 
 /// Chooses the log format once per process, from `REGISTRAR_LOG_FORMAT` (text or json).

@@ -141,20 +141,6 @@ struct RetryCommand: ParsableCommand {
             throw ExitCode(1)
         }
         if let total = try registry.loadJob(newID)?.totalUnits { try? RedisProgressTracker(url: servers.redisURL).setTotal(jobID: newID, total: total) }
-        do {
-            let queue = try AMQPWorkQueue(url: servers.amqpURL, role: .publisher)
-            try queue.publishJob(newID)
-            queue.close()
-        } catch {
-            throw CommandFailure("retry job \(newID) is stored, but could not be queued (RabbitMQ at \(redacted(servers.amqpURL)): \(error))")
-        }
-        if !wait {
-            if json, let state = try registry.jobState(jobID: newID) { print(state.json) } else { print(newID) }
-            return
-        }
-        print("job \(newID)")
-        let final = try followJob(newID, registry: registry, servers: servers, quiet: false)
-        if json { print(final.json) }
-        if final.status != .done { throw ExitCode(1) }
+        try queueAndReport(newID, registry: registry, servers: servers, wait: wait, json: json)
     }
 }

@@ -19,15 +19,7 @@ extension SubmitCommand {
             printError("manifest refused: \(failure.message)")
             throw ExitCode(1)
         }
-        guard let jobID = upload["id"]?.stringValue else { throw CommandFailure("unexpected answer from the API") }
-        if !wait {
-            print(json ? upload.compactText : jobID)
-            return
-        }
-        print("job \(jobID)")
-        let final = try api.follow(jobID, quiet: false)
-        if json { print(final.compactText) }
-        if final["status"]?.stringValue != "DONE" { throw ExitCode(1) }
+        try api.report(upload, wait: wait, json: json)
     }
 }
 
@@ -92,13 +84,21 @@ extension RetryCommand {
             print("job \(job) has no failed units; nothing to retry")
             throw ExitCode(1)
         }
-        guard let newID = upload["id"]?.stringValue else { throw CommandFailure("unexpected answer from the API") }
+        try api.report(upload, wait: wait, json: json)
+    }
+}
+
+extension APIClient {
+    /// Prints a new upload's id (or its JSON), or with `wait` follows it to its end: exit status
+    /// 1 unless it ends DONE. Shared by `submit` and `retry` through the API.
+    func report(_ upload: JSONValue, wait: Bool, json: Bool) throws {
+        guard let jobID = upload["id"]?.stringValue else { throw CommandFailure("unexpected answer from the API") }
         if !wait {
-            print(json ? upload.compactText : newID)
+            print(json ? upload.compactText : jobID)
             return
         }
-        print("job \(newID)")
-        let final = try api.follow(newID, quiet: false)
+        print("job \(jobID)")
+        let final = try follow(jobID, quiet: false)
         if json { print(final.compactText) }
         if final["status"]?.stringValue != "DONE" { throw ExitCode(1) }
     }

@@ -65,22 +65,28 @@ struct SubmitCommand: ParsableCommand {
             throw ExitCode(1)
         }
         try registry.recordScan(jobID: jobID, units: summary.units, urls: summary.urls, skipDuplicates: summary.options.skipDuplicateURLs)
-        do {
-            let queue = try AMQPWorkQueue(url: servers.amqpURL, role: .publisher)
-            try queue.publishJob(jobID)
-            queue.close()
-        } catch {
-            throw CommandFailure("job \(jobID) is stored, but could not be queued (RabbitMQ at \(redacted(servers.amqpURL)): \(error)); submit again or requeue it")
-        }
-        if !wait {
-            if json, let state = try registry.jobState(jobID: jobID) { print(state.json) } else { print(jobID) }
-            return
-        }
-        print("job \(jobID)")
-        let final = try followJob(jobID, registry: registry, servers: servers, quiet: false)
-        if json { print(final.json) }
-        if final.status != .done { throw ExitCode(1) }
+        try queueAndReport(jobID, registry: registry, servers: servers, wait: wait, json: json)
     }
+}
+
+/// Publishes a stored job's id, then prints it (or its state with `json`), or with `wait`
+/// follows the job to its end: exit status 1 unless it ends DONE. Shared by `submit` and `retry`.
+func queueAndReport(_ jobID: String, registry: PostgresRegistry, servers: ServerOptions, wait: Bool, json: Bool) throws {
+    do {
+        let queue = try AMQPWorkQueue(url: servers.amqpURL, role: .publisher)
+        try queue.publishJob(jobID)
+        queue.close()
+    } catch {
+        throw CommandFailure("job \(jobID) is stored, but could not be queued (RabbitMQ at \(redacted(servers.amqpURL)): \(error)); submit again or requeue it")
+    }
+    if !wait {
+        if json, let state = try registry.jobState(jobID: jobID) { print(state.json) } else { print(jobID) }
+        return
+    }
+    print("job \(jobID)")
+    let final = try followJob(jobID, registry: registry, servers: servers, quiet: false)
+    if json { print(final.json) }
+    if final.status != .done { throw ExitCode(1) }
 }
 
 func connectStore(_ servers: ServerOptions) throws -> PostgresRegistry {
