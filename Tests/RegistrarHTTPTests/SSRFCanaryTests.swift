@@ -252,4 +252,48 @@ struct SSRFCanaryTests {
         let region = try #require(results.first { paths[$0.id] == "400/AuthorizationHeaderMalformed" })
         #expect(region.failure == .wrongRegion, "a <Region> that is not a region name is dropped, the code stays")
     }
+
+    // MARK: - Token endpoints go through the same vetting
+
+    /// A service-account key file names its own `token_uri`: pointing it into forbidden space gets
+    /// `destination_forbidden` from the authenticator, with no connection; allow-listed, the POST
+    /// reaches the canary (which is no token endpoint, so no credentials come of it).
+    @Test func serviceAccountTokenURIIsVettedLikeObjects() throws {
+        let pem = Pipe()
+        let openssl = Process()
+        openssl.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        openssl.arguments = ["openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"]
+        openssl.standardOutput = pem
+        try openssl.run()
+        let keyPEM = String(decoding: pem.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        openssl.waitUntilExit()
+        try #require(openssl.terminationStatus == 0 && keyPEM.contains("PRIVATE KEY"))
+        let canary = try CanaryServer()
+        defer { canary.stop() }
+        let c = canary.port
+        func auth(_ tokenURI: String, _ allowList: String) throws -> (Result<RequestAuth, IntegrationAuthenticator.Failure>, RangeFetcher) {
+            let key = GCPServiceAccountKey(clientEmail: "sa@p.iam.gserviceaccount.com", privateKeyPEM: keyPEM, privateKeyID: nil, tokenURI: tokenURI)
+            let a = IntegrationAuthenticator(kind: .gcp, settings: IntegrationSettings(), secret: .gcpServiceAccount(key))
+            let f = try fetcher(allowList, follow: false)
+            return (a.currentAuth(using: f), f)
+        }
+        for uri in ["http://127.0.0.1:\(c)/token", "http://0x7f000001:\(c)/token", "http://[::1]:\(c)/token", "http://localhost:\(c)/token",
+                    "http://[::ffff:127.0.0.1]:\(c)/token", "http://allowed.example@127.0.0.2:\(c)/token",
+                    "http://169.254.169.254/computeMetadata/v1/instance/service-accounts/default/token",
+                    "http://metadata.google.internal/computeMetadata/v1/instance/service-accounts/default/token",
+                    "http://[fd20:ce::254]/token", "http://10.0.0.1/token"] {
+            let before = canary.connections
+            let (r, f) = try auth(uri, "")
+            try canary.barrier()
+            guard case .failure(let failure) = r else { Issue.record("\(uri): credentials were had"); continue }
+            #expect(failure.code == "destination_forbidden", "\(uri): \(failure)")
+            #expect(f.connectionsOpened == 0, "\(uri)")
+            #expect(canary.connections == before, "\(uri): the canary was connected to")
+        }
+        let before = canary.connections
+        let (r, _) = try auth("http://127.0.0.1:\(c)/token", "127.0.0.1/32")
+        guard case .failure(let failure) = r else { Issue.record("the canary issued no token"); return }
+        #expect(failure.code == "credentials_unavailable", "\(failure)")
+        #expect(canary.connections == before + 1, "allow-listed, the token request reached the canary")
+    }
 }
