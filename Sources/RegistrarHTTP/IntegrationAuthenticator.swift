@@ -112,7 +112,14 @@ public final class IntegrationAuthenticator {
                                             postBody: body)])[0]
         let endpoint = URLRedaction.redact(key.tokenURI)
         if let failure = r.failure {
-            return .failure(Failure(code: failure == .accessDenied || failure == .destinationForbidden ? failure.rawValue : "credentials_unavailable",
+            // RFC 6749 §5.2: a grant the endpoint will not honour (a JWT signed with a key the
+            // account does not have, an unknown or disabled account) is answered 400 invalid_grant
+            // (Google) or 401 invalid_client: the credentials are wrong, as with a 403 from STS.
+            if failure == .accessDenied || (failure == .httpError && r.status == 400) {
+                return .failure(Failure(code: FetchFailure.accessDenied.rawValue,
+                                        message: "the token endpoint \(endpoint) refused the key of \(key.clientEmail) (HTTP \(r.status))"))
+            }
+            return .failure(Failure(code: failure == .destinationForbidden ? failure.rawValue : "credentials_unavailable",
                                     message: "the token exchange at \(endpoint) for \(key.clientEmail) failed: \(r.message ?? failure.rawValue)"))
         }
         do {

@@ -253,7 +253,12 @@ public final class RangeFetcher {
         if let v = vetCache[name] { return v }
         let policy = self.policy.addressPolicy
         let v: Vetting
-        if case .refused(_, let reason) = policy.checkName(name) {
+        if name.utf8.contains(where: { $0 >= 0x80 }) {
+            // libcurl converts a non-ASCII name with IDNA before connecting ("１２７.0.0.1" and
+            // "127。0。0。1" become 127.0.0.1), so the name getaddrinfo vets is not the one curl
+            // would use. Refused outright: object stores have ASCII names, and punycode works.
+            v = .refused("refusing to fetch from \(name): host names with non-ASCII characters are not fetched (libcurl would connect to their IDNA form, not the name vetted); write the name in punycode (xn--…)")
+        } else if case .refused(_, let reason) = policy.checkName(name) {
             v = .refused(reason)
         } else {
             switch HostResolver.resolve(name) {
