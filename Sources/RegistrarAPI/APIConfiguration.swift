@@ -16,6 +16,8 @@ public struct APIConfiguration: Sendable {
     /// Longest `?wait=` long-poll, and how often a waiting request re-reads progress.
     public var maxWaitSeconds = 60.0
     public var pollInterval = 0.25
+    /// How long `GET /v1/uploads/{id}` may serve a snapshot it read before (0 = always fresh).
+    public var snapshotCacheSeconds = 0.2
     /// Where uploads are spooled before they are stored in PostgreSQL.
     public var spoolDirectory = NSTemporaryDirectory()
     /// Manifest limits (the coordinator must agree: same env vars).

@@ -25,7 +25,7 @@ public enum APIServer {
                                   limiter: RateLimiter(rate: config.rateLimit, burst: config.rateBurst))
         let v1 = router.group("/v1").add(middleware: auth)
         FolderRoutes(pool: pool).register(on: v1)
-        UploadRoutes(pool: pool, config: config, metrics: metrics).register(on: v1)
+        UploadRoutes(pool: pool, config: config, metrics: metrics, cache: SnapshotCache(ttl: config.snapshotCacheSeconds)).register(on: v1)
         ErrorRoutes(pool: pool).register(on: v1)
         IntegrationRoutes(pool: pool, fetchAllow: config.fetchAllow).register(on: v1)
         StatusPage(pool: pool, auth: auth).register(on: router)

@@ -9,6 +9,7 @@ struct UploadRoutes {
     let pool: BlockingPool
     let config: APIConfiguration
     let metrics: APIMetrics
+    let cache: SnapshotCache
 
     func register(on group: RouterGroup<APIContext>) {
         group.post("/folders/{id}/uploads", use: submit)
@@ -120,7 +121,7 @@ struct UploadRoutes {
         let tenant = try context.tenant()
         let jobID = try context.parameters.require("id")
         let wait = try QueryFlag.seconds(request.uri.queryParameters.get("wait"), field: "wait", max: config.maxWaitSeconds)
-        guard var snapshot = try await load(jobID, tenant) else { throw APIError.notFound("upload", jobID) }
+        guard var snapshot = try await cachedLoad(jobID, tenant) else { throw APIError.notFound("upload", jobID) }
         if wait > 0 && snapshot.state.status == .pending {
             // Long-poll: answer as soon as anything an operator sees changes, or at the deadline.
             let first = snapshot.fingerprint
@@ -134,9 +135,17 @@ struct UploadRoutes {
         return JSONResponse.ok(snapshot.json)
     }
 
+    /// A snapshot at most `cache.ttl` old (the plain GET: what crowds of pollers hit).
+    func cachedLoad(_ jobID: String, _ tenant: Principal) async throws -> UploadSnapshot? {
+        if let hit = cache.get(tenantID: tenant.tenantID, jobID: jobID) { return hit }
+        return try await load(jobID, tenant)
+    }
+
+    /// A fresh snapshot (also refreshes the cache).
     func load(_ jobID: String, _ tenant: Principal) async throws -> UploadSnapshot? {
         let snapshot = try await pool.run { try UploadSnapshot.load(jobID: jobID, tenantID: tenant.tenantID, backends: $0) }
         if snapshot?.rebuilt == true { metrics.progressRebuilds.increment() }
+        if let snapshot { cache.put(snapshot, tenantID: tenant.tenantID) }
         return snapshot
     }
 
