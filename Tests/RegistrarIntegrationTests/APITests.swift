@@ -297,5 +297,58 @@ extension LiveServers {
         let refused = try h.run(["status", id], extraEnv: wrong)
         #expect(refused.status == 1 && refused.stderr.contains("unauthorized"))
     }
+
+    @Test func integrationsThroughTheAPINeverShowTheirSecrets() throws {
+        let h = try PipelineHarness()
+        try h.startCoordinator()
+        let ring = ["REGISTRAR_ENCRYPTION_KEYS": "k1:" + Data(repeating: 42, count: 32).base64EncodedString(),
+                    "REGISTRAR_FETCH_ALLOW": "127.0.0.0/8"]
+        try h.startWorker("w1", extraEnv: ring)
+        let api = try APIHarness(h, extraEnv: ring)
+        let key = try api.tenantKey("acme")
+        let other = try api.tenantKey("other")
+        let canary = "CANARYsecret" + String(UUID().uuidString.prefix(8))
+        let json = ["Content-Type": "application/json"]
+
+        // An s3-compatible integration with a canary secret: 201, and the secret never comes back.
+        let body = #"{"kind": "s3-compatible", "name": "minio", "credentials": {"endpoint": "http://127.0.0.1:9", "region": "us-east-1", "access_key_id": "AKIDEXAMPLE", "secret_access_key": "\#(canary)"}}"#
+        let created = try api.call("POST", "/v1/integrations", key: key, body: Data(body.utf8), headers: json)
+        #expect(created.status == 201, "\(created.text)")
+        #expect(!created.text.contains(canary))
+        let id = try #require((try JSONSerialization.jsonObject(with: created.body) as? [String: Any])?["id"] as? String)
+        for path in ["/v1/integrations", "/v1/integrations/\(id)"] {
+            let r = try api.call("GET", path, key: key)
+            #expect(r.status == 200 && r.text.contains("minio") && !r.text.contains(canary), "\(path): \(r.text)")
+        }
+        #expect(try api.call("POST", "/v1/integrations", key: key, body: Data(body.utf8), headers: json).status == 409)
+        let bad = try api.call("POST", "/v1/integrations", key: key, body: Data(#"{"kind": "aws", "name": "x", "credentials": {}}"#.utf8), headers: json)
+        #expect(bad.status == 422, "\(bad.text)")
+        // Another tenant neither sees nor reaches it.
+        #expect(try api.call("GET", "/v1/integrations/\(id)", key: other).status == 404)
+        #expect(!(try api.call("GET", "/v1/integrations", key: other).text.contains(id)))
+        #expect(try api.call("DELETE", "/v1/integrations/\(id)", key: other).status == 404)
+
+        // A direct integration: test reads an object; an upload names it and registers.
+        let direct = try api.json("POST", "/v1/integrations", key: key, body: Data(#"{"kind": "direct", "name": "plain"}"#.utf8),
+                                  headers: json, expect: 201)
+        let object = try h.putObject("int/a.png", bytes: try MediaSamples.bytes("images/png-rgb8.png"))
+        let test = try api.json("POST", "/v1/integrations/\(direct.string("id"))/test", key: key,
+                                body: Data(#"{"url": "\#(object)"}"#.utf8), headers: json, expect: 200)
+        #expect(test["ok"] as? Bool == true, "\(test)")
+        let folderID = try folder(api, key: key, name: "via-integration")
+        let manifest = try h.writeManifest("int.json", #"{"images": [{"objectUrl": "\#(object)"}]}"#)
+        let unknown = try api.call("POST", "/v1/folders/\(folderID)/uploads?integration=nope", key: key,
+                                   body: try Data(contentsOf: URL(fileURLWithPath: manifest)), headers: json)
+        #expect(unknown.status == 422 && unknown.text.contains("unknown_integration"))
+        let id2 = try upload(api, key: key, folder: folderID, manifest: manifest, query: "integration=plain")
+        let done = try follow(api, id2, key: key)
+        #expect(done.string("status") == "DONE" && done.int("done") == 1, "\(done)")
+        #expect(try h.count("SELECT count(*) FROM upload_jobs WHERE id = $1 AND integration_id IS NOT NULL", [id2]) == 1)
+
+        // Removal: 204, then gone; the canary is in no log of the API or the worker.
+        #expect(try api.call("DELETE", "/v1/integrations/\(id)", key: key).status == 204)
+        #expect(try api.call("GET", "/v1/integrations/\(id)", key: key).status == 404)
+        for log in ["api", "w1", "coordinator"] { #expect(!h.log(log).contains(canary), "\(log) log holds the secret") }
+    }
 }
 }

@@ -12,10 +12,10 @@ final class APIHarness {
     let port: Int
     var base: String { "http://127.0.0.1:\(port)" }
 
-    init(_ h: PipelineHarness, name: String = "api", extraArgs: [String] = []) throws {
+    init(_ h: PipelineHarness, name: String = "api", extraArgs: [String] = [], extraEnv: [String: String] = [:]) throws {
         self.h = h
         port = try Self.freePort()
-        try h.start(name, ["api", "--port", String(port)] + extraArgs)
+        try h.start(name, ["api", "--port", String(port)] + extraArgs, extraEnv: extraEnv)
         let deadline = Date().addingTimeInterval(20)
         while Date() < deadline {
             if let r = try? HTTP.send("GET", "http://127.0.0.1:\(port)/healthz"), r.status == 200 { return }
