@@ -41,6 +41,13 @@ public final class Worker {
             try queue.nack(delivery, requeue: false)
             return
         }
+        // A chunk whose job is gone (its folder was deleted; a stale redelivery) can never be
+        // committed: drop it rather than retry it forever.
+        guard try store.loadJob(chunk.jobID) != nil else {
+            logger.warning("chunk of a job that no longer exists; dropped", metadata: ["job": "\(chunk.jobID)", "seq": "\(chunk.seq)"])
+            try queue.ack(delivery)
+            return
+        }
         if delivery.kind == .chunk { poisonCheck?(chunk) }
         let started = ContinuousClock.now
         let result = delivery.kind == .deadChunk ? deadResult(chunk, delivery: delivery) : try verify(chunk)

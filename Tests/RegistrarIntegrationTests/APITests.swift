@@ -1,4 +1,6 @@
 import Foundation
+import RegistrarCore
+import RegistrarRabbitMQ
 import Testing
 
 /// The operator API end to end on the real servers: `registrar api` as a process, uploads
@@ -349,6 +351,24 @@ extension LiveServers {
         #expect(try api.call("DELETE", "/v1/integrations/\(id)", key: key).status == 204)
         #expect(try api.call("GET", "/v1/integrations/\(id)", key: key).status == 404)
         for log in ["api", "w1", "coordinator"] { #expect(!h.log(log).contains(canary), "\(log) log holds the secret") }
+    }
+
+    @Test func aChunkWhoseJobIsGoneIsDroppedNotRetriedForever() throws {
+        let h = try PipelineHarness()
+        try h.startWorker("w1")
+        let queue = try AMQPWorkQueue(url: h.env.amqp, role: .publisher)
+        defer { queue.close() }
+        let ghost = UUID().uuidString.lowercased()
+        try queue.publishChunk(ChunkCodec.encode(Chunk(jobID: ghost, seq: 0, folderID: UUID().uuidString.lowercased(),
+                                                       skipDuplicates: false, entries: [])))
+        try queue.waitForConfirms()
+        let deadline = Date().addingTimeInterval(20)
+        while Date() < deadline && !h.log("w1").contains("chunk of a job that no longer exists") { usleep(100_000) }
+        #expect(h.log("w1").contains("chunk of a job that no longer exists"))
+        usleep(500_000)
+        #expect(try queue.chunkBacklog() == 0)
+        #expect(try queue.depth(of: AMQPWorkQueue.deadQueue) == 0)
+        #expect(h.log("w1").components(separatedBy: "no longer exists").count == 2, "the chunk came back")
     }
 }
 }
