@@ -19,6 +19,7 @@ public enum APIServer {
         let metrics = APIMetrics(role: "api")
         let router = Router(context: APIContext.self)
         router.add(middleware: RequestMetricsMiddleware())
+        router.add(middleware: InputGuardMiddleware())
         HealthRoutes(pool: pool, metrics: metrics).register(on: router)
         router.get("/v1/openapi.json") { _, _ in JSONResponse.ok(OpenAPIDocument.json) }
         let auth = AuthMiddleware(pool: pool, cache: PrincipalCache(seconds: config.keyCacheSeconds),

@@ -25,7 +25,10 @@ struct FolderRoutes {
             throw APIError(.unprocessableContent, "invalid_body", "send {\"name\": \"…\"} as JSON", details: [("field", .string("name"))])
         }
         let name = body.name.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !name.isEmpty, name.count <= 255 else { throw APIError(.unprocessableContent, "invalid_body", "name must be 1 to 255 characters", details: [("field", .string("name"))]) }
+        guard !name.isEmpty, name.count <= 255, !name.hasControlCharacter else {
+            throw APIError(.unprocessableContent, "invalid_body", "name must be 1 to 255 characters, none of them control characters",
+                           details: [("field", .string("name"))])
+        }
         do {
             let json = try await pool.run { try $0.registry().createFolder(tenantID: tenant.tenantID, name: name) }
             return JSONResponse.ok(json, status: .created)

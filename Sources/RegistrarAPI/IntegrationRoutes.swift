@@ -29,7 +29,7 @@ struct IntegrationRoutes {
     @Sendable func create(_ request: Request, context: APIContext) async throws -> Response {
         let tenant = try context.tenant()
         let body = try await request.body.collect(upTo: 1 << 20)
-        guard let value = JSONValue.parse(Array(buffer: body)), case .object = value else {
+        guard let value = JSONValue.parse(Array(buffer: body)), case .object = value, !value.containsNUL else {
             throw APIError(.unprocessableContent, "invalid_body", "send {\"kind\", \"name\", \"credentials\": {…}} as a JSON object")
         }
         guard case .string(let kindText)? = value["kind"], let kind = IntegrationKind(rawValue: kindText) else {
@@ -37,8 +37,8 @@ struct IntegrationRoutes {
                            details: [("field", .string("kind"))])
         }
         guard case .string(let rawName)? = value["name"], case let name = rawName.trimmingCharacters(in: .whitespaces),
-              !name.isEmpty, name.count <= 200 else {
-            throw APIError(.unprocessableContent, "invalid_body", "name must be 1-200 characters", details: [("field", .string("name"))])
+              !name.isEmpty, name.count <= 200, !name.hasControlCharacter else {
+            throw APIError(.unprocessableContent, "invalid_body", "name must be 1-200 characters, none of them control characters", details: [("field", .string("name"))])
         }
         // The credentials object reads exactly like `integrations add --from-file` (one validator).
         var members: [(key: String, value: JSONValue)] = []
@@ -96,7 +96,7 @@ struct IntegrationRoutes {
         let tenant = try context.tenant()
         let stored = try await find(try context.parameters.require("id"), tenant)
         let body = try await request.body.collect(upTo: 64 << 10)
-        guard case .string(let url)? = JSONValue.parse(Array(buffer: body))?["url"], !url.isEmpty else {
+        guard case .string(let url)? = JSONValue.parse(Array(buffer: body))?["url"], !url.isEmpty, !url.contains("\u{0}") else {
             throw APIError(.unprocessableContent, "invalid_body", "send {\"url\": \"…\"}", details: [("field", .string("url"))])
         }
         let secret: IntegrationSecret
