@@ -370,5 +370,36 @@ extension LiveServers {
         #expect(try queue.depth(of: AMQPWorkQueue.deadQueue) == 0)
         #expect(h.log("w1").components(separatedBy: "no longer exists").count == 2, "the chunk came back")
     }
+
+    @Test func coordinatorAndWorkerExposeTheMetricsTheAlertsUse() throws {
+        let h = try PipelineHarness()
+        let plan = try pipeline.makePlan(h, scale: 40)
+        let wport = try APIHarness.freePort(), cport = try APIHarness.freePort()
+        try h.start("coordinator", ["coordinator", "--metrics-port", String(cport), "--metrics-host", "127.0.0.1"])
+        try h.start("w1", ["worker", "--metrics-port", String(wport), "--metrics-host", "127.0.0.1"])
+        let api = try APIHarness(h)
+        let key = try api.tenantKey("ops")
+        let id = try upload(api, key: key, folder: try folder(api, key: key, name: "metrics"), manifest: plan.manifest)
+        let final = try follow(api, id, key: key)
+        #expect(final.string("status") == "DONE")
+        let worker = try HTTP.send("GET", "http://127.0.0.1:\(wport)/metrics").text
+        let coordinator = try HTTP.send("GET", "http://127.0.0.1:\(cport)/metrics").text
+        // The names deploy/prometheus/alerts.yaml and the chart's rules are written against.
+        for name in [#"registrar_units_total{outcome="done"} \#(plan.ok)"#, #"registrar_units_total{outcome="error"} \#(plan.errors)"#,
+                     #"registrar_unit_errors_total{code="not_found"}"#, #"registrar_fetch_responses_total{status="404"}"#,
+                     "registrar_probe_duration_seconds_bucket", "registrar_probe_bytes_bucket", "registrar_chunks_acked_total",
+                     #"registrar_build_info{role="worker""#, "registrar_process_resident_memory_bytes"] {
+            #expect(worker.contains(name), "worker metrics lack \(name)")
+        }
+        #expect(coordinator.contains("registrar_chunks_published_total"))
+        #expect(coordinator.contains(#"registrar_build_info{role="coordinator""#))
+        for port in [wport, cport] {
+            #expect(try HTTP.send("GET", "http://127.0.0.1:\(port)/readyz").status == 200)
+            #expect(try HTTP.send("GET", "http://127.0.0.1:\(port)/healthz").status == 200)
+        }
+        let apiMetrics = try api.call("GET", "/metrics", key: nil).text
+        #expect(apiMetrics.contains(#"registrar_jobs{status="DONE"} 1"#))
+        #expect(apiMetrics.contains(#"registrar_dependency_up{dependency="postgres"} 1"#))
+    }
 }
 }
