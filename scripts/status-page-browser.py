@@ -11,7 +11,14 @@ which has selenium; scripts/setup installs chromium, chromium-driver and seleniu
      and waits, without reloading, until the numbers move (the EventSource stream works);
   4. opens the upload page with the keyboard, reads the error table, filters it by one code
      with the labelled <select>, checks the table narrowed and the CSV/JSONL links, downloads the
-     CSV through the cookie, and keeps screenshots.
+     CSV through the cookie, and keeps screenshots;
+  5. cancels another running upload (`--cancel`) with its page's button, and retries the failed
+     units of a finished one (`--retry`), landing on the new upload's page.
+
+With `--phase upload` it instead signs in and, through the page alone, starts an upload: a new
+folder typed into the "New upload" form, a refused manifest file first (the API's 422 message must
+show in the alert region), then a good one from disk; it follows the new upload's page live until
+the upload ends.
 
 Prints one JSON line of observations (the Swift test compares them with PostgreSQL) and exits 0;
 any failed check prints `FAIL: ...` and exits 1.
@@ -71,14 +78,87 @@ def row_numbers(root):
     }
 
 
+def sign_in(driver, wait, args):
+    driver.get(args.base + "/")
+    field = driver.find_element(By.ID, "key")
+    field.send_keys(args.key)
+    field.send_keys(Keys.ENTER)
+    wait.until(lambda d: d.find_elements(By.TAG_NAME, "h1") and d.find_element(By.TAG_NAME, "h1").text.strip() == "Uploads")
+
+
+def new_upload(driver, wait, args, observed, shot):
+    """The "New upload" form: a new folder, a refused manifest, then a good one; follow it live."""
+    sign_in(driver, wait, args)
+    for target, text in (("folder", "Folder"), ("folder-name", "New folder name"), ("manifest", "Manifest file"),
+                         ("ignore-errors", "Ignore errors")):
+        label = driver.find_element(By.CSS_SELECTOR, f'label[for="{target}"]')
+        check(text in label.get_attribute("textContent"), f"label for {target} reads {label.get_attribute('textContent')!r}")
+    folder = Select(driver.find_element(By.ID, "folder"))
+    name_field = driver.find_element(By.ID, "folder-name")
+    if folder.first_selected_option.get_attribute("value") != "":
+        check(not name_field.is_displayed(), "the new-folder name shows while an existing folder is chosen")
+        folder.select_by_value("")
+    check(name_field.is_displayed(), "choosing 'New folder…' does not show the name field")
+    name_field.send_keys(args.folder_name)
+    file_input = driver.find_element(By.ID, "manifest")
+
+    # A refused manifest: the API's message, in the alert region; the page stays.
+    file_input.send_keys(args.bad_manifest)
+    driver.find_element(By.ID, "start-upload").click()
+    alert = WebDriverWait(driver, 10).until(lambda d: d.find_element(By.ID, "new-upload-error").text.strip() or None)
+    observed["badAlert"] = alert
+    check(driver.find_element(By.ID, "new-upload-error").get_attribute("role") == "alert", "the error region is not role=alert")
+    check(driver.current_url.rstrip("/") == args.base, f"a refused manifest left the page ({driver.current_url})")
+    check(driver.find_element(By.ID, "start-upload").is_enabled(), "the button stays disabled after an error")
+    shot("status-page-upload-refused.png")
+
+    # The good file; the folder now exists (409 → found by name). Ignore errors, with the keyboard.
+    file_input.clear()
+    file_input.send_keys(args.manifest)
+    box = driver.find_element(By.ID, "ignore-errors")
+    box.send_keys(Keys.SPACE)
+    check(box.is_selected(), "space did not tick 'Ignore errors'")
+    driver.find_element(By.ID, "start-upload").send_keys(Keys.ENTER)
+    wait.until(lambda d: re.search(r"/uploads/[0-9a-f-]{36}$", d.current_url))
+    check(not driver.find_elements(By.CSS_SELECTOR, "#new-upload-error:not(:empty)"), "error after the good manifest")
+    upload_id = driver.current_url.rsplit("/", 1)[1]
+    observed["uploadId"] = upload_id
+    check(os.path.basename(args.manifest) in driver.find_element(By.TAG_NAME, "h1").text, "new upload page heading")
+    card = driver.find_element(By.CSS_SELECTOR, f'section[data-upload="{upload_id}"]')
+    first = row_numbers(card)
+    observed["firstSeen"] = first
+    check(first["status"] == "Running", f"the new upload is not shown running: {first}")
+    if args.signal:
+        open(args.signal, "w").close()
+    # Follow it live (no reload) until it ends.
+    driver.execute_script("window.__registrarNoReload = 1")
+    try:
+        WebDriverWait(driver, 30, poll_frequency=0.2).until(lambda d: card.get_attribute("data-status") != "PENDING")
+    except TimeoutException:
+        raise Failure(f"the new upload did not end within 30 s: {row_numbers(card)}")
+    check(driver.execute_script("return window.__registrarNoReload") == 1, "the page reloaded")
+    final = row_numbers(card)
+    observed["final"] = final
+    observed["sawLiveChange"] = first["status"] == "Running" and final["status"] != "Running" and final["finished"] > (first["finished"] or 0)
+    check(final["finished"] == final["total"], f"ended with {final}")
+    shot("status-page-new-upload.png")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--base", required=True, help="http://127.0.0.1:PORT")
     ap.add_argument("--key", required=True)
-    ap.add_argument("--upload", required=True, help="the running upload's id")
-    ap.add_argument("--file-name", required=True)
-    ap.add_argument("--total", type=int, required=True)
-    ap.add_argument("--codes", required=True, help="comma-separated error codes the upload produces")
+    ap.add_argument("--phase", choices=("watch", "upload"), default="watch")
+    ap.add_argument("--upload", help="the running upload's id")
+    ap.add_argument("--file-name")
+    ap.add_argument("--total", type=int)
+    ap.add_argument("--codes", default="", help="comma-separated error codes the upload produces")
+    ap.add_argument("--cancel", help="a running upload to cancel through its page")
+    ap.add_argument("--retry", help="a finished upload with errors to retry through its page")
+    ap.add_argument("--manifest", help="(upload) a good manifest file on disk")
+    ap.add_argument("--bad-manifest", help="(upload) a manifest file the API refuses")
+    ap.add_argument("--folder-name", help="(upload) the new folder to type into the form")
+    ap.add_argument("--signal", help="(upload) a file to create once the new upload's page is shown (the test then starts a worker)")
     ap.add_argument("--screenshots", required=True, help="directory for PNG artifacts")
     ap.add_argument("--chromium", default="/usr/bin/chromium")
     ap.add_argument("--chromedriver", default="/usr/bin/chromedriver")
@@ -111,6 +191,12 @@ def main():
         observed["screenshots"].append(path)
 
     try:
+        if args.phase == "upload":
+            new_upload(driver, wait, args, observed, shot)
+            driver.quit()
+            print(json.dumps(observed))
+            return 0
+
         # 1. Login form, wrong key first.
         driver.get(args.base + "/")
         label = driver.find_element(By.CSS_SELECTOR, 'label[for="key"]')
@@ -239,6 +325,35 @@ def main():
         time.sleep(1.0)  # one more live update on the card
         observed["uploadPageLater"] = row_numbers(driver.find_element(By.CSS_SELECTOR, f'section[data-upload="{args.upload}"]'))
         shot("status-page.png")
+
+        # 5. Cancel another running upload with its page's button (after a confirm dialog).
+        if args.cancel:
+            driver.get(args.base + f"/uploads/{args.cancel}")
+            cancel = driver.find_element(By.CSS_SELECTOR, 'button[data-action="cancel"]')
+            retry = driver.find_element(By.CSS_SELECTOR, 'button[data-action="retry"]')
+            check(cancel.is_displayed() and not retry.is_displayed(), "a running upload must offer Cancel, not Retry")
+            cancel.click()
+            WebDriverWait(driver, 5).until(lambda d: d.switch_to.alert).accept()
+            status = WebDriverWait(driver, 10).until(
+                lambda d: d.find_element(By.ID, "action-status").text if "requested" in d.find_element(By.ID, "action-status").text
+                or d.find_element(By.ID, "action-error").text else None)
+            check(not driver.find_element(By.ID, "action-error").text, f"cancel error: {driver.find_element(By.ID, 'action-error').text!r}")
+            observed["cancelStatus"] = status
+            shot("status-page-cancel.png")
+
+        # 6. Retry the failed units of a finished upload: lands on the new upload's page.
+        if args.retry:
+            driver.get(args.base + f"/uploads/{args.retry}")
+            cancel = driver.find_element(By.CSS_SELECTOR, 'button[data-action="cancel"]')
+            retry = driver.find_element(By.CSS_SELECTOR, 'button[data-action="retry"]')
+            check(retry.is_displayed() and not cancel.is_displayed(), "a finished upload with errors must offer Retry, not Cancel")
+            retry.send_keys(Keys.ENTER)  # keyboard: a focused button activates on Enter
+            wait.until(lambda d: "/uploads/" in d.current_url and not d.current_url.endswith(args.retry))
+            new_id = driver.current_url.rstrip("/").rsplit("/", 1)[1]
+            observed["retryId"] = new_id
+            retry_of = driver.find_element(By.CSS_SELECTOR, f'a[href="/uploads/{args.retry}"]')
+            check(retry_of is not None, "the retry's page does not link to the retried upload")
+            shot("status-page-retry.png")
     except Exception as e:
         try:
             shot("status-page-failure.png")

@@ -17,6 +17,13 @@ struct AuthMiddleware: RouterMiddleware {
 
     func handle(_ request: Request, context: APIContext, next: (Request, APIContext) async throws -> Response) async throws -> Response {
         guard let key = Self.key(from: request), APIKey.isWellFormed(key) else { throw APIError.unauthorized }
+        // The status page's cookie: besides SameSite=Strict, a write must come from this site.
+        // Bearer keys are not sent by browsers on their own, so they are not checked.
+        if request.headers[.authorization] == nil, ![.get, .head, .options].contains(request.method),
+           !StatusPage.sameSiteFetch(request) {
+            throw APIError(.forbidden, "cross_site_request",
+                           "a request authenticated by the status page's cookie must come from the status page itself (Origin)")
+        }
         let hash = APIKey.hash(key)
         let principal: Principal
         if let cached = cache.get(hash) {

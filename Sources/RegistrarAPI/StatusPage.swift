@@ -21,6 +21,8 @@ struct StatusPage {
     /// Uploads per page of the list, errors per page of an upload.
     static let uploadsPerPage = 50
     static let errorsPerPage = 100
+    /// Folders offered in the "New upload" form's list (by name; a new name can always be typed).
+    static let foldersInForm = 500
     /// How long the browser keeps the key (a revoked key stops working anyway, within the
     /// principal cache's seconds).
     static let cookieMaxAge = 12 * 3600
@@ -47,17 +49,24 @@ struct StatusPage {
         let cursor = request.uri.queryParameters.get("cursor")
         let tenantID = who.tenantID
         let limit = Self.uploadsPerPage
-        let page: ([UploadSnapshot], String?)
+        let folderLimit = Self.foldersInForm
+        let page: ([UploadSnapshot], String?, [StatusPageHTML.FolderOption])
         do {
             page = try await pool.run { backends in
-                let ids = try backends.registry().jobIDs(tenantID: tenantID, status: nil, folderID: nil, after: cursor, limit: limit)
-                return (try ids.ids.compactMap { try UploadSnapshot.load(jobID: $0, tenantID: tenantID, backends: backends) }, ids.next)
+                let registry = try backends.registry()
+                let ids = try registry.jobIDs(tenantID: tenantID, status: nil, folderID: nil, after: cursor, limit: limit)
+                // Just ids and names for the form's <select> (the API's folder objects carry
+                // per-folder counts, too costly for every page view).
+                let folders = try registry.connection.query(
+                    "SELECT id::text, name FROM folders WHERE tenant_id = $1 ORDER BY name LIMIT $2", [tenantID, String(folderLimit)])
+                    .compactMap { row in row[0].flatMap { id in row[1].map { StatusPageHTML.FolderOption(id: id, name: $0) } } }
+                return (try ids.ids.compactMap { try UploadSnapshot.load(jobID: $0, tenantID: tenantID, backends: backends) }, ids.next, folders)
             }
         } catch {
             return Self.unavailable(nonce: nonce, tenant: who.tenantName)
         }
         let html = StatusPageHTML.uploads(nonce: nonce, tenant: who.tenantName, items: page.0.map(UploadView.init),
-                                          next: page.1, isFirstPage: cursor == nil)
+                                          next: page.1, isFirstPage: cursor == nil, folders: page.2)
         return Self.html(html, nonce: nonce)
     }
 
@@ -205,6 +214,14 @@ struct StatusPage {
         let originHostPort = origin.split(separator: "/").dropFirst(1).first.map(String.init) ?? host
         let targets = [request.head.authority, request.headers[HTTPField.Name("X-Forwarded-Host")!]].compactMap { $0 }
         return targets.contains { $0.lowercased() == originHostPort.lowercased() }
+    }
+
+    /// For cookie-authenticated `/v1` writes (`AuthMiddleware`): the browser must say the request
+    /// comes from this site — an `Origin` naming this host, or, without one, `Sec-Fetch-Site:
+    /// same-origin`. Stricter than `sameOrigin`: saying nothing is refused.
+    static func sameSiteFetch(_ request: Request) -> Bool {
+        if let origin = request.headers[.origin] { return origin != "null" && sameOrigin(request) }
+        return request.headers[HTTPField.Name("Sec-Fetch-Site")!]?.lowercased() == "same-origin"
     }
 
     static func isHTTPS(_ request: Request) -> Bool {

@@ -177,7 +177,7 @@ enum StatusPageHTML {
             header += "<form method=\"post\" action=\"/logout\" class=\"logout\"><button type=\"submit\">Sign out</button></form>"
         }
         header += "</div></header>"
-        let script = live ? "<script nonce=\"\(nonce)\">\(liveScript)</script>" : ""
+        let script = live ? "<script nonce=\"\(nonce)\">\(actionsScript)\n\(liveScript)</script>" : ""
         return """
             <!doctype html>
             <html lang="en">
@@ -261,12 +261,44 @@ enum StatusPageHTML {
 
     // MARK: Uploads list
 
-    static func uploads(nonce: String, tenant: String, items: [UploadView], next: String?, isFirstPage: Bool) -> String {
+    struct FolderOption { var id: String; var name: String }
+
+    /// "New upload": the script sends the chosen file to `POST /v1/folders/{id}/uploads` (creating
+    /// the folder first when a new name is typed) and opens the new upload's page.
+    static func newUploadForm(folders: [FolderOption]) -> String {
+        var options = ""
+        for f in folders { options += "<option value=\"\(HTML.escape(f.id))\">\(HTML.escape(f.name))</option>" }
+        options += "<option value=\"\"\(folders.isEmpty ? " selected" : "")>New folder…</option>"
+        return """
+            <section class="card" aria-labelledby="new-title">
+            <h2 id="new-title">New upload</h2>
+            <form id="new-upload" class="new-upload">
+            <div class="field"><label for="folder">Folder</label>
+            <select id="folder" name="folder">\(options)</select></div>
+            <div class="field" id="folder-name-field"><label for="folder-name">New folder name</label>
+            <input id="folder-name" name="folderName" type="text" maxlength="255" autocomplete="off" spellcheck="false"></div>
+            <div class="field"><label for="manifest">Manifest file</label>
+            <input id="manifest" name="manifest" type="file" accept=".json,.csv,application/json,text/csv" required aria-describedby="manifest-help">
+            <p id="manifest-help" class="help">JSON or CSV; the type comes from the file's extension (<code>.json</code>, <code>.csv</code>).</p></div>
+            <div class="field check"><input id="ignore-errors" name="ignoreErrors" type="checkbox" aria-describedby="ignore-help">
+            <label for="ignore-errors">Ignore errors</label>
+            <p id="ignore-help" class="help">The upload ends Done even when some units fail (otherwise Error). Units that verify are registered either way.</p></div>
+            <div class="field submit"><button type="submit" id="start-upload">Start upload</button></div>
+            </form>
+            <p id="new-upload-status" class="help" role="status" aria-live="polite"></p>
+            <div id="new-upload-error" class="alert" role="alert"></div>
+            </section>
+            """
+    }
+
+    static func uploads(nonce: String, tenant: String, items: [UploadView], next: String?, isFirstPage: Bool,
+                        folders: [FolderOption] = []) -> String {
         var body = "<h1>Uploads</h1>"
+        if isFirstPage { body += newUploadForm(folders: folders) }
         body += liveNotice
         if items.isEmpty {
             body += isFirstPage
-                ? "<p class=\"empty\">No uploads yet. Submit a manifest with <code>registrar submit</code> or "
+                ? "<p class=\"empty\">No uploads yet. Start one with the form above, <code>registrar submit</code> or "
                     + "<code>POST /v1/folders/{id}/uploads</code>; it shows up here.</p>"
                 : "<p class=\"empty\">No older uploads.</p>"
         } else {
@@ -340,6 +372,17 @@ enum StatusPageHTML {
         if let r = u.retryOf { fact("Retry of", "<a href=\"/uploads/\(HTML.escape(r))\"><code>\(HTML.escape(r))</code></a>") }
         body += "</dl>"
         if let err = u.error { body += "<p class=\"alert\">\(HTML.escape(err))</p>" }
+        // Cancel while running, retry when it finished with errors; the script shows the right one
+        // as the status changes live.
+        let running = u.status == .pending
+        body += """
+            <div class="actions" data-actions-for="\(id)">
+            <button type="button" class="danger" data-action="cancel"\(running ? "" : " hidden")>Cancel upload</button>
+            <button type="button" data-action="retry"\(!running && u.counts.errors > 0 ? "" : " hidden")>Retry failed units</button>
+            <p class="help" id="action-status" role="status" aria-live="polite"></p>
+            </div>
+            <div id="action-error" class="alert" role="alert"></div>
+            """
         body += "</section>"
 
         // Errors.
@@ -467,6 +510,22 @@ enum StatusPageHTML {
         .alert{color:#a40e26;background:#ffebe9;border:1px solid #ff8182;border-radius:6px;padding:.5rem .75rem}
         .hint{background:#ddf4ff;border:1px solid #54aeff;border-radius:6px;padding:.4rem .75rem}
         .empty{color:var(--muted)}
+        .alert:empty{display:none}
+        .new-upload{display:grid;grid-template-columns:repeat(auto-fit,minmax(15rem,1fr));gap:.75rem 1.25rem;align-items:start}
+        .field{display:flex;flex-direction:column;gap:.25rem;min-width:0}
+        .field>label{font-weight:600;font-size:.9rem}
+        .field .help{margin:0}
+        .field.check{display:grid;grid-template-columns:auto 1fr;gap:.25rem .5rem;align-items:center;padding-top:1.6rem}
+        .field.check .help{grid-column:1/-1}
+        .field.check input{width:1.1rem;height:1.1rem;margin:0}
+        .field.submit{padding-top:1.6rem}
+        .field input[type=file]{padding:.3rem;background:#fff}
+        [hidden]{display:none!important}
+        button:disabled{opacity:.6;cursor:progress}
+        button.danger{background:#fff;color:#a40e26;border-color:#cf222e}
+        button.danger:hover{background:#ffebe9}
+        .actions{display:flex;flex-wrap:wrap;gap:.75rem;align-items:center;margin-top:1rem}
+        .actions .help{margin:0}
         .login{max-width:28rem;margin:3rem auto}
         .login form{display:flex;flex-direction:column;gap:.5rem}
         .login input{width:100%}
@@ -476,6 +535,109 @@ enum StatusPageHTML {
         """
 
     // MARK: Script
+
+    /// The "New upload" form and the cancel/retry buttons: `fetch` to the JSON API with the
+    /// HttpOnly cookie (same origin); API errors are shown with the API's own message.
+    static let actionsScript = #"""
+        (function(){
+        "use strict";
+        function send(method, url, body, type){
+          var init = {method: method, credentials: "same-origin", headers: {"Accept": "application/json"}};
+          if(body != null){ init.body = body; init.headers["Content-Type"] = type; }
+          return fetch(url, init).then(function(r){
+            return r.text().then(function(t){ var j = null; try { j = JSON.parse(t); } catch(e) {}
+              return {status: r.status, ok: r.ok, json: j}; });
+          }, function(){ return {status: 0, ok: false, json: null}; });
+        }
+        function problem(r, what){
+          var e = r.json && r.json.error, msg = e && e.message ? e.message : "";
+          var d = (e && e.details) || {};
+          if(d.line != null && msg.indexOf("line ") < 0) msg += " (line " + d.line + ")";
+          switch(r.status){
+            case 0: return what + " failed: the server could not be reached.";
+            case 401: return "Your sign-in is no longer valid; reload the page and sign in again.";
+            case 403: return what + " was refused: " + (msg || "forbidden") + ".";
+            case 413: return "The manifest is too large: " + (msg || "over the server's size limit") + ".";
+            case 415: return "The manifest's type is not accepted: " + (msg || "use a .json or .csv file") + ".";
+            case 422: return "The manifest was refused: " + (msg || "it cannot be registered") + ".";
+            case 429: return "Too many requests for this API key: " + msg + ".";
+            default: return what + " failed (HTTP " + r.status + ")" + (msg ? ": " + msg : "") + ".";
+          }
+        }
+        function say(el, text){ if(el) el.textContent = text; }
+        var enc = encodeURIComponent;
+
+        var form = document.getElementById("new-upload");
+        if(form){
+          var sel = document.getElementById("folder"), nameField = document.getElementById("folder-name-field"),
+              nameIn = document.getElementById("folder-name"), file = document.getElementById("manifest"),
+              ignore = document.getElementById("ignore-errors"), btn = document.getElementById("start-upload"),
+              status = document.getElementById("new-upload-status"), err = document.getElementById("new-upload-error");
+          var syncFolder = function(){ var isNew = sel.value === ""; nameField.hidden = !isNew; nameIn.required = isNew; };
+          sel.addEventListener("change", function(){ syncFolder(); if(sel.value === "") nameIn.focus(); });
+          syncFolder();
+          var fail = function(text, focus){ say(status, ""); say(err, text); btn.disabled = false;
+            if(focus){ focus.setAttribute("aria-invalid", "true"); focus.focus(); } };
+          [nameIn, file].forEach(function(el){ el.addEventListener("input", function(){ el.removeAttribute("aria-invalid"); }); });
+          // A typed name: create the folder, or find it when it exists already (409).
+          var folderId = function(){
+            if(sel.value !== "") return Promise.resolve({id: sel.value});
+            var name = nameIn.value.trim();
+            return send("POST", "/v1/folders", JSON.stringify({name: name}), "application/json").then(function(r){
+              if(r.ok) return {id: r.json.id};
+              if(r.status !== 409) return {error: problem(r, "Creating the folder"), focus: nameIn};
+              for(var i = 0; i < sel.options.length; i++) if(sel.options[i].value && sel.options[i].text === name) return {id: sel.options[i].value};
+              var look = function(cursor){
+                return send("GET", "/v1/folders?limit=1000" + (cursor ? "&cursor=" + enc(cursor) : "")).then(function(p){
+                  if(!p.ok) return {error: problem(p, "Finding the folder")};
+                  for(var k = 0; k < p.json.items.length; k++) if(p.json.items[k].name === name) return {id: p.json.items[k].id};
+                  return p.json.nextCursor ? look(p.json.nextCursor) : {error: "The folder " + name + " exists but could not be found."};
+                });
+              };
+              return look(null);
+            });
+          };
+          form.addEventListener("submit", function(ev){
+            ev.preventDefault();
+            say(err, "");
+            var f = file.files && file.files[0];
+            if(!f) return fail("Choose a manifest file.", file);
+            var ext = (/\.([A-Za-z0-9]+)$/.exec(f.name) || [])[1], type = {json: "application/json", csv: "text/csv"}[(ext || "").toLowerCase()];
+            if(!type) return fail("The manifest must be a .json or .csv file (" + f.name + " is neither).", file);
+            if(sel.value === "" && !nameIn.value.trim()) return fail("Enter a name for the new folder.", nameIn);
+            btn.disabled = true;
+            say(status, "Sending " + f.name + "…");
+            folderId().then(function(folder){
+              if(folder.error) return fail(folder.error, folder.focus);
+              return send("POST", "/v1/folders/" + enc(folder.id) + "/uploads?ignoreErrors=" + (ignore.checked ? "true" : "false")
+                          + "&fileName=" + enc(f.name), f, type).then(function(r){
+                if(!r.ok || !r.json || !r.json.id) return fail(problem(r, "Starting the upload"), file);
+                say(status, "Upload started; opening its page…");
+                location.assign("/uploads/" + enc(r.json.id));
+              });
+            });
+          });
+        }
+
+        document.querySelectorAll("[data-actions-for]").forEach(function(box){
+          var id = box.getAttribute("data-actions-for"), status = document.getElementById("action-status"),
+              err = document.getElementById("action-error");
+          box.querySelectorAll("button[data-action]").forEach(function(b){
+            b.addEventListener("click", function(){
+              var action = b.getAttribute("data-action");
+              if(action === "cancel" && !window.confirm("Cancel this upload? Units not yet verified are not registered.")) return;
+              say(err, ""); b.disabled = true;
+              say(status, action === "cancel" ? "Cancelling…" : "Starting a retry of the failed units…");
+              send("POST", "/v1/uploads/" + enc(id) + "/" + action).then(function(r){
+                if(!r.ok){ b.disabled = false; say(status, ""); say(err, problem(r, action === "cancel" ? "Cancelling" : "Retrying")); return; }
+                if(action === "retry" && r.json && r.json.id){ say(status, "Retry started; opening it…"); location.assign("/uploads/" + enc(r.json.id)); return; }
+                say(status, "Cancel requested: the units still waiting are being cancelled.");
+              });
+            });
+          });
+        });
+        })();
+        """#
 
     /// Follows running uploads: one `EventSource` on `/v1/uploads/{id}/events` per running
     /// upload (at most four: browsers allow six connections per host over HTTP/1.1); any further
@@ -525,6 +687,10 @@ enum StatusPageHTML {
           });
           document.querySelectorAll('[data-status-of="' + u.id + '"]').forEach(function(s){
             s.textContent = labels[u.status] || u.status; s.className = "badge s-" + u.status.toLowerCase(); });
+          document.querySelectorAll('[data-actions-for="' + u.id + '"]').forEach(function(a){
+            a.querySelectorAll('[data-action="cancel"]').forEach(function(b){ b.hidden = u.status !== "PENDING"; });
+            a.querySelectorAll('[data-action="retry"]').forEach(function(b){ b.hidden = !(u.status !== "PENDING" && u.errors > 0); });
+          });
           var was = root.getAttribute("data-status");
           root.setAttribute("data-status", u.status);
           if(was === "PENDING" && u.status !== "PENDING") setLive("on", "Upload " + u.id + " finished: " + (labels[u.status] || u.status) + ".");
@@ -541,11 +707,16 @@ enum StatusPageHTML {
         document.querySelectorAll('[data-upload][data-status="PENDING"]').forEach(function(e){
           var id = e.getAttribute("data-upload"); if(running.indexOf(id) < 0) running.push(id); });
         if(running.length === 0){ setLive("", "Nothing is running; this page shows final numbers."); return; }
-        var open = 0;
+        var open = 0, streams = [];
+        // Leaving the page closes its streams at once: otherwise they can hold the browser's six
+        // connections to this host (pages kept in the back/forward cache), and the next page's
+        // requests wait for them.
+        window.addEventListener("pagehide", function(){ streams.forEach(function(es){ es.close(); }); });
         function status(){ setLive(open > 0 ? "on" : "off", open > 0 ? "Live: following " + running.length + " running upload" + (running.length === 1 ? "" : "s") + "."
           : "Live updates paused (reconnecting\u2026)."); }
         running.slice(0, MAX_STREAMS).forEach(function(id){
           var es = new EventSource("/v1/uploads/" + encodeURIComponent(id) + "/events"), up = false;
+          streams.push(es);
           es.onopen = function(){ if(!up){ up = true; open++; } status(); };
           es.onerror = function(){ if(up){ up = false; open--; } if(es.readyState === 2) return; status(); };
           es.addEventListener("progress", function(e){ apply(JSON.parse(e.data)); });

@@ -29,9 +29,25 @@ extension LiveServers {
         try h.startCoordinator(extraArgs: ["--chunk-units", "40"])
         try h.start("worker", ["worker", "--concurrency", "16"], extraEnv: ["REGISTRAR_TEST_CHUNK_DELAY_MS": "400"])
 
+        let folder = try await api(base, key, "POST", "/v1/folders", json: #"{"name": "page-check"}"#)
+        try #require(folder.status == 201, "create folder: \(folder.status) \(folder.text)")
+        let folderID = try #require(folder.json["id"] as? String)
+
+        // A small upload that finishes with errors before the big one starts: the page retries it.
+        let sample = try MediaSamples.bytes("images/png-rgb8.png")
+        var small: [String] = []
+        for i in 0..<20 {
+            small.append(i % 4 == 1 ? #"{"objectUrl": "\#(h.objectURL("img/gone-\(i).png"))"}"#
+                                    : #"{"objectUrl": "\#(try h.putObject("img/f-\(i).png", bytes: sample))"}"#)
+        }
+        let smallErrors = 5
+        let failing = try await api(base, key, "POST", "/v1/folders/\(folderID)/uploads?ignoreErrors=true&fileName=retry-me.json",
+                                    body: Data(("{\"images\": [" + small.joined(separator: ",") + "]}").utf8), contentType: "application/json")
+        try #require(failing.status == 202, "submit small: \(failing.status) \(failing.text)")
+        let failingID = try #require(failing.json["id"] as? String)
+
         // ~3,000 images: every 25th never written (404 → not_found), every 40th unreadable
         // (403 → access_denied), spread over the whole manifest so every chunk has some.
-        let sample = try MediaSamples.bytes("images/png-rgb8.png")
         var items: [String] = []
         var errors: [String: Int] = [:]
         let total = 3000
@@ -49,9 +65,8 @@ extension LiveServers {
         let manifest = "{\"images\": [\n" + items.joined(separator: ",\n") + "\n]}\n"
         let fileName = "browser <check> & \"quotes\".json"   // must come back escaped, not as markup
 
-        let folder = try await api(base, key, "POST", "/v1/folders", json: #"{"name": "page-check"}"#)
-        try #require(folder.status == 201, "create folder: \(folder.status) \(folder.text)")
-        let folderID = try #require(folder.json["id"] as? String)
+        let smallDone = try h.waitForJob(failingID, timeout: 30)
+        try #require(smallDone.int("errors") == smallErrors, "small upload: \(smallDone)")
         var fileParam = CharacterSet.alphanumerics
         fileParam.insert(charactersIn: "-._~")
         let submitted = try await api(base, key, "POST",
@@ -59,6 +74,11 @@ extension LiveServers {
                                       body: Data(manifest.utf8), contentType: "application/json")
         try #require(submitted.status == 202, "submit: \(submitted.status) \(submitted.text)")
         let jobID = try #require(submitted.json["id"] as? String)
+        // The same manifest again, queued behind it: the page cancels this one while it waits.
+        let other = try await api(base, key, "POST", "/v1/folders/\(folderID)/uploads?ignoreErrors=true&fileName=cancel-me.json",
+                                  body: Data(manifest.utf8), contentType: "application/json")
+        try #require(other.status == 202, "submit second: \(other.status) \(other.text)")
+        let cancelID = try #require(other.json["id"] as? String)
 
         // Start the browser once the job is under way (some units finished, far from the end).
         let deadline = Date().addingTimeInterval(30)
@@ -78,9 +98,10 @@ extension LiveServers {
             Self.packageRoot.appendingPathComponent("scripts/status-page-browser.py").path,
             "--base", base, "--key", key, "--upload", jobID, "--file-name", fileName, "--total", String(total),
             "--codes", errors.keys.sorted().joined(separator: ","), "--screenshots", artifacts.path,
+            "--cancel", cancelID, "--retry", failingID,
         ], workDir: h.workDir)
         print("status page browser check: \(String(format: "%.1f", Date().timeIntervalSince(started))) s; screenshots: "
-              + ["status-page.png", "status-page-list.png", "status-page-login.png"].map { artifacts.appendingPathComponent($0).path }.joined(separator: ", "))
+              + ["status-page.png", "status-page-list.png", "status-page-login.png", "status-page-cancel.png", "status-page-retry.png"].map { artifacts.appendingPathComponent($0).path }.joined(separator: ", "))
         try #require(browser.status == 0, "browser check failed (exit \(browser.status)):\n\(browser.stderr.suffix(4000))\n\(browser.stdout)")
         let seen = try #require(try JSONSerialization.jsonObject(with: Data(browser.lastLine.utf8)) as? [String: Any])
 
@@ -107,8 +128,69 @@ extension LiveServers {
 
         // Let it finish at full speed (a fresh worker without the pause; the slowed one is
         // killed, its unacknowledged chunks are redelivered) and compare with the plan and PostgreSQL.
+        // The slowed worker stops; a fresh one without the pause starts once the page has shown
+        // the new upload waiting (the browser says so through a file), so the page sees it move.
+        // The killed worker's unacknowledged chunks are redelivered.
         h.kill9("worker")
-        try h.startWorker("worker-fast")
+        // A new upload through the page alone: a new folder, a manifest file from disk (a refused
+        // one first: the API's 422 message is shown), progress followed live until it ends.
+        var good: [String] = []
+        for i in 0..<60 where i % 25 != 3 && i % 40 != 7 { good.append(#"{"objectUrl": "\#(h.objectURL("img/\(i).png"))"}"#) }
+        let newMissing = 4
+        for i in 0..<newMissing { good.append(#"{"objectUrl": "\#(h.objectURL("img/never-\(i).png"))"}"#) }
+        let manifestPath = h.workDir.appendingPathComponent("from-disk.json")
+        try Data(("{\"images\": [\n" + good.joined(separator: ",\n") + "\n]}\n").utf8).write(to: manifestPath)
+        let badPath = h.workDir.appendingPathComponent("broken.json")
+        try Data("{\"images\": [{\"objectUrl\": ".utf8).write(to: badPath)
+        let newFolder = "made in the browser \(h.id)"
+        let signal = h.workDir.appendingPathComponent("page-saw-upload")
+        let workerStarted = DispatchSemaphore(value: 0)
+        let harness = UncheckedBox(h)
+        DispatchQueue.global().async {
+            let until = Date().addingTimeInterval(40)
+            while !FileManager.default.fileExists(atPath: signal.path) && Date() < until { usleep(100_000) }
+            try? harness.value.startWorker("worker-fast")
+            workerStarted.signal()
+        }
+        let started2 = Date()
+        let browser2 = try runProcess(venv + "/bin/python", [
+            Self.packageRoot.appendingPathComponent("scripts/status-page-browser.py").path,
+            "--phase", "upload", "--base", base, "--key", key, "--screenshots", artifacts.path,
+            "--manifest", manifestPath.path, "--bad-manifest", badPath.path, "--folder-name", newFolder, "--signal", signal.path,
+        ], workDir: h.workDir)
+        if !FileManager.default.fileExists(atPath: signal.path) { FileManager.default.createFile(atPath: signal.path, contents: nil) }
+        workerStarted.wait()
+        print("status page browser upload: \(String(format: "%.1f", Date().timeIntervalSince(started2))) s; screenshot: "
+              + artifacts.appendingPathComponent("status-page-new-upload.png").path)
+        try #require(browser2.status == 0, "browser upload failed (exit \(browser2.status)):\n\(browser2.stderr.suffix(4000))\n\(browser2.stdout)")
+        let seen2 = try #require(try JSONSerialization.jsonObject(with: Data(browser2.lastLine.utf8)) as? [String: Any])
+        #expect((seen2["badAlert"] as? String ?? "").hasPrefix("The manifest was refused: "), "\(seen2["badAlert"] ?? "-")")
+        let newID = try #require(seen2["uploadId"] as? String)
+        let made = try await api(base, key, "GET", "/v1/uploads/\(newID)")
+        let newTotal = good.count
+        #expect(made.json["fileName"] as? String == "from-disk.json" && made.json.int("total") == newTotal, "\(made.text)")
+        #expect(made.json["status"] as? String == "DONE" && made.json.int("errors") == newMissing, "\(made.text)")
+        let madeFolder = try await api(base, key, "GET", "/v1/folders/\(made.json["folderId"] as? String ?? "-")")
+        #expect(madeFolder.json["name"] as? String == newFolder)
+        #expect(try h.count("SELECT count(*) FROM folders WHERE name = $1", [newFolder]) == 1)
+        #expect(try h.count("SELECT count(*) FROM files WHERE job_id = $1", [newID]) == newTotal - newMissing)
+        let watched = try #require(seen2["final"] as? [String: Any])
+        #expect(watched.int("total") == newTotal && watched.int("finished") == newTotal && watched.int("errors") == newMissing)
+        #expect(seen2["sawLiveChange"] as? Bool == true, "the new upload's page did not update live: \(seen2)")
+
+        // Cancelled through the page: it ends CANCELLED with units cancelled, fewer files than units.
+        let cancelled = try h.waitForJob(cancelID, timeout: 60)
+        #expect(cancelled.string("status") == "CANCELLED" && cancelled.int("cancelled") > 0, "\(cancelled)")
+        #expect(try h.count("SELECT count(*) FROM files WHERE job_id = $1", [cancelID]) < total)
+        #expect(seen["cancelStatus"] as? String == "Cancel requested: the units still waiting are being cancelled.")
+        // Retried through the page: a new upload of exactly the failed units.
+        let retryID = try #require(seen["retryId"] as? String)
+        #expect(retryID != failingID)
+        let retried = try h.waitForJob(retryID, timeout: 60)
+        #expect(retried.int("total") == smallErrors && retried.int("errors") == smallErrors, "\(retried)")
+        let retryRow = try await api(base, key, "GET", "/v1/uploads/\(retryID)")
+        #expect(retryRow.json["retryOf"] as? String == failingID)
+
         let final = try h.waitForJob(jobID, timeout: 90)
         let plannedErrors = errors.values.reduce(0, +)
         #expect(final.int("total") == total && final.int("done") == total - plannedErrors && final.int("errors") == plannedErrors)
@@ -183,6 +265,29 @@ extension LiveServers {
         #expect(stale.status == 401 && stale.text.contains("no longer valid"))
         #expect(stale.headers["Set-Cookie"]?.contains("Max-Age=0") == true)
 
+        // Writes to /v1 with the cookie must come from this site (defence beside SameSite=Strict);
+        // bearer keys are not affected.
+        let csrfName = "csrf-\(h.id)"
+        let folderBody = #"{"name": "\#(csrfName)"}"#
+        let evil = try await api(base, keyA, "POST", "/v1/folders", json: folderBody, cookie: true, extraHeaders: ["Origin": "http://evil.example"])
+        #expect(evil.status == 403 && (evil.json["error"] as? [String: Any])?["code"] as? String == "cross_site_request", "\(evil.status) \(evil.text)")
+        let silent = try await api(base, keyA, "POST", "/v1/folders", json: folderBody, cookie: true)
+        #expect(silent.status == 403, "cookie POST without Origin or Sec-Fetch-Site: \(silent.status)")
+        let crossFetch = try await api(base, keyA, "POST", "/v1/uploads/\(jobB)/cancel", cookie: true, extraHeaders: ["Sec-Fetch-Site": "cross-site"])
+        #expect(crossFetch.status == 403)
+        let nullOrigin = try await api(base, keyA, "POST", "/v1/folders", json: folderBody, cookie: true, extraHeaders: ["Origin": "null"])
+        #expect(nullOrigin.status == 403)
+        #expect(try h.count("SELECT count(*) FROM folders WHERE name = $1", [csrfName]) == 0)
+        let ownSite = try await api(base, keyA, "POST", "/v1/folders", json: folderBody, cookie: true, extraHeaders: ["Origin": base])
+        #expect(ownSite.status == 201, "\(ownSite.status) \(ownSite.text)")
+        let fetchMeta = try await api(base, keyA, "POST", "/v1/folders", json: #"{"name": "csrf-2"}"#, cookie: true,
+                                      extraHeaders: ["Sec-Fetch-Site": "same-origin"])
+        #expect(fetchMeta.status == 201)
+        let bearer = try await api(base, keyB, "POST", "/v1/folders", json: #"{"name": "csrf-b"}"#, extraHeaders: ["Origin": "http://evil.example"])
+        #expect(bearer.status == 201, "bearer keys are not checked for Origin: \(bearer.status)")
+        let readCross = try await api(base, keyA, "GET", "/v1/folders", cookie: true, extraHeaders: ["Origin": "http://evil.example"])
+        #expect(readCross.status == 200)
+
         // Logout clears the cookie.
         let out = try await api(base, keyA, "POST", "/logout", cookie: true)
         #expect(out.status == 303 && out.headers["Set-Cookie"]?.contains("Max-Age=0") == true)
@@ -256,6 +361,11 @@ extension LiveServers {
                                    stderr: (try? String(contentsOf: err, encoding: .utf8)) ?? "")
     }
 }
+}
+
+final class UncheckedBox<T>: @unchecked Sendable {
+    let value: T
+    init(_ value: T) { self.value = value }
 }
 
 enum HTMLNumber {
