@@ -405,14 +405,15 @@ enum OpenAPIDocument {
         var op = op
         op["security"] = [["bearer": [] as [Any]]]
         var responses = op["responses"] as? Object ?? [:]
-        for code in codes + ["401", "429", "503"] where responses[code] == nil {
+        for code in codes + ["401", "403", "429", "503"] where responses[code] == nil {
             responses[code] = ["$ref": "#/components/responses/\(sharedResponseName[code]!)"]
         }
         op["responses"] = responses
         return op
     }
 
-    static let sharedResponseName = ["400": "BadParameter", "401": "Unauthorized", "429": "RateLimited", "503": "Unavailable"]
+    static let sharedResponseName = ["400": "BadParameter", "401": "Unauthorized", "403": "CrossSite", "429": "RateLimited",
+                                     "503": "Unavailable"]
 
     static func uploadLinks(_ id: String) -> Object {
         [
@@ -451,6 +452,7 @@ enum OpenAPIDocument {
             "RateLimited": errorResponse("Too many requests for this key (`rate_limited`); wait `Retry-After` seconds.", headers: [
                 "Retry-After": ["description": "Seconds to wait.", "schema": ["type": "integer", "minimum": 1]] as Object,
             ]),
+            "CrossSite": errorResponse("A write authenticated by the status page's cookie (not a bearer key) that is not same-origin (`cross_site_request`)."),
             "Unavailable": errorResponse("PostgreSQL, Redis or RabbitMQ is unreachable (`unavailable`); try again."),
         ]
     }
