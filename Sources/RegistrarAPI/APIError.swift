@@ -49,10 +49,11 @@ enum JSONResponse {
         Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: json)))
     }
 
-    /// `{"items": [...], "nextCursor": "…" | null}`.
-    static func page(_ items: [String], next: String?) -> Response {
+    /// `{"items": [...], "nextCursor": "…" | null}`, plus `extra` members (JSON texts).
+    static func page(_ items: [String], next: String?, extra: [(key: String, json: String)] = []) -> Response {
         var out = "{\"items\":[" + items.joined(separator: ",") + "],\"nextCursor\":"
         out += next.map { JSONValue.string($0).compactText } ?? "null"
+        for (key, json) in extra { out += "," + JSONValue.string(key).compactText + ":" + json }
         return ok(out + "}")
     }
 }

@@ -24,21 +24,9 @@ struct AuthMiddleware: RouterMiddleware {
             throw APIError(.forbidden, "cross_site_request",
                            "a request authenticated by the status page's cookie must come from the status page itself (Origin)")
         }
-        let hash = APIKey.hash(key)
-        let principal: Principal
-        if let cached = cache.get(hash) {
-            principal = cached
-        } else {
-            let found: Principal?
-            do {
-                found = try await pool.run { try $0.registry().principal(keyHash: hash) }
-            } catch {
-                throw APIError.unavailable("PostgreSQL")
-            }
-            guard let found else { throw APIError.unauthorized }
-            cache.put(hash, found)
-            principal = found
-        }
+        let found: Principal?
+        do { found = try await lookup(key) } catch { throw APIError.unavailable("PostgreSQL") }
+        guard let principal = found else { throw APIError.unauthorized }
         if let retryAfter = limiter.take(principal.keyID) {
             var error = APIError(.tooManyRequests, "rate_limited", "too many requests for this API key; slow down",
                                  details: [("retryAfterSeconds", .number(String(retryAfter)))])
@@ -49,6 +37,16 @@ struct AuthMiddleware: RouterMiddleware {
         context.principal = principal
         context.logger[metadataKey: "tenant"] = .string(principal.tenantName)
         return try await next(request, context)
+    }
+
+    /// The principal a well-formed key acts for (hash, then the cache, then the registry);
+    /// nil for an unknown or revoked key. Shared with the status page's cookie sign-in.
+    func lookup(_ key: String) async throws -> Principal? {
+        let hash = APIKey.hash(key)
+        if let cached = cache.get(hash) { return cached }
+        let found = try await pool.run { try $0.registry().principal(keyHash: hash) }
+        if let found { cache.put(hash, found) }
+        return found
     }
 
     static func key(from request: Request) -> String? {

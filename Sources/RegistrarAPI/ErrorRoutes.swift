@@ -19,14 +19,8 @@ struct ErrorRoutes {
         let code = query.get("code")
         let format = query.get("format") ?? "json"
         guard ["json", "jsonl", "csv"].contains(format) else { throw APIError.badRequest("format must be json, jsonl or csv", field: "format") }
-        let after: Int
-        if let c = query.get("cursor") {
-            // unit_index is a PostgreSQL integer: a larger cursor is none this API gave (and would fail the query).
-            guard let n = Int(c), n >= -1, n <= Int(Int32.max) else { throw APIError.badRequest("cursor is not one this API gave", field: "cursor") }
-            after = n
-        } else {
-            after = -1
-        }
+        // unit_index is a PostgreSQL integer: a larger cursor is none this API gave (and would fail the query).
+        let after = Int(try QueryFlag.numericCursor(query.get("cursor"), from: -1, upTo: Int64(Int32.max)))
         let limit = try QueryFlag.limit(query.get("limit"))
         let first: (JSONPage, [(code: String, count: Int)])? = try await pool.run { backends in
             let registry = try backends.registry()
@@ -36,10 +30,8 @@ struct ErrorRoutes {
         }
         guard let (page, codes) = first else { throw APIError.notFound("upload", jobID) }
         if format == "json" {
-            var out = "{\"items\":[" + page.items.joined(separator: ",") + "],\"nextCursor\":"
-            out += page.nextCursor.map { JSONValue.string($0).compactText } ?? "null"
-            out += ",\"codes\":" + JSONValue.object(codes.map { ($0.code, .number(String($0.count))) }).compactText + "}"
-            return JSONResponse.ok(out)
+            return JSONResponse.page(page.items, next: page.nextCursor,
+                                     extra: [("codes", JSONValue.object(codes.map { ($0.code, .number(String($0.count))) }).compactText)])
         }
         // Downloads: the first page is in hand; the rest streams.
         let pool = self.pool
@@ -49,7 +41,7 @@ struct ErrorRoutes {
             var page = page
             while true {
                 var text = ""
-                for item in page.items { text += csv ? Self.csvRow(item) : item + "\n" }
+                for item in page.items { text += csv ? (UnitErrorRow(json: item)?.csv ?? "") : item + "\n" }
                 if !text.isEmpty { try await writer.write(ByteBuffer(string: text)) }
                 guard let next = page.nextCursor, let n = Int(next) else { break }
                 page = try await pool.run { try $0.registry().errorsPage(jobID: jobID, code: code, after: n, limit: 1000) }
@@ -61,22 +53,5 @@ struct ErrorRoutes {
             .contentType: csv ? "text/csv; charset=utf-8" : "application/x-ndjson",
             .contentDisposition: "attachment; filename=\"errors-\(jobID).\(ext)\"",
         ], body: body)
-    }
-
-    /// One CSV row from an error's JSON object (as PostgreSQL built it).
-    static func csvRow(_ json: String) -> String {
-        let t = JSONTokenizer(source: MemoryByteSource(json))
-        var budget = Int.max
-        guard let first = try? t.next(), let v = try? t.readValue(after: first, budget: &budget) else { return "" }
-        func s(_ k: String) -> String {
-            switch v[k] {
-            case .string(let x)?: return x
-            case .number(let x)?: return x
-            default: return ""
-            }
-        }
-        var urls: [String] = []
-        if case .array(let a)? = v["objectUrls"] { urls = a.compactMap { if case .string(let u) = $0 { return u } else { return nil } } }
-        return CSVWriter.row([s("unit"), s("code"), s("message"), s("action"), urls.joined(separator: " ")])
     }
 }

@@ -73,13 +73,7 @@ struct FolderRoutes {
         if let type, !Self.types.contains(type) {
             throw APIError.badRequest("type must be one of \(Self.types.joined(separator: ", "))", field: "type")
         }
-        let after: Int64
-        if let c = query.get("cursor") {
-            guard let n = Int64(c), n >= 0 else { throw APIError.badRequest("cursor is not one this API gave", field: "cursor") }
-            after = n
-        } else {
-            after = 0
-        }
+        let after = try QueryFlag.numericCursor(query.get("cursor"), from: 0, upTo: Int64.max)
         let page: JSONPage? = try await pool.run { backends in
             let registry = try backends.registry()
             guard try registry.folder(tenantID: tenant.tenantID, id: id) != nil else { return nil }

@@ -112,7 +112,7 @@ struct StatusPage {
                                                     message: "Your tenant has no upload with that id."),
                              nonce: nonce, status: .notFound)
         }
-        let view = StatusPageHTML.ErrorsView(codes: codes, selected: code, rows: errors.items.compactMap(ErrorRow.init(json:)),
+        let view = StatusPageHTML.ErrorsView(codes: codes, selected: code, rows: errors.items.compactMap(UnitErrorRow.init(json:)),
                                              after: after, next: errors.nextCursor)
         return Self.html(StatusPageHTML.upload(nonce: nonce, tenant: who.tenantName, u: UploadView(snapshot), errors: view), nonce: nonce)
     }
@@ -129,7 +129,7 @@ struct StatusPage {
         let key = (form["key"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
         let principal: Principal?
         do {
-            principal = APIKey.isWellFormed(key) ? try await lookup(key) : nil
+            principal = APIKey.isWellFormed(key) ? try await auth.lookup(key) : nil
         } catch {
             return Self.html(StatusPageHTML.login(nonce: nonce, message: "The key could not be checked: the database is unreachable. Try again.",
                                                   next: next), nonce: nonce, status: .serviceUnavailable)
@@ -165,22 +165,13 @@ struct StatusPage {
         guard APIKey.isWellFormed(key) else { return .invalid }
         let found: Principal?
         do {
-            found = try await lookup(key)
+            found = try await auth.lookup(key)
         } catch {
             return .unavailable
         }
         guard let found else { return .invalid }
         if let wait = auth.limiter.take(found.keyID) { return .limited(wait) }
         return .principal(found)
-    }
-
-    /// Same lookup as `AuthMiddleware`: hash, cache, registry.
-    func lookup(_ key: String) async throws -> Principal? {
-        let hash = APIKey.hash(key)
-        if let cached = auth.cache.get(hash) { return cached }
-        let found = try await pool.run { try $0.registry().principal(keyHash: hash) }
-        if let found { auth.cache.put(hash, found) }
-        return found
     }
 
     // MARK: Helpers

@@ -136,37 +136,6 @@ struct UploadView {
     }
 }
 
-/// One error row, parsed from the JSON PostgreSQL built.
-struct ErrorRow {
-    var unit: String
-    var code: String
-    var message: String
-    var action: String
-    var urls: [String]
-
-    init?(json: String) {
-        let t = JSONTokenizer(source: MemoryByteSource(json))
-        var budget = Int.max
-        guard let first = try? t.next(), let v = try? t.readValue(after: first, budget: &budget) else { return nil }
-        func s(_ k: String) -> String {
-            switch v[k] {
-            case .string(let x)?: return x
-            case .number(let x)?: return x
-            default: return ""
-            }
-        }
-        unit = s("unit")
-        code = s("code")
-        message = s("message")
-        action = s("action")
-        if case .array(let a)? = v["objectUrls"] {
-            urls = a.compactMap { if case .string(let u) = $0 { return u } else { return nil } }
-        } else {
-            urls = []
-        }
-    }
-}
-
 enum StatusPageHTML {
     // MARK: Layout
 
@@ -345,7 +314,7 @@ enum StatusPageHTML {
     struct ErrorsView {
         var codes: [(code: String, count: Int)]
         var selected: String?
-        var rows: [ErrorRow]
+        var rows: [UnitErrorRow]
         var after: Int
         var next: String?
     }

@@ -263,6 +263,14 @@ enum QueryFlag {
         return min(v, max)
     }
 
+    /// A cursor that is the last row's number (`from` when absent); anything outside the range
+    /// is no cursor this API gave.
+    static func numericCursor(_ raw: String?, from: Int64, upTo: Int64) throws -> Int64 {
+        guard let raw else { return from }
+        guard let n = Int64(raw), n >= from, n <= upTo else { throw APIError.badRequest("cursor is not one this API gave", field: "cursor") }
+        return n
+    }
+
     static func limit(_ raw: String?, default def: Int = 100, max: Int = 1000) throws -> Int {
         guard let raw else { return def }
         guard let v = Int(raw), v >= 1, v <= max else { throw APIError.badRequest("limit must be between 1 and \(max)", field: "limit") }

@@ -277,9 +277,7 @@ public final class PostgresRegistry: RegistrationStore {
                 SELECT state, done_count, error_count, skipped_count, cancelled_count, unit_count FROM chunks
                 WHERE job_id = $1 AND seq = $2 FOR UPDATE
                 """, [result.jobID, String(result.seq)])
-            guard ledger.count == 1 else {
-                throw PostgresError(sqlState: nil, message: "chunk \(result.jobID)/\(result.seq) is not in the ledger")
-            }
+            guard ledger.count == 1 else { return .unknownChunk }
             if ledger[0, 0] == "done" {
                 return .alreadyDone(UnitCounts(done: Int(ledger[0, 1]!)!, errors: Int(ledger[0, 2]!)!,
                                                skipped: Int(ledger[0, 3]!)!, cancelled: Int(ledger[0, 4]!)!))
@@ -505,9 +503,7 @@ enum PGArray {
 /// Reads the JSON arrays PostgreSQL renders (`array_to_json`) with our own tokenizer.
 enum JSONArrayText {
     static func strings(_ text: String, numbers: Bool = false) -> [String] {
-        let t = JSONTokenizer(source: MemoryByteSource(text))
-        var budget = Int.max
-        guard let first = try? t.next(), case .array(let items)? = try? t.readValue(after: first, budget: &budget) else { return [] }
+        guard case .array(let items)? = JSONValue.parse(Array(text.utf8)) else { return [] }
         return items.compactMap {
             switch $0 {
             case .string(let s): return s

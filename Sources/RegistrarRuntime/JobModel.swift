@@ -115,6 +115,8 @@ public enum CommitOutcome: Sendable, Equatable {
     case committed(UnitCounts, newURLKeys: [String])
     /// The chunk was committed before (a redelivery); its counts as recorded then.
     case alreadyDone(UnitCounts)
+    /// The ledger has no such chunk: its job was deleted (a stale redelivery). Nothing recorded.
+    case unknownChunk
 }
 
 /// A job's state as operators see it (`registrar status --json`, and later the API).

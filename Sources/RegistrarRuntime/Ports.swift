@@ -31,7 +31,8 @@ public protocol RegistrationStore: AnyObject {
     func finishJobIfComplete(jobID: String) throws -> JobStatus?
     func isCancelRequested(jobID: String) throws -> Bool
     /// The worker's one transaction: file records, unit errors and "chunk done". A no-op
-    /// returning `.alreadyDone` if the chunk was committed before (redelivery).
+    /// returning `.alreadyDone` if the chunk was committed before (redelivery), `.unknownChunk` if
+    /// the ledger has no such chunk (its job was deleted).
     func commitChunk(_ result: ChunkResult) throws -> CommitOutcome
     /// Exact counters from the ledger (the truth Redis is rebuilt from), with the done chunks.
     func jobCounts(jobID: String) throws -> (counts: UnitCounts, doneChunks: [Int])

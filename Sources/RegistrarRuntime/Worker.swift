@@ -41,13 +41,6 @@ public final class Worker {
             try queue.nack(delivery, requeue: false)
             return
         }
-        // A chunk whose job is gone (its folder was deleted; a stale redelivery) can never be
-        // committed: drop it rather than retry it forever.
-        guard try store.loadJob(chunk.jobID) != nil else {
-            logger.warning("chunk of a job that no longer exists; dropped", metadata: ["job": "\(chunk.jobID)", "seq": "\(chunk.seq)"])
-            try queue.ack(delivery)
-            return
-        }
         if delivery.kind == .chunk { poisonCheck?(chunk) }
         let started = ContinuousClock.now
         let result = delivery.kind == .deadChunk ? deadResult(chunk, delivery: delivery) : try verify(chunk)
@@ -64,6 +57,12 @@ public final class Worker {
             // again (the tracker ignores a chunk it already has).
             logger.debug("chunk already committed (redelivery)", metadata: ["job": "\(chunk.jobID)", "seq": "\(chunk.seq)"])
             updateProgress(chunk, counts: counts, newKeys: [])
+        case .unknownChunk:
+            // Its job is gone (the folder was deleted; a stale redelivery): it can never be
+            // committed, so it is dropped rather than retried forever.
+            logger.warning("chunk of a job that no longer exists; dropped", metadata: ["job": "\(chunk.jobID)", "seq": "\(chunk.seq)"])
+            try queue.ack(delivery)
+            return
         }
         if let status = try store.finishJobIfComplete(jobID: chunk.jobID) {
             logger.info("job finished", metadata: ["job": "\(chunk.jobID)", "status": "\(status.rawValue)"])

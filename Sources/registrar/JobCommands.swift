@@ -106,9 +106,7 @@ struct FilesCommand: ParsableCommand {
 extension FilesCommand {
     /// `id  type  title  url` from a file's JSON line.
     static func plain(_ json: String) -> String {
-        let t = JSONTokenizer(source: MemoryByteSource(json))
-        var budget = Int.max
-        guard let first = try? t.next(), let v = try? t.readValue(after: first, budget: &budget) else { return json }
+        guard let v = JSONValue.parse(Array(json.utf8)) else { return json }
         func field(_ k: String) -> String {
             switch v[k] {
             case .string(let s)?: return s

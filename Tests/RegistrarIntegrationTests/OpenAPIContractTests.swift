@@ -172,7 +172,7 @@ struct LiveAPI {
         let created = try h.run(["keys", "create", "--tenant", "contract"])
         guard created.status == 0, created.lastLine.hasPrefix("rgk_") else { throw PipelineHarness.HarnessError("keys create: \(created.stdout) \(created.stderr)") }
         key = created.lastLine.trimmingCharacters(in: .whitespaces)
-        let port = try FreePort.find()
+        let port = try APIHarness.freePort()
         base = "http://127.0.0.1:\(port)"
         try h.startCoordinator()
         try h.startWorker("w1")
@@ -182,7 +182,7 @@ struct LiveAPI {
                     extraEnv: ["REGISTRAR_ENCRYPTION_KEYS": "contract:" + Data(repeating: 7, count: 32).base64EncodedString()])
         let deadline = Date().addingTimeInterval(30)
         while true {
-            if let (status, _, _) = try? Self.blockingRequest(URLRequest(url: URL(string: base + "/healthz")!)), status == 200 { break }
+            if let r = try? HTTP.send("GET", base + "/healthz"), r.status == 200 { break }
             if Date() > deadline { throw PipelineHarness.HarnessError("the API did not come up on \(base):\n\(h.log("api"))") }
             usleep(200_000)
         }
@@ -233,51 +233,13 @@ struct LiveAPI {
     }
 
     func request(_ method: String, _ path: String, body: Data? = nil, contentType: String? = nil, auth: Bool = true) async throws -> (Int, Data, [String: String]) {
-        var r = URLRequest(url: URL(string: base + path)!)
-        r.httpMethod = method
-        r.httpBody = body
-        r.timeoutInterval = 30
-        if let contentType { r.setValue(contentType, forHTTPHeaderField: "Content-Type") }
-        if auth { r.setValue("Bearer \(key)", forHTTPHeaderField: "Authorization") }
-        let request = r
-        return try await Task.detached { try Self.blockingRequest(request) }.value
-    }
-
-    /// One HTTP exchange on a background thread (Linux Foundation has no async URLSession API everywhere).
-    static func blockingRequest(_ request: URLRequest) throws -> (Int, Data, [String: String]) {
-        let done = DispatchSemaphore(value: 0)
-        nonisolated(unsafe) var result: Result<(Int, Data, [String: String]), Error> = .failure(PipelineHarness.HarnessError("no answer"))
-        URLSession.shared.dataTask(with: request) { data, response, error in
-            if let error {
-                result = .failure(error)
-            } else if let http = response as? HTTPURLResponse {
-                var headers: [String: String] = [:]
-                for (k, v) in http.allHeaderFields { headers[String(describing: k).lowercased()] = String(describing: v) }
-                result = .success((http.statusCode, data ?? Data(), headers))
-            }
-            done.signal()
-        }.resume()
-        done.wait()
-        return try result.get()
-    }
-}
-
-/// An unused TCP port on 127.0.0.1 (bound, read back, released).
-enum FreePort {
-    static func find() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw PipelineHarness.HarnessError("socket() failed") }
-        defer { close(fd) }
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_port = 0
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
-        guard bound == 0 else { throw PipelineHarness.HarnessError("bind() failed") }
-        let named = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
-        guard named == 0 else { throw PipelineHarness.HarnessError("getsockname() failed") }
-        return Int(UInt16(bigEndian: addr.sin_port))
+        var headers: [String: String] = [:]
+        if let contentType { headers["Content-Type"] = contentType }
+        if auth { headers["Authorization"] = "Bearer \(key)" }
+        let url = base + path, sent = headers
+        // On a background thread: HTTP.send blocks.
+        let r = try await Task.detached { try HTTP.send(method, url, headers: sent, body: body, timeout: 30) }.value
+        return (r.status, r.body, Dictionary(r.headers.map { ($0.key.lowercased(), $0.value) }, uniquingKeysWith: { a, _ in a }))
     }
 }
 

@@ -99,7 +99,7 @@ extension LiveServers {
             "--base", base, "--key", key, "--upload", jobID, "--file-name", fileName, "--total", String(total),
             "--codes", errors.keys.sorted().joined(separator: ","), "--screenshots", artifacts.path,
             "--cancel", cancelID, "--retry", failingID,
-        ], workDir: h.workDir)
+        ], harness: h)
         print("status page browser check: \(String(format: "%.1f", Date().timeIntervalSince(started))) s; screenshots: "
               + ["status-page.png", "status-page-list.png", "status-page-login.png", "status-page-cancel.png", "status-page-retry.png"].map { artifacts.appendingPathComponent($0).path }.joined(separator: ", "))
         try #require(browser.status == 0, "browser check failed (exit \(browser.status)):\n\(browser.stderr.suffix(4000))\n\(browser.stdout)")
@@ -157,7 +157,7 @@ extension LiveServers {
             Self.packageRoot.appendingPathComponent("scripts/status-page-browser.py").path,
             "--phase", "upload", "--base", base, "--key", key, "--screenshots", artifacts.path,
             "--manifest", manifestPath.path, "--bad-manifest", badPath.path, "--folder-name", newFolder, "--signal", signal.path,
-        ], workDir: h.workDir)
+        ], harness: h)
         if !FileManager.default.fileExists(atPath: signal.path) { FileManager.default.createFile(atPath: signal.path, contents: nil) }
         workerStarted.wait()
         print("status page browser upload: \(String(format: "%.1f", Date().timeIntervalSince(started2))) s; screenshot: "
@@ -341,24 +341,12 @@ extension LiveServers {
         }
     }
 
-    /// Runs a program to completion (the browser driver), with its output.
-    func runProcess(_ executable: String, _ args: [String], workDir: URL) throws -> PipelineHarness.Run {
+    /// Runs the browser driver to completion, with its output.
+    func runProcess(_ executable: String, _ args: [String], harness h: PipelineHarness) throws -> PipelineHarness.Run {
         guard FileManager.default.isExecutableFile(atPath: executable) else {
             throw HarnessError("\(executable) is missing: run scripts/setup (it installs chromium, chromium-driver and selenium)")
         }
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: executable)
-        p.arguments = args
-        let out = workDir.appendingPathComponent("browser.out")
-        let err = workDir.appendingPathComponent("browser.err")
-        FileManager.default.createFile(atPath: out.path, contents: nil)
-        FileManager.default.createFile(atPath: err.path, contents: nil)
-        p.standardOutput = try FileHandle(forWritingTo: out)
-        p.standardError = try FileHandle(forWritingTo: err)
-        try p.run()
-        p.waitUntilExit()
-        return PipelineHarness.Run(status: p.terminationStatus, stdout: (try? String(contentsOf: out, encoding: .utf8)) ?? "",
-                                   stderr: (try? String(contentsOf: err, encoding: .utf8)) ?? "")
+        return try h.runProgram(URL(fileURLWithPath: executable), args)
     }
 }
 }

@@ -147,10 +147,15 @@ final class PipelineHarness {
 
     /// Runs a `registrar` command to completion.
     func run(_ args: [String], extraEnv: [String: String] = [:]) throws -> Run {
+        try runProgram(Self.binary, args, environment: environment.merging(extraEnv) { $1 })
+    }
+
+    /// Runs any program to completion, its output captured in files of the work folder.
+    func runProgram(_ executable: URL, _ args: [String], environment: [String: String]? = nil) throws -> Run {
         let p = Process()
-        p.executableURL = Self.binary
+        p.executableURL = executable
         p.arguments = args
-        p.environment = environment.merging(extraEnv) { $1 }
+        if let environment { p.environment = environment }
         let out = workDir.appendingPathComponent("run-\(UUID().uuidString).out")
         let err = workDir.appendingPathComponent("run-\(UUID().uuidString).err")
         FileManager.default.createFile(atPath: out.path, contents: nil)
