@@ -76,10 +76,12 @@ struct CoordinatorCommand: AsyncParsableCommand {
     @Option(help: "URLs per chunk (large groups make smaller chunks).") var chunkUrls = 2000
     @OptionGroup var manifestLimits: ManifestLimitOptions
     @OptionGroup var metrics: MetricsOptions
+    @OptionGroup var amqp: AMQPOptions
 
     func run() async throws {
         signal(SIGPIPE, SIG_IGN)
         let servers = self.servers
+        let heartbeat = try amqp.heartbeatSeconds()
         let logger = servers.logger("registrar.coordinator")
         let readiness = ReadinessFlag()
         var settings = Coordinator.Settings()
@@ -90,7 +92,7 @@ struct CoordinatorCommand: AsyncParsableCommand {
         try await runService(name: "coordinator", logger: logger, metrics: metrics, readiness: readiness) { flag in
             consumeLoop(flag, logger: logger, readiness: readiness, connect: { () throws -> ((Coordinator, AMQPWorkQueue), WorkQueue) in
                 let store = try PostgresRegistry(url: servers.postgresURL)
-                let queue = try AMQPWorkQueue(url: servers.amqpURL, role: .coordinator)
+                let queue = try AMQPWorkQueue(url: servers.amqpURL, role: .coordinator, heartbeatSeconds: heartbeat)
                 let progress = try RedisProgressTracker(url: servers.redisURL)
                 let coordinator = Coordinator(store: store, progress: progress, queue: queue, settings: finalSettings, logger: logger)
                 if let exitAfter = ProcessInfo.processInfo.environment["REGISTRAR_FAULT_COORDINATOR_EXIT_AFTER_CHUNKS"].flatMap(Int.init) {
@@ -119,6 +121,7 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(help: "content: sniff and parse every object's header (default); reachability: only check it answers.")
     var probe: ProbeMode = .content
     @OptionGroup var metrics: MetricsOptions
+    @OptionGroup var amqp: AMQPOptions
 
     @Option(help: "Seconds a SIGTERM'd worker may spend finishing the chunk in hand before it exits without acking it (env REGISTRAR_DRAIN_SECONDS).")
     var drainTimeout = Double(ServerOptions.env("REGISTRAR_DRAIN_SECONDS", "")) ?? 60
@@ -129,6 +132,7 @@ struct WorkerCommand: AsyncParsableCommand {
         signal(SIGPIPE, SIG_IGN)
         let servers = self.servers
         let logger = servers.logger("registrar.worker")
+        let heartbeat = try amqp.heartbeatSeconds()
         let fetchPolicy = try fetch.policy(concurrency: concurrency)
         let prober: any MediaProber = probe == .content ? fetch.prober : ReachabilityProber()
         let prefetch = self.prefetch
@@ -147,7 +151,7 @@ struct WorkerCommand: AsyncParsableCommand {
             DrainDeadline.arm(flag, seconds: drainTimeout, logger: logger)
             consumeLoop(flag, logger: logger, readiness: readiness, connect: { () throws -> ((Worker, AMQPWorkQueue), WorkQueue) in
                 let store = try PostgresRegistry(url: servers.postgresURL)
-                let queue = try AMQPWorkQueue(url: servers.amqpURL, role: .worker, prefetch: prefetch)
+                let queue = try AMQPWorkQueue(url: servers.amqpURL, role: .worker, prefetch: prefetch, heartbeatSeconds: heartbeat)
                 let progress = try RedisProgressTracker(url: servers.redisURL)
                 let verifier = try HTTPObjectVerifier(policy: fetchPolicy, prober: prober)
                 verifier.integrationLoader = { id in
