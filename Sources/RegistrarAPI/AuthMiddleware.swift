@@ -64,26 +64,29 @@ struct AuthMiddleware: RouterMiddleware {
     /// over its failure budget is refused before any lookup; then the cache of unknown keys,
     /// then the registry. Each failure is counted against `client`. Shared with the status
     /// page's cookie and sign-in form. Throws when PostgreSQL is unreachable.
-    func authenticate(_ key: String, client: String) async throws -> Authentication {
+    func authenticate(_ key: String, client clientKey: @autoclosure () -> String) async throws -> Authentication {
         let hash = APIKey.hash(key)
         let cached = cache.get(hash)
         if case .valid(let p)? = cached { return .principal(p) }
-        if let wait = failures.retryAfter(client) {
+        let client = clientKey() // only off the fast path: parsing the peer and X-Forwarded-For
+        // A failure is charged before the lookup (so concurrent requests cannot all slip through
+        // on the last token) and refunded when the key turns out valid or cannot be checked.
+        if let wait = failures.charge(client) {
             AuthMetrics.throttled.increment()
             return .throttled(wait)
         }
-        if case .unknown? = cached {
-            failures.recordFailure(client)
-            return .unknown
-        }
+        if case .unknown? = cached { return .unknown }
         let found: Principal?
-        do { found = try await pool.run { try $0.registry().principal(keyHash: hash) } } catch { throw APIError.unavailable("PostgreSQL") }
+        do { found = try await pool.run { try $0.registry().principal(keyHash: hash) } } catch {
+            failures.refund(client)
+            throw APIError.unavailable("PostgreSQL")
+        }
         AuthMetrics.lookups(found: found != nil).increment()
         guard let found else {
             cache.putUnknown(hash)
-            failures.recordFailure(client)
             return .unknown
         }
+        failures.refund(client)
         cache.put(hash, found)
         return .principal(found)
     }
@@ -160,7 +163,7 @@ final class PrincipalCache: Sendable {
 /// then `rate` per second. While an address has no token left, keys not already known valid
 /// are refused from it without a lookup (`AuthMiddleware.authenticate`). In memory, per API
 /// process. Buckets that have refilled are dropped when the map grows, so it holds at most
-/// `maxAddresses` addresses that failed recently.
+/// `maxAddresses` addresses that tried keys recently.
 final class AuthFailureLimiter: Sendable {
     private struct Bucket { var tokens: Double; var at: Double }
     private let buckets = NIOLockedValueBox<[String: Bucket]>([:])
@@ -181,28 +184,32 @@ final class AuthFailureLimiter: Sendable {
         return b
     }
 
-    /// nil when `address` may try a key; else the seconds until it may.
-    func retryAfter(_ address: String) -> Int? {
+    /// Charges one failure to `address` in advance: nil when it had a token to spend (the
+    /// caller may try the key), else the seconds until it will have one (nothing charged).
+    func charge(_ address: String) -> Int? {
         guard rate > 0 else { return nil }
         let now = Date().timeIntervalSinceReferenceDate
         return buckets.withLockedValue { b in
-            guard b[address] != nil else { return nil }
-            let bucket = refilled(b[address], now: now)
-            b[address] = bucket
-            return bucket.tokens >= 1 ? nil : max(1, Int(((1 - bucket.tokens) / rate).rounded(.up)))
-        }
-    }
-
-    func recordFailure(_ address: String) {
-        guard rate > 0 else { return }
-        let now = Date().timeIntervalSinceReferenceDate
-        buckets.withLockedValue { b in
             if b[address] == nil, b.count >= maxAddresses {
                 b = b.filter { refilled($0.value, now: now).tokens < burst }
                 if b.count >= maxAddresses { b.removeAll() }
             }
             var bucket = refilled(b[address], now: now)
-            bucket.tokens = max(0, bucket.tokens - 1)
+            defer { b[address] = bucket }
+            if bucket.tokens >= 1 {
+                bucket.tokens -= 1
+                return nil
+            }
+            return max(1, Int(((1 - bucket.tokens) / rate).rounded(.up)))
+        }
+    }
+
+    /// Gives back a charge whose key was valid (or could not be checked).
+    func refund(_ address: String) {
+        guard rate > 0 else { return }
+        buckets.withLockedValue { b in
+            guard var bucket = b[address] else { return }
+            bucket.tokens = min(burst, bucket.tokens + 1)
             b[address] = bucket
         }
     }

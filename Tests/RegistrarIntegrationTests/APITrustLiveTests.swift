@@ -293,6 +293,10 @@ extension LiveServers {
         // `validate` names it, masked.
         let validate = try h.run(["validate", manifest, "--json"])
         #expect(validate.stdout.contains("url_contains_credentials") && !validate.stdout.contains(canary), "\(validate.stdout)")
+        let report = try h.run(["validate", manifest])
+        #expect(report.stdout.contains("NOT VALID: url_contains_credentials (images[1])") && report.stdout.contains("even with --ignore-errors"),
+                "\(report.stdout)")
+        #expect(!report.stdout.contains(canary))
         // A clean manifest still goes through, and nothing anywhere holds the password.
         let clean = try h.writeManifest("clean.json", #"{"images": [{"objectUrl": "\#(good)"}]}"#)
         let ok = try api.upload(a, key: key, folder: folderID, manifest: clean)
