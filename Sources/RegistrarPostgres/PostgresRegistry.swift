@@ -90,10 +90,12 @@ public final class PostgresRegistry: RegistrationStore {
     }
 
     /// Files of a folder as JSON objects (one per line for `registrar files`), paged by id.
+    /// A folder's file records as JSON (`registrar files --json`), URLs shown as the API shows
+    /// them (`SQLRedact`: no query string, no user name or password).
     public func filesJSON(folderID: String, afterID: Int64 = 0, limit: Int = 1000) throws -> [(id: Int64, json: String)] {
         let rows = try connection.query("""
             SELECT id, json_strip_nulls(json_build_object(
-                'id', id, 'type', type, 'title', title, 'url', url, 'urls', urls, 'size', size, 'mimeType', mime_type,
+                'id', id, 'type', type, 'title', title, 'url', \(SQLRedact.url("url")), 'urls', \(SQLRedact.urls("urls")), 'size', size, 'mimeType', mime_type,
                 'etag', etag, 'width', width, 'height', height, 'fps', fps, 'duration', duration, 'frameCount', frame_count,
                 'codec', codec, 'sampleRate', sample_rate, 'channels', channels, 'bitDepth', bit_depth, 'pageCount', page_count,
                 'clientMetadata', client_metadata, 'metadataSupplied', metadata_supplied, 'format', format,
@@ -401,8 +403,9 @@ public final class PostgresRegistry: RegistrationStore {
     }
 
     /// Encord's `action_description`: what was being done when the unit failed.
-    /// The URL up to its query or fragment.
+    /// The URL up to its query or fragment, with any user name or password masked.
     static func withoutQuery(_ url: String) -> String {
+        let url = URLCredentials.masked(url)
         guard let cut = url.firstIndex(where: { $0 == "?" || $0 == "#" }) else { return url }
         return String(url[..<cut])
     }
