@@ -415,7 +415,7 @@ public final class PostgresRegistry: RegistrationStore {
         case "internal_error": return "Processing chunk"
         case "not_found", "access_denied", "timeout", "throttled", "server_error", "connect_failed", "destination_forbidden",
              "too_many_redirects", "http_error", "wrong_region", "wrong_integration", "credentials_unavailable",
-             "integration_unavailable", "signing_failed":
+             "integration_unavailable", "signing_failed", "invalid_response":
             return "Fetching object"
         case "type_mismatch", "unsupported_type", "corrupt", "too_large", "dimensions_exceed_limit", "empty_object":
             return "Verifying object"

@@ -19,6 +19,9 @@ public final class Worker {
     private var jobIntegrations: [String: String?] = [:]
     /// Test hook: sees every chunk before it is verified (a poison-chunk test crashes here).
     public var poisonCheck: ((Chunk) -> Void)?
+    /// Seconds between checks of the job's cancel flag while a chunk is being verified: a cancel
+    /// reaches a chunk in flight within about this much (plus the commit).
+    public var cancelCheckInterval = 0.5
 
     public init(store: RegistrationStore, progress: ProgressTracker, queue: WorkQueue, verifier: ObjectVerifier, logger: Logger) {
         self.store = store
@@ -77,10 +80,9 @@ public final class Worker {
     }
 
     private func verify(_ chunk: Chunk) throws -> ChunkResult {
-        if try store.isCancelRequested(jobID: chunk.jobID) {
-            return ChunkResult(jobID: chunk.jobID, seq: chunk.seq, folderID: chunk.folderID, skipDuplicates: chunk.skipDuplicates,
-                               cancelled: true, unitCount: chunk.entries.count, items: [])
-        }
+        let cancelledResult = ChunkResult(jobID: chunk.jobID, seq: chunk.seq, folderID: chunk.folderID, skipDuplicates: chunk.skipDuplicates,
+                                          cancelled: true, unitCount: chunk.entries.count, items: [])
+        if try store.isCancelRequested(jobID: chunk.jobID) { return cancelledResult }
         var items: [ChunkResult.Item] = []
         var toVerify: [RegistrationUnit] = []
         items.reserveCapacity(chunk.entries.count)
@@ -111,7 +113,18 @@ public final class Worker {
             }
         }
         for (u, isKnown) in zip(units, known) where !isKnown { toVerify.append(u) }
-        let outcomes = toVerify.isEmpty ? [] : verifier.verify(toVerify, context: try context(chunk.jobID))
+        var outcomes: [UnitOutcome] = []
+        if !toVerify.isEmpty {
+            let cancelled = cancelPoll(chunk)
+            guard let verified = verifier.verify(toVerify, context: try context(chunk.jobID), shouldStop: cancelled) else {
+                // Cancelled mid-chunk: the reads in flight were abandoned; the whole chunk counts
+                // as cancelled, as if the cancel had come before it started.
+                logger.info("job cancelled while its chunk was being verified; chunk recorded as cancelled",
+                            metadata: ["job": "\(chunk.jobID)", "seq": "\(chunk.seq)"])
+                return cancelledResult
+            }
+            outcomes = verified
+        }
         var next = 0
         for (u, isKnown) in zip(units, known) {
             if isKnown {
@@ -127,6 +140,29 @@ public final class Worker {
         }
         return ChunkResult(jobID: chunk.jobID, seq: chunk.seq, folderID: chunk.folderID, skipDuplicates: chunk.skipDuplicates,
                            cancelled: false, unitCount: chunk.entries.count, items: items)
+    }
+
+    /// The verifier's `shouldStop` for one chunk: reads the job's cancel flag from the store at
+    /// most every `cancelCheckInterval` (the first time that long after the chunk started, so
+    /// a chunk that verifies quickly costs no query). Runs on this thread, between transfers,
+    /// so it may use the store's connection. A store error answers "not cancelled": the commit
+    /// that follows meets the same fault and handles it.
+    private func cancelPoll(_ chunk: Chunk) -> () -> Bool {
+        let store = self.store, logger = self.logger, interval = cancelCheckInterval
+        var nextCheck = ContinuousClock.now + .milliseconds(Int((interval * 1000).rounded()))
+        var cancelled = false
+        return {
+            if cancelled { return true }
+            let now = ContinuousClock.now
+            guard now >= nextCheck else { return false }
+            nextCheck = now + .milliseconds(Int((interval * 1000).rounded()))
+            do {
+                cancelled = try store.isCancelRequested(jobID: chunk.jobID)
+            } catch {
+                logger.warning("cannot read the job's cancel flag mid-chunk", metadata: ["error": "\(error)"])
+            }
+            return cancelled
+        }
     }
 
     private func context(_ jobID: String) throws -> VerificationContext {

@@ -115,8 +115,10 @@ struct WorkerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "worker", abstract: "Verify and record chunks of units.")
 
     @OptionGroup var servers: ServerOptions
-    @Option(help: "Chunks a worker holds unacknowledged.") var prefetch: UInt16 = 2
-    @Option(help: "Concurrent object fetches.") var concurrency = 64
+    @Option(help: "Chunks each consume slot holds unacknowledged (1: a slot never holds a chunk behind a slow one).") var prefetch: UInt16 = 1
+    @Option(help: "Consume slots: chunks verified at once, each slot with its own connections, so one slow chunk holds one slot, not the worker (env REGISTRAR_WORKER_SLOTS; default 4).")
+    var slots: Int?
+    @Option(help: "Concurrent object fetches per slot.") var concurrency = 64
     @OptionGroup var fetch: FetchOptions
     @Option(help: "content: sniff and parse every object's header (default); reachability: only check it answers.")
     var probe: ProbeMode = .content
@@ -134,6 +136,8 @@ struct WorkerCommand: AsyncParsableCommand {
         let logger = servers.logger("registrar.worker")
         let heartbeat = try amqp.heartbeatSeconds()
         let fetchPolicy = try fetch.policy(concurrency: concurrency)
+        let slots = try FetchOptions.setting(self.slots, flag: "--slots", env: "REGISTRAR_WORKER_SLOTS", default: 4,
+                                             what: "a whole number from 1 to 64") { (1...64).contains($0) }
         let prober: any MediaProber = probe == .content ? fetch.prober : ReachabilityProber()
         let prefetch = self.prefetch
         let faultAfterCommit = ProcessInfo.processInfo.environment["REGISTRAR_FAULT_WORKER"] == "exit-after-commit"
@@ -149,6 +153,8 @@ struct WorkerCommand: AsyncParsableCommand {
         let readiness = ReadinessFlag()
         try await runService(name: "worker", logger: logger, metrics: metrics, readiness: readiness) { flag in
             DrainDeadline.arm(flag, seconds: drainTimeout, logger: logger)
+            ConsumeSlots.run(slots, name: "worker") { slot in
+            let logger = slots > 1 ? { var l = logger; l[metadataKey: "slot"] = "\(slot)"; return l }() : logger
             consumeLoop(flag, logger: logger, readiness: readiness, connect: { () throws -> ((Worker, AMQPWorkQueue), WorkQueue) in
                 let store = try PostgresRegistry(url: servers.postgresURL)
                 let queue = try AMQPWorkQueue(url: servers.amqpURL, role: .worker, prefetch: prefetch, heartbeatSeconds: heartbeat)
@@ -187,6 +193,7 @@ struct WorkerCommand: AsyncParsableCommand {
                     throw error
                 }
             }, close: { $0.1.close() })
+            }
         }
     }
 }
