@@ -128,14 +128,21 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "RegistrarPostgresTests", dependencies: ["RegistrarPostgres"]),
-        .testTarget(name: "RegistrarRedisTests", dependencies: ["RegistrarRedis"]),
-        .testTarget(name: "RegistrarRabbitMQTests", dependencies: ["RegistrarRabbitMQ"]),
-        .testTarget(name: "RegistrarHTTPTests", dependencies: ["RegistrarHTTP", "RegistrarCore"], exclude: ["Support"]),
+        // Test support, never linked into the binary: the in-memory twin of every port, one
+        // conformance suite per port (run by each adapter's tests against the twin and the real
+        // server), and the engine's sample second kind (`tally`).
+        .target(name: "RegistrarTesting", dependencies: ["RegistrarCore", "RegistrarRuntime"]),
+        .testTarget(name: "RegistrarRuntimeTests", dependencies: ["RegistrarRuntime", "RegistrarTesting", "RegistrarCore"]),
+        .testTarget(name: "RegistrarPostgresTests", dependencies: ["RegistrarPostgres", "RegistrarTesting"]),
+        .testTarget(name: "RegistrarRedisTests", dependencies: ["RegistrarRedis", "RegistrarTesting"]),
+        .testTarget(name: "RegistrarRabbitMQTests", dependencies: ["RegistrarRabbitMQ", "RegistrarTesting"]),
+        .testTarget(name: "RegistrarHTTPTests", dependencies: ["RegistrarHTTP", "RegistrarCore", "RegistrarTesting"], exclude: ["Support"]),
         .testTarget(
             name: "RegistrarIntegrationTests",
             dependencies: ["RegistrarCore", "RegistrarRuntime", "RegistrarPostgres", "RegistrarRedis", "RegistrarRabbitMQ",
-                           "RegistrarAPI", .product(name: "HummingbirdTesting", package: "hummingbird")],
+                           "RegistrarAPI", "RegistrarTesting", .product(name: "HummingbirdTesting", package: "hummingbird"),
+                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                           .product(name: "Logging", package: "swift-log")],
             exclude: ["MEDIA-FIXTURES.md", "Support/moto_fixture.py"]
         ),
         .testTarget(

@@ -215,8 +215,8 @@ struct UploadRoutes {
         let json: String? = try await pool.run { backends in
             let registry = try backends.registry()
             guard try registry.loadJob(jobID, tenantID: tenant.tenantID) != nil else { return nil }
-            if try registry.requestCancel(jobID: jobID) == .pending {
-                _ = try registry.finishJobIfComplete(jobID: jobID)
+            if try registry.jobs.requestCancel(jobID: jobID) == .pending {
+                _ = try registry.jobs.finishJobIfComplete(jobID: jobID)
             }
             return try UploadSnapshot.load(jobID: jobID, tenantID: tenant.tenantID, backends: backends)?.json
         }

@@ -24,7 +24,7 @@ public struct UploadSnapshot: Sendable {
         guard let extras = try registry.jobExtras(jobID: jobID, window: rateWindow), extras.tenantID == tenantID else { return nil }
         var rebuilt = false
         let state: JobState
-        if let tracker = try? backends.tracker(), let s = try? JobMonitor(store: registry, progress: tracker).state(jobID: jobID) {
+        if let tracker = try? backends.tracker(), let s = try? JobMonitor(jobs: registry.jobs, progress: tracker).state(jobID: jobID) {
             state = s.state
             rebuilt = s.rebuilt
         } else if let s = try registry.jobState(jobID: jobID) {

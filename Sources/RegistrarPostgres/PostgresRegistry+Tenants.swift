@@ -114,9 +114,3 @@ public enum UUIDText {
     }
 }
 
-/// Timestamps as the API shows them: UTC, ISO 8601 with milliseconds.
-enum SQLTime {
-    static func iso(_ column: String) -> String {
-        "to_char(\(column) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
-    }
-}

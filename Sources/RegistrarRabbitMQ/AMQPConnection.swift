@@ -111,9 +111,12 @@ public struct AMQPDelivery: Sendable {
     /// For a dead-lettered message: the `reason` of its latest `x-death` entry
     /// (`delivery_limit`, `rejected`, `expired`, `maxlen`).
     public var deathReason: String?
+    /// The consumer it was delivered to (`consume` returns the tag): tells which queue it came from.
+    public var consumerTag: String
 
     public init(body: [UInt8], deliveryTag: UInt64, redelivered: Bool, deliveryCount: Int?,
-                routingKey: String, exchange: String, deathReason: String? = nil) {
+                routingKey: String, exchange: String, deathReason: String? = nil, consumerTag: String = "") {
+        self.consumerTag = consumerTag
         self.body = body
         self.deliveryTag = deliveryTag
         self.redelivered = redelivered
@@ -679,7 +682,7 @@ public final class AMQPConnection {
         }
         return AMQPDelivery(body: body, deliveryTag: e.delivery_tag, redelivered: e.redelivered != 0,
                             deliveryCount: count, routingKey: string(e.routing_key), exchange: string(e.exchange),
-                            deathReason: deathReason)
+                            deathReason: deathReason, consumerTag: string(e.consumer_tag))
     }
 
     /// `x-death` is an array of tables, most recent first; each has a `reason` string.

@@ -360,7 +360,7 @@ extension LiveServers {
         defer { queue.close() }
         let ghost = UUID().uuidString.lowercased()
         try queue.publishChunk(ChunkCodec.encode(Chunk(jobID: ghost, seq: 0, folderID: UUID().uuidString.lowercased(),
-                                                       skipDuplicates: false, entries: [])))
+                                                       skipDuplicates: false, entries: [])), to: .registration)
         try queue.waitForConfirms()
         let deadline = Date().addingTimeInterval(20)
         while Date() < deadline && !h.log("w1").contains("chunk of a job that no longer exists") { usleep(100_000) }

@@ -17,15 +17,18 @@ public final class StopFlag: Sendable {
 /// `ServiceGroup`) the flag is set; the loop finishes the message in hand and returns.
 public struct BlockingLoopService: Service {
     public let name: String
+    let flag: StopFlag
     let body: @Sendable (StopFlag) throws -> Void
 
-    public init(name: String, body: @escaping @Sendable (StopFlag) throws -> Void) {
+    /// - Parameter stopFlag: the flag the loop watches; pass one to stop several loops together.
+    public init(name: String, stopFlag: StopFlag = StopFlag(), body: @escaping @Sendable (StopFlag) throws -> Void) {
         self.name = name
+        self.flag = stopFlag
         self.body = body
     }
 
     public func run() async throws {
-        let flag = StopFlag()
+        let flag = self.flag
         let name = self.name
         let body = self.body
         try await withTaskCancellationHandler {
@@ -86,12 +89,16 @@ public struct Backoff: Sendable {
 public final class ReadinessFlag: @unchecked Sendable {
     private let lock = NSLock()
     private var ready = false
-    public init() {}
+    private let onSet: (@Sendable (Bool) -> Void)?
+    public init() { onSet = nil }
+    /// A flag that also reports every change (a worker's slots feed one readiness this way).
+    public init(onSet: @escaping @Sendable (Bool) -> Void) { self.onSet = onSet }
     public var isReady: Bool {
         lock.lock(); defer { lock.unlock() }
         return ready
     }
     public func set(_ value: Bool) {
         lock.lock(); ready = value; lock.unlock()
+        onSet?(value)
     }
 }

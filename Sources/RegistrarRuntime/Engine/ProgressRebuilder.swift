@@ -9,18 +9,18 @@
 /// worker, whose update necessarily lands after (1). The tracker counts each chunk once, so
 /// overlapping updates never double count.
 public struct ProgressRebuilder {
-    let store: RegistrationStore
+    let store: JobStore
     let progress: ProgressTracker
 
-    public init(store: RegistrationStore, progress: ProgressTracker) {
-        self.store = store
+    public init(jobs: JobStore, progress: ProgressTracker) {
+        self.store = jobs
         self.progress = progress
     }
 
     /// Rebuilds one job; returns the store's counts after pass 2, or nil for an unknown job.
     @discardableResult
     public func rebuild(jobID: String) throws -> UnitCounts? {
-        guard let job = try store.loadJob(jobID) else { return nil }
+        guard let job = try store.job(jobID) else { return nil }
         let first = try store.chunkCounts(jobID: jobID)
         let sum = first.values.reduce(UnitCounts(), +)
         try progress.rebuild(jobID: jobID, counts: sum, total: job.totalUnits, doneChunks: first.keys.sorted())
