@@ -30,6 +30,8 @@ public enum APIServer {
         ErrorRoutes(pool: pool).register(on: v1)
         IntegrationRoutes(pool: pool, fetchAllow: config.fetchAllow).register(on: v1)
         StatusPage(pool: pool, auth: auth).register(on: router)
+        // Last: it wraps only the not-found answer (405 with Allow for a known path).
+        router.add(middleware: MethodNotAllowedMiddleware(routes: router.routes))
 
         var app = Application(
             router: router,

@@ -32,7 +32,9 @@ enum OpenAPIDocument {
                     needs `Authorization: Bearer rgk_…` (create a key with `registrar keys create --tenant NAME`); \
                     every object belongs to the key's tenant, and another tenant's object answers 404. \
                     Errors are `{"error": {"code", "message", "details"}}`. Lists are paged: pass the `nextCursor` \
-                    of one page as `cursor` to get the next; `null` means the last page.
+                    of one page as `cursor` to get the next; `null` means the last page. A method a path does not \
+                    take answers 405 `method_not_allowed` with an `Allow` header listing the ones it does \
+                    (`components.responses.MethodNotAllowed`); a path the API does not have answers 404.
                     """,
             ] as Object,
             "servers": [["url": "/"]],
@@ -175,13 +177,18 @@ enum OpenAPIDocument {
                     "summary": "Submit a manifest for registration into the folder.",
                     "description": """
                         The body is the manifest, as JSON or CSV (Encord's formats), chosen by `format` or else by \
-                        Content-Type; optionally gzip-compressed (`Content-Encoding: gzip`). It is validated while \
-                        it streams in: a manifest with a fatal fault creates nothing and answers 422. Otherwise the \
-                        upload (job) is stored and queued, and answered with 202 and its `Location`.
+                        Content-Type; optionally gzip-compressed (`Content-Encoding: gzip`). Sent as \
+                        `application/gzip` without `format`, the format is `fileName`'s extension (`.json`, `.csv`, \
+                        optionally followed by `.gz`), else the first non-blank byte of the decompressed manifest \
+                        (`{` or `[`: JSON; anything else: CSV). The size cap applies to the body as sent and to the \
+                        manifest once decompressed: a `Content-Length` over it is refused before the body is read, \
+                        a body the moment it crosses it. The manifest is validated when it has arrived: one with a \
+                        fatal fault creates nothing and answers 422. Otherwise the upload (job) is stored and \
+                        queued, and answered with 202 and its `Location`.
                         """,
                     "parameters": [
                         ["name": "format", "in": "query", "required": false,
-                         "description": "The manifest's format; default: from Content-Type.",
+                         "description": "The manifest's format; default: from Content-Type (for `application/gzip`: from `fileName`, else from the content).",
                          "schema": ["type": "string", "enum": ["json", "csv"]]] as Object,
                         ["name": "ignoreErrors", "in": "query", "required": false,
                          "description": "Finish as DONE even when some units fail (the failures are still listed).",
@@ -202,16 +209,18 @@ enum OpenAPIDocument {
                             "application/json": ["schema": ref("ManifestJSON")],
                             "text/csv": ["schema": ["type": "string",
                                                     "description": "A CSV manifest: a header row (`objectUrl`, `title`, `dataType`, …), then one unit per row."] as Object],
+                            "application/gzip": ["schema": ["type": "string", "contentMediaType": "application/gzip",
+                                                            "description": "A gzip-compressed JSON or CSV manifest."] as Object],
                         ],
                     ] as Object,
                     "responses": [
                         "202": jsonResponse("Accepted: the upload as stored.", ref("Upload"), headers: [
                             "Location": ["description": "The upload's URL.", "schema": ["type": "string"]] as Object,
                         ], links: uploadLinks("$response.body#/id")),
-                        "400": errorRef("A bad parameter (`invalid_parameter`), or a body that is not valid gzip (`invalid_gzip`)."),
+                        "400": errorRef("A bad parameter (`invalid_parameter`), or a gzip body that is not one complete gzip stream — corrupt, cut short, or followed by other bytes (`invalid_gzip`; `details.offset` is the compressed byte)."),
                         "404": errorRef("No such folder for this tenant (`not_found`)."),
-                        "413": errorRef("The manifest is larger than the server accepts (`payload_too_large`)."),
-                        "415": errorRef("Neither `format` nor a JSON/CSV Content-Type (`unsupported_media_type`), or an unknown Content-Encoding (`unsupported_encoding`)."),
+                        "413": errorRef("The body or the manifest once decompressed is larger than the server accepts (`payload_too_large`; `details.maxBytes`, and `details.contentLength` when the declared length alone was refused, before the body was read)."),
+                        "415": errorRef("Neither `format` nor a JSON, CSV or gzip Content-Type (`unsupported_media_type`), or an unknown Content-Encoding (`unsupported_encoding`)."),
                         "422": errorRef("The manifest cannot be registered (`manifest_invalid`: `details` names the fault), or `integration` names none (`unknown_integration`)."),
                     ],
                 ]),
@@ -454,6 +463,9 @@ enum OpenAPIDocument {
             ]),
             "CrossSite": errorResponse("A write authenticated by the status page's cookie (not a bearer key) that is not same-origin (`cross_site_request`)."),
             "Unavailable": errorResponse("PostgreSQL, Redis or RabbitMQ is unreachable (`unavailable`); try again."),
+            "MethodNotAllowed": errorResponse("Any path, with a method it does not take (`method_not_allowed`; `details.allow` lists the methods).", headers: [
+                "Allow": ["description": "The methods the path takes, e.g. `DELETE, GET`.", "schema": ["type": "string"]] as Object,
+            ]),
         ]
     }
 

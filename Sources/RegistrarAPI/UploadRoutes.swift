@@ -26,31 +26,38 @@ struct UploadRoutes {
         let tenant = try context.tenant()
         let folderID = try context.parameters.require("id")
         let query = request.uri.queryParameters
-        let format: ManifestFormat
+        let contentType = request.headers[.contentType]
+        // nil: an application/gzip body without `format`, known once it is inflated (below).
+        var declared: ManifestFormat?
         if let f = query.get("format") {
             guard let parsed = ManifestFormat(rawValue: f) else { throw APIError.badRequest("format must be json or csv", field: "format") }
-            format = parsed
-        } else if let f = ManifestReceiver.format(contentType: request.headers[.contentType]) {
-            format = f
-        } else {
+            declared = parsed
+        } else if let f = ManifestReceiver.format(contentType: contentType) {
+            declared = f
+        } else if !ManifestReceiver.isGzipType(contentType) {
             throw APIError(.unsupportedMediaType, "unsupported_media_type",
-                           "send the manifest as application/json or text/csv (optionally with Content-Encoding: gzip)",
-                           details: [("contentType", request.headers[.contentType].map(JSONValue.string) ?? .null)])
+                           "send the manifest as application/json or text/csv (optionally with Content-Encoding: gzip), or as application/gzip",
+                           details: [("contentType", contentType.map(JSONValue.string) ?? .null)])
         }
         let ignoreErrors = try QueryFlag.bool(query.get("ignoreErrors"), field: "ignoreErrors") ?? false
-        let fileName = query.get("fileName") ?? "upload.\(format.rawValue)"
         let integration = query.get("integration")
         let encoding = request.headers[.contentEncoding]?.lowercased()
         guard encoding == nil || encoding == "gzip" || encoding == "identity" else {
             throw APIError(.unsupportedMediaType, "unsupported_encoding", "Content-Encoding must be gzip or identity")
         }
-        let gzip = encoding == "gzip" || request.headers[.contentType]?.lowercased().hasPrefix("application/gzip") == true
+        let gzip = encoding == "gzip" || ManifestReceiver.isGzipType(contentType)
+        let receiver = ManifestReceiver(maxBytes: config.maxManifestBytes, directory: config.spoolDirectory)
+        try receiver.checkDeclaredLength(request.headers[.contentLength])
         guard try await pool.run({ try $0.registry().folder(tenantID: tenant.tenantID, id: folderID) }) != nil else {
             throw APIError.notFound("folder", folderID)
         }
-        let received = try await ManifestReceiver(maxBytes: config.maxManifestBytes, directory: config.spoolDirectory)
-            .receive(request.body, gzip: gzip)
+        let received = try await receiver.receive(request.body, gzip: gzip)
         defer { unlink(received.path) }
+        // application/gzip alone: the rule `registrar submit` uses for a file — the name's
+        // extension (`fileName`, without `.gz`), else the first non-blank byte ({ or [ is JSON).
+        let format = try declared ?? ManifestFormat.detect(fileName: Self.stripGz(query.get("fileName") ?? ""),
+                                                           firstBytes: FileByteSource(path: received.path).peek(512))
+        let fileName = query.get("fileName") ?? "upload.\(format.rawValue)"
         var limits = ManifestLimits.default
         if let u = config.maxURLs { limits.maxURLs = u }
         if let u = config.maxUnits { limits.maxUnits = u }
@@ -73,6 +80,11 @@ struct UploadRoutes {
             response.headers[.location] = "/v1/uploads/\(jobID)"
             return response
         }
+    }
+
+    /// `m.csv.gz` → `m.csv`: the name of what is inside.
+    static func stripGz(_ name: String) -> String {
+        name.lowercased().hasSuffix(".gz") ? String(name.dropLast(3)) : name
     }
 
     enum SubmitOutcome: Sendable {

@@ -54,7 +54,13 @@ struct ProbeCommand: ParsableCommand {
                 return .bytes(r.bytes, offset: r.bytesOffset, totalSize: r.totalSize, contentType: r.contentType)
             }
         } else {
-            guard let handle = FileHandle(forReadingAtPath: target) else { throw CommandFailure("cannot open \(target)") }
+            guard let handle = FileHandle(forReadingAtPath: target) else {
+                let message = "cannot open \(redactQuery(target)): not an http(s) URL, and no readable file has that path"
+                // Usage error (exit 2), reported in the shape --json promises for every other error.
+                guard json else { throw CommandFailure(message) }
+                print(JSONValue.object([("error", .object([("code", .string("invalid_target")), ("message", .string(message))]))]).compactText)
+                throw ExitCode(2)
+            }
             defer { try? handle.close() }
             let size = (try? FileManager.default.attributesOfItem(atPath: target)[.size] as? Int64) ?? nil
             outcome = ProbeDriver.run(type: type, prober: prober) { offset, length in
