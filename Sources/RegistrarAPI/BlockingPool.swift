@@ -9,10 +9,13 @@ public struct ServerURLs: Sendable {
     public var postgres: String
     public var amqp: String
     public var redis: String
-    public init(postgres: String, amqp: String, redis: String) {
+    /// Proposed to the broker by the publisher connections (their own thread keeps idle ones alive).
+    public var amqpHeartbeatSeconds: Int
+    public init(postgres: String, amqp: String, redis: String, amqpHeartbeatSeconds: Int = AMQPWorkQueue.defaultHeartbeatSeconds) {
         self.postgres = postgres
         self.amqp = amqp
         self.redis = redis
+        self.amqpHeartbeatSeconds = amqpHeartbeatSeconds
     }
 }
 
@@ -42,7 +45,7 @@ public final class Backends {
 
     public func publisher() throws -> AMQPWorkQueue {
         if let p = _publisher { return p }
-        let p = try AMQPWorkQueue(url: urls.amqp, role: .publisher)
+        let p = try AMQPWorkQueue(url: urls.amqp, role: .publisher, heartbeatSeconds: urls.amqpHeartbeatSeconds)
         _publisher = p
         return p
     }

@@ -1,14 +1,18 @@
 import RegistrarCore
 // A synchronous AMQP 0-9-1 client over rabbitmq-c 0.11 (blocking calls with timeouts).
 //
-// Threading: an `AMQPConnection` is NOT thread-safe. rabbitmq-c connection state must stay on one
-// thread; own each connection from one thread for its whole life (one connection per publisher or
-// consumer thread). It is deliberately not `Sendable`.
+// Threading: an `AMQPConnection` is NOT thread-safe for its callers: own each connection from one
+// thread for its whole life (one connection per publisher or consumer thread). It is deliberately
+// not `Sendable`. Inside, every rabbitmq-c call holds a lock shared with the connection's own
+// heartbeat thread (AMQPHeartbeat.swift), the only other user of the C connection.
 //
-// Heartbeats: rabbitmq-c only services heartbeats inside its own calls. A consumer must call
-// `nextDelivery` (or any other method) at least every `heartbeatSeconds`; if nothing is called for
-// about twice that, the broker closes the connection. Work that takes longer than that between
-// calls needs a larger `heartbeatSeconds` (or 0 to disable).
+// Heartbeats: rabbitmq-c services heartbeats only inside its own calls, so each connection runs a
+// small thread that writes a heartbeat frame whenever the owner has written nothing for half the
+// negotiated interval. The owner may therefore stay away from the connection (a worker verifying a
+// long chunk, an idle API publisher) for as long as it likes, while a process that vanishes (frozen,
+// node lost) stops heartbeating and the broker closes its connection after two to three intervals,
+// returning its unacknowledged deliveries to their queues. The interval is the smaller of the
+// client's proposal and the broker's (RabbitMQ's default is 60 s); 0 disables heartbeats.
 //
 // Channels: channel 1 carries publishing, confirms, consuming and acks; channel 2 carries topology
 // and inspection (declare, bind, purge, delete, passive declare). A broker error on channel 2 (say a
@@ -351,14 +355,18 @@ public final class AMQPConnection {
     private var buffered: [AMQPDelivery] = []
     private var bufferedIndex = 0
     private var cancelledConsumers: [String] = []
+    private let heartbeat = AMQPHeartbeat()
+    /// The heartbeat interval both sides agreed on at login (0: none).
+    public private(set) var heartbeatSeconds = 0
 
     private let dataChannel: amqp_channel_t = 1
     private let adminChannel: amqp_channel_t = 2
 
     /// `amqp://user:pass@host:port/vhost` (`%2F` for "/", which is also the default). Connects, logs
     /// in with PLAIN and opens the data channel. `connectTimeoutSeconds` bounds the TCP connect and
-    /// the login handshake; broker RPCs (declare, consume, …) time out after 30 s.
-    public init(url: String, heartbeatSeconds: Int = 30, connectTimeoutSeconds: Double = 5) throws {
+    /// the login handshake; broker RPCs (declare, consume, …) time out after 30 s. `heartbeatSeconds`
+    /// is proposed to the broker, which may lower it (see `heartbeatSeconds` after login).
+    public init(url: String, heartbeatSeconds requestedHeartbeat: Int = 30, connectTimeoutSeconds: Double = 5) throws {
         let ep = try AMQPEndpoint(url: url)
         endpoint = ep.redacted
         guard let c = amqp_new_connection() else {
@@ -381,7 +389,7 @@ public final class AMQPConnection {
         _ = amqp_set_rpc_timeout(c, &rpcTimeout)
 
         let login = withArena { a in
-            registrar_amqp_login_plain(c, a.cString(ep.vhost), 0, 131_072, Int32(clamping: heartbeatSeconds),
+            registrar_amqp_login_plain(c, a.cString(ep.vhost), 0, 131_072, Int32(clamping: requestedHeartbeat),
                                        a.cString(ep.user), a.cString(ep.password))
         }
         if login.reply_type != AMQP_RESPONSE_NORMAL {
@@ -390,6 +398,10 @@ public final class AMQPConnection {
         failure = nil
         _ = amqp_channel_open(c, dataChannel)
         try checkRPC(channel: dataChannel, what: "channel.open")
+        heartbeatSeconds = Int(amqp_get_heartbeat(c))
+        guard heartbeat.start(c, heartbeatSeconds: heartbeatSeconds) else {
+            throw fail(.library, "cannot start the heartbeat thread for \(endpoint)")
+        }
     }
 
     deinit { close() }
@@ -398,12 +410,23 @@ public final class AMQPConnection {
     public var endpointDescription: String { endpoint }
 
     /// False after `close()` or once the connection failed.
-    public var isOpen: Bool { conn != nil && failure == nil }
+    public var isOpen: Bool {
+        lockConnection(); defer { unlockConnection(wrote: false) }
+        return conn != nil && failure == nil && heartbeat.failure == nil
+    }
+
+    /// Heartbeat frames the connection's own thread sent while the owner was away (diagnostics).
+    public var heartbeatFramesSent: Int {
+        lockConnection(); defer { unlockConnection(wrote: false) }
+        return heartbeat.framesSent
+    }
 
     /// Closes the connection (unacked deliveries go back to their queues). Idempotent.
     public func close() {
+        lockConnection(); defer { unlockConnection(wrote: false) }
+        heartbeat.stop()
         guard let c = conn else { return }
-        if failure == nil {
+        if failure == nil && heartbeat.failure == nil {
             var quick = timevalFrom(seconds: 2)
             _ = amqp_set_rpc_timeout(c, &quick)
             _ = amqp_connection_close(c, AMQP_REPLY_SUCCESS)
@@ -416,6 +439,7 @@ public final class AMQPConnection {
     // MARK: Topology (channel 2)
 
     public func declareExchange(_ name: String, type: String = "direct", durable: Bool = true) throws {
+        lockConnection(); defer { unlockConnection(wrote: true) }
         let c = try adminReady()
         withArena { a in
             _ = amqp_exchange_declare(c, adminChannel, a.bytes(name), a.bytes(type), 0, durable ? 1 : 0, 0, 0,
@@ -431,10 +455,12 @@ public final class AMQPConnection {
     @discardableResult
     public func declareQueue(_ name: String, durable: Bool = true,
                              arguments: [String: AMQPArgument] = [:]) throws -> (messageCount: Int, consumerCount: Int) {
-        try queueDeclare(name, passive: false, durable: durable, arguments: arguments)
+        lockConnection(); defer { unlockConnection(wrote: true) }
+        return try queueDeclare(name, passive: false, durable: durable, arguments: arguments)
     }
 
     public func bindQueue(_ queue: String, exchange: String, routingKey: String) throws {
+        lockConnection(); defer { unlockConnection(wrote: true) }
         let c = try adminReady()
         withArena { a in
             _ = amqp_queue_bind(c, adminChannel, a.bytes(queue), a.bytes(exchange), a.bytes(routingKey),
@@ -446,6 +472,7 @@ public final class AMQPConnection {
     /// Removes all ready messages; returns how many. Unacked deliveries are not affected.
     @discardableResult
     public func purgeQueue(_ name: String) throws -> Int {
+        lockConnection(); defer { unlockConnection(wrote: true) }
         let c = try adminReady()
         let ok = withArena { a in amqp_queue_purge(c, adminChannel, a.bytes(name)) }
         try checkRPC(channel: adminChannel, what: "queue.purge \(name)")
@@ -453,6 +480,7 @@ public final class AMQPConnection {
     }
 
     public func deleteQueue(_ name: String) throws {
+        lockConnection(); defer { unlockConnection(wrote: true) }
         let c = try adminReady()
         withArena { a in _ = amqp_queue_delete(c, adminChannel, a.bytes(name), 0, 0) }
         try checkRPC(channel: adminChannel, what: "queue.delete \(name)")
@@ -461,7 +489,8 @@ public final class AMQPConnection {
     /// Ready messages in the queue (passive declare). Throws `.channelClosed` with `isNotFound` if the
     /// queue does not exist; the connection stays usable.
     public func queueDepth(_ name: String) throws -> Int {
-        try queueDeclare(name, passive: true, durable: false, arguments: [:]).messageCount
+        lockConnection(); defer { unlockConnection(wrote: true) }
+        return try queueDeclare(name, passive: true, durable: false, arguments: [:]).messageCount
     }
 
     private func queueDeclare(_ name: String, passive: Bool, durable: Bool,
@@ -480,6 +509,7 @@ public final class AMQPConnection {
 
     /// Puts the data channel into confirm mode (confirm.select). Idempotent.
     public func enableConfirms() throws {
+        lockConnection(); defer { unlockConnection(wrote: true) }
         let c = try ready()
         if confirmsEnabled { return }
         _ = amqp_confirm_select(c, dataChannel)
@@ -493,6 +523,7 @@ public final class AMQPConnection {
     @discardableResult
     public func publish(exchange: String, routingKey: String, body: [UInt8], persistent: Bool = true,
                         mandatory: Bool = false) throws -> UInt64 {
+        lockConnection(); defer { unlockConnection(wrote: true) }
         let c = try ready()
         var props = amqp_basic_properties_t()
         props._flags = amqp_flags_t(AMQP_BASIC_DELIVERY_MODE_FLAG)
@@ -519,6 +550,7 @@ public final class AMQPConnection {
     /// `.timeout` if the broker did not confirm in time. Deliveries for a consumer on this connection
     /// that arrive meanwhile are kept for `nextDelivery`.
     public func waitForConfirms(untilOutstandingAtMost n: Int, timeoutSeconds: Double) throws {
+        lockConnection(); defer { unlockConnection(wrote: false) }
         _ = try ready()
         let target = max(n, 0)
         let clock = ContinuousClock()
@@ -552,6 +584,7 @@ public final class AMQPConnection {
 
     /// basic.qos on the data channel: at most `count` unacked deliveries per consumer.
     public func setPrefetch(_ count: UInt16) throws {
+        lockConnection(); defer { unlockConnection(wrote: true) }
         let c = try ready()
         _ = amqp_basic_qos(c, dataChannel, 0, count, 0)
         try checkRPC(channel: dataChannel, what: "basic.qos")
@@ -560,6 +593,7 @@ public final class AMQPConnection {
     /// Starts a consumer with manual acks; returns its tag (the broker picks one if nil).
     @discardableResult
     public func consume(queue: String, consumerTag: String? = nil) throws -> String {
+        lockConnection(); defer { unlockConnection(wrote: true) }
         let c = try ready()
         let ok = withArena { a in
             amqp_basic_consume(c, dataChannel, a.bytes(queue), a.bytes(consumerTag ?? ""), 0, 0, 0,
@@ -574,6 +608,7 @@ public final class AMQPConnection {
     /// `timeoutSeconds` (0 polls). Also processes confirms and heartbeats: call it regularly.
     /// Throws if the broker closes the channel or connection or cancels a consumer.
     public func nextDelivery(timeoutSeconds: Double) throws -> AMQPDelivery? {
+        lockConnection(); defer { unlockConnection(wrote: false) }
         _ = try ready()
         if let d = takeBuffered() { return d }
         let clock = ContinuousClock()
@@ -595,12 +630,14 @@ public final class AMQPConnection {
     }
 
     public func ack(_ tag: UInt64, multiple: Bool = false) throws {
+        lockConnection(); defer { unlockConnection(wrote: true) }
         let c = try ready()
         let rc = amqp_basic_ack(c, dataChannel, tag, multiple ? 1 : 0)
         if rc != AMQP_STATUS_OK.rawValue { throw fail(.connectionClosed, "basic.ack failed: \(libraryMessage(rc))") }
     }
 
     public func nack(_ tag: UInt64, requeue: Bool) throws {
+        lockConnection(); defer { unlockConnection(wrote: true) }
         let c = try ready()
         let rc = amqp_basic_nack(c, dataChannel, tag, 0, requeue ? 1 : 0)
         if rc != AMQP_STATUS_OK.rawValue { throw fail(.connectionClosed, "basic.nack failed: \(libraryMessage(rc))") }
@@ -608,6 +645,7 @@ public final class AMQPConnection {
 
     /// Stops a consumer. Deliveries already sent stay unacked and still come out of `nextDelivery`.
     public func cancel(consumerTag: String) throws {
+        lockConnection(); defer { unlockConnection(wrote: true) }
         let c = try ready()
         withArena { a in _ = amqp_basic_cancel(c, dataChannel, a.bytes(consumerTag)) }
         try checkRPC(channel: dataChannel, what: "basic.cancel")
@@ -760,7 +798,21 @@ public final class AMQPConnection {
         }
     }
 
+    /// Every public operation holds the connection lock from start to end (the heartbeat thread
+    /// shares the C connection): `lockConnection(); defer { unlockConnection(wrote: …) }`.
+    private func lockConnection() { heartbeat.lock() }
+
+    /// `wrote`: the operation sends frames, which the broker counts as signs of life, so the
+    /// heartbeat thread need not write for another half interval. Reads do not count.
+    private func unlockConnection(wrote: Bool) {
+        if wrote { heartbeat.noteWrite() }
+        heartbeat.unlock()
+    }
+
     private func ready() throws -> amqp_connection_state_t {
+        if failure == nil, let broken = heartbeat.failure {
+            _ = fail(.connectionClosed, "sending a heartbeat to \(endpoint) failed: \(broken)")
+        }
         if let failure { throw AMQPError(.connectionClosed, "connection unusable: \(failure.message)", replyCode: failure.replyCode) }
         guard let c = conn else { throw AMQPError(.connectionClosed, "connection to \(endpoint) is closed") }
         return c

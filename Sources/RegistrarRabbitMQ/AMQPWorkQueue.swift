@@ -1,3 +1,4 @@
+import RegistrarCore
 import RegistrarRuntime
 
 /// The work transport on RabbitMQ.
@@ -37,17 +38,20 @@ public final class AMQPWorkQueue: WorkQueue {
     /// Kinds whose topology this connection has declared (publishing to a kind declares it once).
     private var declared: Set<KindQueues> = []
 
+    /// The heartbeat proposed to the broker unless configured: RabbitMQ's own default. A worker that
+    /// vanishes (no FIN, no RST) loses its chunks to the other workers two to three intervals later.
+    public static let defaultHeartbeatSeconds = HeartbeatSetting.defaultSeconds
+
     /// - Parameters:
     ///   - deliveryLimit: deliveries before a chunk is dead-lettered.
     ///   - prefetch: unacknowledged messages a consumer may hold.
+    ///   - heartbeatSeconds: proposed to the broker, which may lower it. The connection's own thread
+    ///     keeps it alive however long a chunk takes, so this only bounds how long a vanished
+    ///     process keeps its unacknowledged messages.
     ///   - jobsQueue: the coordinators' queue (tests give their own to stay apart from others).
     public init(url: String, role: Role, prefetch: UInt16 = 2, deliveryLimit: Int = 5, confirmWindow: Int = 256,
-                jobsQueue: String = AMQPWorkQueue.jobsQueue) throws {
-        // rabbitmq-c services heartbeats only inside its own calls, and a worker spends up to a
-        // chunk's verification time (timeouts and retries included) away from the connection;
-        // a generous heartbeat keeps the broker from dropping it meanwhile. Dead peers are still
-        // noticed by the next call, and unacked chunks return to the queue when the socket dies.
-        connection = try AMQPConnection(url: url, heartbeatSeconds: 600)
+                heartbeatSeconds: Int = AMQPWorkQueue.defaultHeartbeatSeconds, jobsQueue: String = AMQPWorkQueue.jobsQueue) throws {
+        connection = try AMQPConnection(url: url, heartbeatSeconds: heartbeatSeconds)
         self.confirmWindow = confirmWindow
         self.deliveryLimit = deliveryLimit
         self.jobsQueue = jobsQueue
@@ -129,6 +133,9 @@ public final class AMQPWorkQueue: WorkQueue {
     public func chunkBacklog() throws -> Int { try connection.queueDepth(Self.chunksQueue) }
     /// Messages ready in one of the queues (for the queue-depth gauge).
     public func depth(of queue: String) throws -> Int { try connection.queueDepth(queue) }
+
+    /// The heartbeat interval agreed with the broker (seconds; 0: none).
+    public var heartbeatSeconds: Int { connection.heartbeatSeconds }
 
     public func close() { connection.close() }
 }

@@ -22,6 +22,7 @@ struct APICommand: AsyncParsableCommand {
     @Option(help: "Threads for blocking database/queue calls.") var blockingThreads = 8
     @OptionGroup var servers: ServerOptions
     @OptionGroup var manifestLimits: ManifestLimitOptions
+    @OptionGroup var amqp: AMQPOptions
 
     func run() async throws {
         var config = APIConfiguration()
@@ -36,7 +37,8 @@ struct APICommand: AsyncParsableCommand {
         config.fetchAllow = ServerOptions.env("REGISTRAR_FETCH_ALLOW", "")
         config.bootstrapKey = ProcessInfo.processInfo.environment["REGISTRAR_BOOTSTRAP_API_KEY"].flatMap { $0.isEmpty ? nil : $0 }
         let logger = servers.logger("registrar.api")
-        let app = APIServer.make(config: config, urls: ServerURLs(postgres: servers.postgresURL, amqp: servers.amqpURL, redis: servers.redisURL),
+        let app = APIServer.make(config: config, urls: ServerURLs(postgres: servers.postgresURL, amqp: servers.amqpURL, redis: servers.redisURL,
+                                                                 amqpHeartbeatSeconds: try amqp.heartbeatSeconds()),
                                  logger: logger)
         logger.info("listening", metadata: ["address": "\(host):\(port)"])
         try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])

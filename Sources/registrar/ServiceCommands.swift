@@ -41,10 +41,12 @@ struct CoordinatorCommand: AsyncParsableCommand {
     @Option(help: "URLs per chunk (large groups make smaller chunks).") var chunkUrls = 2000
     @OptionGroup var manifestLimits: ManifestLimitOptions
     @OptionGroup var metrics: MetricsOptions
+    @OptionGroup var amqp: AMQPOptions
 
     func run() async throws {
         signal(SIGPIPE, SIG_IGN)
         let servers = self.servers
+        let heartbeat = try amqp.heartbeatSeconds()
         let logger = servers.logger("registrar.coordinator")
         let readiness = ReadinessFlag()
         var settings = RegistrationPlanner.Settings()
@@ -55,7 +57,7 @@ struct CoordinatorCommand: AsyncParsableCommand {
         let hooks = TestHooks.fromEnvironment(logger: logger).engine
         let service = CoordinatorService(logger: logger, readiness: readiness, hooks: hooks) {
             let registry = try PostgresRegistry(url: servers.postgresURL)
-            let queue = try AMQPWorkQueue(url: servers.amqpURL, role: .coordinator)
+            let queue = try AMQPWorkQueue(url: servers.amqpURL, role: .coordinator, heartbeatSeconds: heartbeat)
             let progress = try RedisProgressTracker(url: servers.redisURL)
             return .init(jobs: registry.jobs, progress: progress, queue: queue,
                          planners: [RegistrationPlanner(store: registry, settings: planning)],
@@ -76,6 +78,7 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(help: "content: sniff and parse every object's header (default); reachability: only check it answers.")
     var probe: ProbeMode = .content
     @OptionGroup var metrics: MetricsOptions
+    @OptionGroup var amqp: AMQPOptions
 
     @Option(help: "Seconds a SIGTERM'd worker may spend finishing the chunk in hand before it exits without acking it (env REGISTRAR_DRAIN_SECONDS).")
     var drainTimeout = Double(ServerOptions.env("REGISTRAR_DRAIN_SECONDS", "")) ?? 60
@@ -86,6 +89,7 @@ struct WorkerCommand: AsyncParsableCommand {
         signal(SIGPIPE, SIG_IGN)
         let servers = self.servers
         let logger = servers.logger("registrar.worker")
+        let heartbeat = try amqp.heartbeatSeconds()
         let fetchPolicy = try fetch.policy(concurrency: concurrency)
         let prober: any MediaProber = probe == .content ? fetch.prober : ReachabilityProber()
         let prefetch = self.prefetch
@@ -105,7 +109,8 @@ struct WorkerCommand: AsyncParsableCommand {
             Glibc.exit(0)
         }) { _ in
             let registry = try PostgresRegistry(url: servers.postgresURL)
-            let queue = try AMQPWorkQueue(url: servers.amqpURL, role: .worker(kinds: [.registration]), prefetch: prefetch)
+            let queue = try AMQPWorkQueue(url: servers.amqpURL, role: .worker(kinds: [.registration]), prefetch: prefetch,
+                                          heartbeatSeconds: heartbeat)
             let progress = try RedisProgressTracker(url: servers.redisURL)
             let verifier = try HTTPObjectVerifier(policy: fetchPolicy, prober: prober)
             verifier.integrationLoader = { id in
