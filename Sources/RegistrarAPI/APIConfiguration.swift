@@ -1,4 +1,5 @@
 import Foundation
+import RegistrarCore
 
 /// How `registrar api` behaves; every field has a flag and an environment variable.
 public struct APIConfiguration: Sendable {
@@ -13,6 +14,22 @@ public struct APIConfiguration: Sendable {
     public var rateBurst = 400.0
     /// Seconds a key lookup is cached (a revoked key stops working within this time).
     public var keyCacheSeconds = 10.0
+    /// Seconds an unknown key is remembered as unknown (a key created meanwhile works after it).
+    public var unknownKeyCacheSeconds = 5.0
+    /// Failed authentications allowed per client address: `authFailureRate` per second on
+    /// average, bursts of `authFailureBurst`; beyond that `429` without a key lookup (0 = off).
+    public var authFailureRate = 1.0
+    public var authFailureBurst = 20.0
+    /// Where browsers reach the API (`REGISTRAR_PUBLIC_URL`), and which peers' forwarding
+    /// headers are believed (`REGISTRAR_TRUSTED_PROXIES`); see `OriginPolicy`.
+    public var origins = OriginPolicy()
+    /// A separate listener for `/metrics` (and `/healthz`, `/readyz`); 0 = serve them on `port`.
+    public var metricsPort = 0
+    /// Its address (nil: `host`).
+    public var metricsHost: String?
+    /// Label `registrar_job_seconds_since_progress` with each running job's id (every tenant's:
+    /// off by default, the series is then the largest value over running jobs).
+    public var metricsJobIDs = false
     /// Longest `?wait=` long-poll, and how often a waiting request re-reads progress.
     public var maxWaitSeconds = 60.0
     public var pollInterval = 0.25

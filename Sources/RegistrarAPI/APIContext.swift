@@ -1,14 +1,18 @@
 import Hummingbird
+import NIOCore
 import RegistrarPostgres
 
 /// The request context of every API route: Hummingbird's core storage plus who is calling.
-public struct APIContext: RequestContext {
+public struct APIContext: RequestContext, RemoteAddressRequestContext {
     public var coreContext: CoreRequestContextStorage
     /// Set by `AuthMiddleware` on `/v1` routes (and the status page, via its cookie).
     public var principal: Principal?
+    /// The connection's peer (a proxy, when there is one: see `RequestTrust`).
+    public let remoteAddress: SocketAddress?
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
+        remoteAddress = source.channel.remoteAddress
     }
 
     /// Manifests stream to disk with their own cap (`APIConfiguration.maxManifestBytes`); other

@@ -66,11 +66,18 @@ enum ProcessMemory {
 }
 
 extension APIMetrics {
-    /// `registrar_job_seconds_since_progress{job_id}` for running jobs only: gauges of jobs that
-    /// finished are removed so the series ends with the job.
-    func refreshIdleJobs(_ idle: [(String, Double)]) {
-        let running = Set(idle.map(\.0))
-        IdleJobGauges.shared.update(registry: registry, running: running) { id in idle.first { $0.0 == id }?.1 ?? 0 }
+    /// `registrar_job_seconds_since_progress`: by default one series, the largest value over the
+    /// running jobs (0 when none runs) — what the RegistrarJobStuck alert needs, without
+    /// publishing any tenant's job ids on an unauthenticated endpoint. With `perJob`
+    /// (`REGISTRAR_METRICS_JOB_IDS=true`) one series per running job, labelled `job_id`; gauges of
+    /// jobs that finished are removed so the series ends with the job.
+    func refreshIdleJobs(_ idle: [(String, Double)], perJob: Bool) {
+        if perJob {
+            let running = Set(idle.map(\.0))
+            IdleJobGauges.shared.update(registry: registry, running: running) { id in idle.first { $0.0 == id }?.1 ?? 0 }
+        } else {
+            registry.makeGauge(name: "registrar_job_seconds_since_progress").set(to: idle.map(\.1).max() ?? 0)
+        }
     }
 }
 

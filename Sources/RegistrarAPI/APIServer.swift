@@ -8,7 +8,8 @@ import ServiceLifecycle
 /// `registrar api`: the operator HTTP API, the status page and `/metrics`, as one Hummingbird
 /// application. Routes:
 ///
-/// - `GET /healthz`, `GET /readyz`, `GET /metrics` — no key.
+/// - `GET /healthz`, `GET /readyz`, `GET /metrics` — no key (`/metrics` on its own listener
+///   with `APIConfiguration.metricsPort`).
 /// - `GET /v1/openapi.json` — no key; the contract, checked by schemathesis in the tests.
 /// - `/v1/…` — bearer key (`AuthMiddleware`); every query is scoped to the key's tenant.
 /// - `GET /`, `POST /login`, `POST /logout` — the status page for people (key in a cookie).
@@ -20,10 +21,13 @@ public enum APIServer {
         let router = Router(context: APIContext.self)
         router.add(middleware: RequestMetricsMiddleware())
         router.add(middleware: InputGuardMiddleware())
-        HealthRoutes(pool: pool, metrics: metrics).register(on: router)
+        let health = HealthRoutes(pool: pool, metrics: metrics, jobIDs: config.metricsJobIDs)
+        health.register(on: router, metricsRoute: config.metricsPort == 0)
         router.get("/v1/openapi.json") { _, _ in JSONResponse.ok(OpenAPIDocument.json) }
-        let auth = AuthMiddleware(pool: pool, cache: PrincipalCache(seconds: config.keyCacheSeconds),
-                                  limiter: RateLimiter(rate: config.rateLimit, burst: config.rateBurst))
+        let auth = AuthMiddleware(pool: pool, cache: PrincipalCache(seconds: config.keyCacheSeconds, unknownSeconds: config.unknownKeyCacheSeconds),
+                                  limiter: RateLimiter(rate: config.rateLimit, burst: config.rateBurst),
+                                  failures: AuthFailureLimiter(rate: config.authFailureRate, burst: config.authFailureBurst),
+                                  trust: RequestTrust(origins: config.origins))
         let v1 = router.group("/v1").add(middleware: auth)
         FolderRoutes(pool: pool).register(on: v1)
         UploadRoutes(pool: pool, config: config, metrics: metrics, cache: SnapshotCache(ttl: config.snapshotCacheSeconds)).register(on: v1)
@@ -38,6 +42,16 @@ public enum APIServer {
             configuration: .init(address: .hostname(config.host, port: config.port), serverName: "registrar"),
             logger: logger)
         app.addServices(BootstrapService(pool: pool, config: config, logger: logger))
+        if config.metricsPort > 0 {
+            // `/metrics` on a listener of its own (e.g. reachable by Prometheus only), and no
+            // longer on the public port; health routes on both, for probes of either.
+            let metricsRouter = Router(context: APIContext.self)
+            health.register(on: metricsRouter)
+            app.addServices(Application(
+                router: metricsRouter,
+                configuration: .init(address: .hostname(config.metricsHost ?? config.host, port: config.metricsPort), serverName: "registrar-api-metrics"),
+                logger: logger))
+        }
         return app
     }
 }

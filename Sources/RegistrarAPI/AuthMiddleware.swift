@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import NIOConcurrencyHelpers
+import Prometheus
 import RegistrarCore
 import RegistrarPostgres
 
@@ -8,25 +9,37 @@ import RegistrarPostgres
 ///
 /// The key is hashed and looked up in PostgreSQL; answers are cached for `cacheSeconds` so a
 /// busy poller costs one lookup per key per window (a revoked key stops working within that
-/// window). Browsers of the status page send the same key in the `registrar_key` cookie.
+/// window), and unknown keys for a few seconds. Failed authentications are counted per client
+/// address (`AuthFailureLimiter`): an address over its budget gets `429` without a lookup,
+/// unless its key is one already known to be valid. Browsers of the status page send the same
+/// key in the `registrar_key` cookie.
 struct AuthMiddleware: RouterMiddleware {
     typealias Context = APIContext
     let pool: BlockingPool
     let cache: PrincipalCache
     let limiter: RateLimiter
+    let failures: AuthFailureLimiter
+    let trust: RequestTrust
 
     func handle(_ request: Request, context: APIContext, next: (Request, APIContext) async throws -> Response) async throws -> Response {
         guard let key = Self.key(from: request), APIKey.isWellFormed(key) else { throw APIError.unauthorized }
         // The status page's cookie: besides SameSite=Strict, a write must come from this site.
         // Bearer keys are not sent by browsers on their own, so they are not checked.
         if request.headers[.authorization] == nil, ![.get, .head, .options].contains(request.method),
-           !StatusPage.sameSiteFetch(request) {
+           !trust.sameSiteFetch(request, context) {
             throw APIError(.forbidden, "cross_site_request",
                            "a request authenticated by the status page's cookie must come from the status page itself (Origin)")
         }
-        let found: Principal?
-        do { found = try await lookup(key) } catch { throw APIError.unavailable("PostgreSQL") }
-        guard let principal = found else { throw APIError.unauthorized }
+        let principal: Principal
+        switch try await authenticate(key, client: trust.clientKey(request, context)) {
+        case .principal(let p): principal = p
+        case .unknown: throw APIError.unauthorized
+        case .throttled(let retryAfter):
+            var error = APIError(.tooManyRequests, "rate_limited", "too many failed authentications from this address; wait before trying another key",
+                                 details: [("retryAfterSeconds", .number(String(retryAfter)))])
+            error.headers[.retryAfter] = String(retryAfter)
+            throw error
+        }
         if let retryAfter = limiter.take(principal.keyID) {
             var error = APIError(.tooManyRequests, "rate_limited", "too many requests for this API key; slow down",
                                  details: [("retryAfterSeconds", .number(String(retryAfter)))])
@@ -39,14 +52,43 @@ struct AuthMiddleware: RouterMiddleware {
         return try await next(request, context)
     }
 
-    /// The principal a well-formed key acts for (hash, then the cache, then the registry);
-    /// nil for an unknown or revoked key. Shared with the status page's cookie sign-in.
-    func lookup(_ key: String) async throws -> Principal? {
+    enum Authentication: Sendable {
+        case principal(Principal)
+        /// Unknown or revoked (401).
+        case unknown
+        /// The client address failed too often: wait this many seconds (429, nothing looked up).
+        case throttled(Int)
+    }
+
+    /// Who a well-formed key acts for: a key cached as valid passes at once; otherwise a client
+    /// over its failure budget is refused before any lookup; then the cache of unknown keys,
+    /// then the registry. Each failure is counted against `client`. Shared with the status
+    /// page's cookie and sign-in form. Throws when PostgreSQL is unreachable.
+    func authenticate(_ key: String, client clientKey: @autoclosure () -> String) async throws -> Authentication {
         let hash = APIKey.hash(key)
-        if let cached = cache.get(hash) { return cached }
-        let found = try await pool.run { try $0.registry().principal(keyHash: hash) }
-        if let found { cache.put(hash, found) }
-        return found
+        let cached = cache.get(hash)
+        if case .valid(let p)? = cached { return .principal(p) }
+        let client = clientKey() // only off the fast path: parsing the peer and X-Forwarded-For
+        // A failure is charged before the lookup (so concurrent requests cannot all slip through
+        // on the last token) and refunded when the key turns out valid or cannot be checked.
+        if let wait = failures.charge(client) {
+            AuthMetrics.throttled.increment()
+            return .throttled(wait)
+        }
+        if case .unknown? = cached { return .unknown }
+        let found: Principal?
+        do { found = try await pool.run { try $0.registry().principal(keyHash: hash) } } catch {
+            failures.refund(client)
+            throw APIError.unavailable("PostgreSQL")
+        }
+        AuthMetrics.lookups(found: found != nil).increment()
+        guard let found else {
+            cache.putUnknown(hash)
+            return .unknown
+        }
+        failures.refund(client)
+        cache.put(hash, found)
+        return .principal(found)
     }
 
     static func key(from request: Request) -> String? {
@@ -59,22 +101,116 @@ struct AuthMiddleware: RouterMiddleware {
     }
 }
 
-/// key hash → principal, for a few seconds.
-final class PrincipalCache: Sendable {
-    private let entries = NIOLockedValueBox<[String: (Principal, Date)]>([:])
-    let seconds: Double
-    init(seconds: Double) { self.seconds = seconds }
+/// Counters of key lookups (`registrar_api_key_lookups_total{result}`: each one a PostgreSQL
+/// query) and of requests refused for too many failed authentications
+/// (`registrar_api_auth_throttled_total`).
+enum AuthMetrics {
+    static let throttled = MetricsBootstrap.registry.makeCounter(name: "registrar_api_auth_throttled_total")
+    static let found = MetricsBootstrap.registry.makeCounter(name: "registrar_api_key_lookups_total", labels: [("result", "found")])
+    static let unknown = MetricsBootstrap.registry.makeCounter(name: "registrar_api_key_lookups_total", labels: [("result", "unknown")])
+    static func lookups(found: Bool) -> Prometheus.Counter { found ? Self.found : Self.unknown }
+}
 
-    func get(_ hash: String) -> Principal? {
-        entries.withLockedValue { e in
-            guard let (p, at) = e[hash], Date().timeIntervalSince(at) < seconds else { return nil }
+/// key hash → principal for `seconds`, and → "unknown" for `unknownSeconds` (a flood of one bad
+/// key costs one lookup per window). The two maps are bounded separately, so a flood of random
+/// keys never evicts the valid ones.
+final class PrincipalCache: Sendable {
+    enum Entry: Sendable { case valid(Principal), unknown }
+    private let valid = NIOLockedValueBox<[String: (Principal, Date)]>([:])
+    private let unknown = NIOLockedValueBox<[String: Date]>([:])
+    let seconds: Double
+    let unknownSeconds: Double
+    static let maxEntries = 10_000
+
+    init(seconds: Double, unknownSeconds: Double = 0) {
+        self.seconds = seconds
+        self.unknownSeconds = unknownSeconds
+    }
+
+    func get(_ hash: String) -> Entry? {
+        let now = Date()
+        if let p = valid.withLockedValue({ e -> Principal? in
+            guard let (p, at) = e[hash], now.timeIntervalSince(at) < seconds else { return nil }
             return p
+        }) { return .valid(p) }
+        let known = unknown.withLockedValue { e -> Bool in
+            guard let at = e[hash] else { return false }
+            return now.timeIntervalSince(at) < unknownSeconds
+        }
+        return known ? .unknown : nil
+    }
+
+    func put(_ hash: String, _ p: Principal) {
+        unknown.withLockedValue { _ = $0.removeValue(forKey: hash) }
+        valid.withLockedValue { e in
+            if e.count > Self.maxEntries { e.removeAll() }
+            e[hash] = (p, Date())
         }
     }
-    func put(_ hash: String, _ p: Principal) {
-        entries.withLockedValue { e in
-            if e.count > 10_000 { e.removeAll() }
-            e[hash] = (p, Date())
+
+    func putUnknown(_ hash: String) {
+        guard unknownSeconds > 0 else { return }
+        let now = Date()
+        unknown.withLockedValue { e in
+            if e.count >= Self.maxEntries { e = e.filter { now.timeIntervalSince($0.value) < unknownSeconds } }
+            if e.count >= Self.maxEntries { e.removeAll() }
+            e[hash] = now
+        }
+    }
+}
+
+/// Failed authentications per client address, as a token bucket: `burst` failures at once,
+/// then `rate` per second. While an address has no token left, keys not already known valid
+/// are refused from it without a lookup (`AuthMiddleware.authenticate`). In memory, per API
+/// process. Buckets that have refilled are dropped when the map grows, so it holds at most
+/// `maxAddresses` addresses that tried keys recently.
+final class AuthFailureLimiter: Sendable {
+    private struct Bucket { var tokens: Double; var at: Double }
+    private let buckets = NIOLockedValueBox<[String: Bucket]>([:])
+    let rate: Double
+    let burst: Double
+    let maxAddresses: Int
+
+    init(rate: Double, burst: Double, maxAddresses: Int = 100_000) {
+        self.rate = rate
+        self.burst = max(1, burst)
+        self.maxAddresses = maxAddresses
+    }
+
+    private func refilled(_ b: Bucket?, now: Double) -> Bucket {
+        guard var b else { return Bucket(tokens: burst, at: now) }
+        b.tokens = min(burst, b.tokens + (now - b.at) * rate)
+        b.at = now
+        return b
+    }
+
+    /// Charges one failure to `address` in advance: nil when it had a token to spend (the
+    /// caller may try the key), else the seconds until it will have one (nothing charged).
+    func charge(_ address: String) -> Int? {
+        guard rate > 0 else { return nil }
+        let now = Date().timeIntervalSinceReferenceDate
+        return buckets.withLockedValue { b in
+            if b[address] == nil, b.count >= maxAddresses {
+                b = b.filter { refilled($0.value, now: now).tokens < burst }
+                if b.count >= maxAddresses { b.removeAll() }
+            }
+            var bucket = refilled(b[address], now: now)
+            defer { b[address] = bucket }
+            if bucket.tokens >= 1 {
+                bucket.tokens -= 1
+                return nil
+            }
+            return max(1, Int(((1 - bucket.tokens) / rate).rounded(.up)))
+        }
+    }
+
+    /// Gives back a charge whose key was valid (or could not be checked).
+    func refund(_ address: String) {
+        guard rate > 0 else { return }
+        buckets.withLockedValue { b in
+            guard var bucket = b[address] else { return }
+            bucket.tokens = min(burst, bucket.tokens + 1)
+            b[address] = bucket
         }
     }
 }

@@ -20,7 +20,8 @@ struct ErrorRoutes {
         let format = query.get("format") ?? "json"
         guard ["json", "jsonl", "csv"].contains(format) else { throw APIError.badRequest("format must be json, jsonl or csv", field: "format") }
         // unit_index is a PostgreSQL integer: a larger cursor is none this API gave (and would fail the query).
-        let after = Int(try QueryFlag.numericCursor(query.get("cursor"), from: -1, upTo: Int64(Int32.max)))
+        let scope = PageTokens.errors(tenant.tenantID, jobID: jobID)
+        let after = Int(try QueryFlag.numericCursor(try PageTokens.key(query.get("cursor"), scope: scope)?[0], from: -1, upTo: Int64(Int32.max)))
         let limit = try QueryFlag.limit(query.get("limit"))
         let first: (JSONPage, [(code: String, count: Int)])? = try await pool.run { backends in
             let registry = try backends.registry()
@@ -30,7 +31,7 @@ struct ErrorRoutes {
         }
         guard let (page, codes) = first else { throw APIError.notFound("upload", jobID) }
         if format == "json" {
-            return JSONResponse.page(page.items, next: page.nextCursor,
+            return JSONResponse.page(page.items, next: PageTokens.token(page.nextCursor.map { [$0] }, scope: scope),
                                      extra: [("codes", JSONValue.object(codes.map { ($0.code, .number(String($0.count))) }).compactText)])
         }
         // Downloads: the first page is in hand; the rest streams.

@@ -40,9 +40,10 @@ struct FolderRoutes {
     @Sendable func list(_ request: Request, context: APIContext) async throws -> Response {
         let tenant = try context.tenant()
         let limit = try QueryFlag.limit(request.uri.queryParameters.get("limit"))
-        let cursor = request.uri.queryParameters.get("cursor")
+        let scope = PageTokens.folders(tenant.tenantID)
+        let cursor = try PageTokens.key(request.uri.queryParameters.get("cursor"), scope: scope)?[0]
         let page = try await pool.run { try $0.registry().folders(tenantID: tenant.tenantID, after: cursor, limit: limit) }
-        return JSONResponse.page(page.items, next: page.nextCursor)
+        return JSONResponse.page(page.items, next: PageTokens.token(page.nextCursor.map { [$0] }, scope: scope))
     }
 
     @Sendable func get(_ request: Request, context: APIContext) async throws -> Response {
@@ -73,14 +74,15 @@ struct FolderRoutes {
         if let type, !Self.types.contains(type) {
             throw APIError.badRequest("type must be one of \(Self.types.joined(separator: ", "))", field: "type")
         }
-        let after = try QueryFlag.numericCursor(query.get("cursor"), from: 0, upTo: Int64.max)
+        let scope = PageTokens.files(tenant.tenantID, folderID: id)
+        let after = try QueryFlag.numericCursor(try PageTokens.key(query.get("cursor"), scope: scope)?[0], from: 0, upTo: Int64.max)
         let page: JSONPage? = try await pool.run { backends in
             let registry = try backends.registry()
             guard try registry.folder(tenantID: tenant.tenantID, id: id) != nil else { return nil }
             return try registry.filesPage(folderID: id, type: type, after: after, limit: limit)
         }
         guard let page else { throw APIError.notFound("folder", id) }
-        return JSONResponse.page(page.items, next: page.nextCursor)
+        return JSONResponse.page(page.items, next: PageTokens.token(page.nextCursor.map { [$0] }, scope: scope))
     }
 
     static let types = DataType.allCases.map(\.rawValue)

@@ -4,16 +4,19 @@ import RegistrarCore
 import RegistrarRabbitMQ
 
 /// `/healthz`, `/readyz` and `/metrics`: unauthenticated, for orchestrators and Prometheus.
+/// With `--metrics-port`, `/metrics` moves to its own listener (`APIServer`).
 struct HealthRoutes {
     let pool: BlockingPool
     let metrics: APIMetrics
+    /// Whether `registrar_job_seconds_since_progress` names each running job (`--metrics-job-ids`).
+    var jobIDs = false
 
-    func register(on router: Router<APIContext>) {
+    func register(on router: Router<APIContext>, metricsRoute: Bool = true) {
         router.get("/healthz") { _, _ in
             JSONResponse.ok(JSONValue.object([("status", .string("ok")), ("version", .string(RegistrarVersion.current))]).compactText)
         }
         router.get("/readyz", use: ready)
-        router.get("/metrics", use: scrape)
+        if metricsRoute { router.get("/metrics", use: scrape) }
     }
 
     /// Each dependency checked for real; 503 names the ones that failed.
@@ -68,7 +71,7 @@ struct HealthRoutes {
             }
             for (q, d) in facts.queues { registry.makeGauge(name: "registrar_queue_messages", labels: [("queue", q)]).set(to: Double(d)) }
             metrics.setDependency("rabbitmq", up: facts.queues.count == 3)
-            metrics.refreshIdleJobs(facts.idle)
+            metrics.refreshIdleJobs(facts.idle, perJob: jobIDs)
         }
         return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                         body: .init(byteBuffer: ByteBuffer(string: metrics.render())))

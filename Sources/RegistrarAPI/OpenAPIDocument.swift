@@ -32,7 +32,10 @@ enum OpenAPIDocument {
                     needs `Authorization: Bearer rgk_…` (create a key with `registrar keys create --tenant NAME`); \
                     every object belongs to the key's tenant, and another tenant's object answers 404. \
                     Errors are `{"error": {"code", "message", "details"}}`. Lists are paged: pass the `nextCursor` \
-                    of one page as `cursor` to get the next; `null` means the last page. A method a path does not \
+                    of one page as `cursor` to get the next; `null` means the last page. Cursors are opaque tokens, \
+                    good only for the listing (and tenant) that gave them; anything else is `400 invalid_parameter`. \
+                    URLs are shown without their query string (`?…`) and with any user name or password masked \
+                    (`https://***@host/…`). A method a path does not \
                     take answers 405 `method_not_allowed` with an `Allow` header listing the ones it does \
                     (`components.responses.MethodNotAllowed`); a path the API does not have answers 404.
                     """,
@@ -89,6 +92,7 @@ enum OpenAPIDocument {
             "/metrics": [
                 "get": [
                     "operationId": "metrics", "tags": ["operations"], "summary": "Prometheus metrics (text exposition format 0.0.4).",
+                    "description": "Not here when `registrar api --metrics-port` serves them on a listener of their own (404). No tenant's object ids appear unless the operator starts the API with `--metrics-job-ids`.",
                     "security": [] as [Any],
                     "responses": ["200": ["description": "Metrics.", "content": ["text/plain": ["schema": ["type": "string"]]]] as Object],
                 ] as Object,
@@ -116,8 +120,8 @@ enum OpenAPIDocument {
                     "operationId": "listFolders", "tags": ["folders"], "summary": "The tenant's folders, by name.",
                     "parameters": [param("limit"), [
                         "name": "cursor", "in": "query", "required": false,
-                        "description": "`nextCursor` of the previous page (the last folder name shown).",
-                        "schema": ["type": "string"],
+                        "description": "`nextCursor` of the previous page (an opaque token).",
+                        "schema": cursorSchema,
                     ] as Object],
                     "responses": [
                         "200": jsonResponse("A page of folders.", ref("FolderPage"), links: [
@@ -158,8 +162,8 @@ enum OpenAPIDocument {
                          "schema": ref("DataType")] as Object,
                         param("limit"),
                         ["name": "cursor", "in": "query", "required": false,
-                         "description": "`nextCursor` of the previous page.",
-                         "schema": ["type": "string", "pattern": "^[0-9]+$"]] as Object,
+                         "description": "`nextCursor` of the previous page (an opaque token).",
+                         "schema": cursorSchema] as Object,
                     ],
                     "responses": [
                         "200": jsonResponse("A page of files.", ref("FilePage"), links: [
@@ -221,7 +225,7 @@ enum OpenAPIDocument {
                         "404": errorRef("No such folder for this tenant (`not_found`)."),
                         "413": errorRef("The body or the manifest once decompressed is larger than the server accepts (`payload_too_large`; `details.maxBytes`, and `details.contentLength` when the declared length alone was refused, before the body was read)."),
                         "415": errorRef("Neither `format` nor a JSON, CSV or gzip Content-Type (`unsupported_media_type`), or an unknown Content-Encoding (`unsupported_encoding`)."),
-                        "422": errorRef("The manifest cannot be registered (`manifest_invalid`: `details` names the fault), or `integration` names none (`unknown_integration`)."),
+                        "422": errorRef("The manifest cannot be registered (`manifest_invalid`: `details` names the fault; a URL holding a user name or password refuses the whole manifest, `details.code` `url_contains_credentials`), or `integration` names none (`unknown_integration`)."),
                     ],
                 ]),
             ],
@@ -251,8 +255,8 @@ enum OpenAPIDocument {
                          "schema": ["type": "string", "format": "uuid"]] as Object,
                         param("limit"),
                         ["name": "cursor", "in": "query", "required": false,
-                         "description": "`nextCursor` of the previous page (the last upload id shown).",
-                         "schema": ["type": "string", "format": "uuid"]] as Object,
+                         "description": "`nextCursor` of the previous page (an opaque token).",
+                         "schema": cursorSchema] as Object,
                     ],
                     "responses": [
                         "200": jsonResponse("A page of uploads.", ref("UploadPage"), links: [
@@ -311,8 +315,8 @@ enum OpenAPIDocument {
                          "description": "`json`: one page with counts by code; `jsonl` / `csv`: every error (of `code`), streamed as a download (`limit` and `cursor` do not apply). CSV cells that a spreadsheet would run as a formula are neutralised.",
                          "schema": ["type": "string", "enum": ["json", "jsonl", "csv"], "default": "json"]] as Object,
                         param("limit"),
-                        ["name": "cursor", "in": "query", "required": false, "description": "`nextCursor` of the previous page (the last unit shown).",
-                         "schema": ["type": "string", "pattern": "^(-1|[0-9]+)$"]] as Object,
+                        ["name": "cursor", "in": "query", "required": false, "description": "`nextCursor` of the previous page (an opaque token).",
+                         "schema": cursorSchema] as Object,
                     ],
                     "responses": [
                         "200": [
@@ -454,11 +458,14 @@ enum OpenAPIDocument {
 
     static func param(_ name: String) -> Object { ["$ref": "#/components/parameters/\(name)"] }
 
+    /// Page cursors: base64url tokens (`PageCursor`); an empty one is the first page.
+    static var cursorSchema: Object { ["type": "string", "pattern": "^[A-Za-z0-9_-]*$", "maxLength": 2048] }
+
     static var sharedResponses: Object {
         [
             "BadParameter": errorResponse("A query parameter is malformed or out of range (`invalid_parameter`; `details.field` names it)."),
             "Unauthorized": errorResponse("No key, a malformed key, or a key that is unknown or revoked (`unauthorized`)."),
-            "RateLimited": errorResponse("Too many requests for this key (`rate_limited`); wait `Retry-After` seconds.", headers: [
+            "RateLimited": errorResponse("Too many requests for this key, or too many failed authentications from this client address (`rate_limited`); wait `Retry-After` seconds.", headers: [
                 "Retry-After": ["description": "Seconds to wait.", "schema": ["type": "integer", "minimum": 1]] as Object,
             ]),
             "CrossSite": errorResponse("A write authenticated by the status page's cookie (not a bearer key) that is not same-origin (`cross_site_request`)."),
@@ -540,9 +547,10 @@ enum OpenAPIDocument {
                 "unit": ["type": "integer", "minimum": 0, "description": "The unit's index in its manifest."] as Object,
                 "type": ref("DataType"),
                 "title": ["type": "string"] as Object,
-                "url": ["type": "string", "description": "The first URL (a presigned URL's query is shown as `?…`)."] as Object,
+                "url": ["type": "string", "description": "The first URL (a presigned URL's query is shown as `?…`, a user name or password as `***`)."] as Object,
                 "urls": ["type": "array", "items": ["type": "string"], "description": "Every URL, in frame order."] as Object,
-                "size": count,
+                "size": ["type": "integer", "minimum": 0,
+                         "description": "Bytes, as the object store proved it (`Content-Range`, or a body read to its end); absent when a server that ignores `Range` was cut off."] as Object,
                 "mimeType": ["type": "string"] as Object,
                 "etag": ["type": "string"] as Object,
                 "width": count,
@@ -603,7 +611,8 @@ enum OpenAPIDocument {
             ], description: "One server-sent event (OpenAPI 3.1: the schema of each event of the stream)."),
             "UnitError": object([
                 "unit": ["type": "integer", "minimum": 0, "description": "The unit's index in the manifest."] as Object,
-                "objectUrls": ["type": "array", "items": ["type": "string"]] as Object,
+                "objectUrls": ["type": "array", "items": ["type": "string"],
+                               "description": "The unit's URLs, without their query string and with any user name or password masked (`***`)."] as Object,
                 "code": ["type": "string", "description": "e.g. `not_found`, `access_denied`, `type_mismatch`, `invalid_url`."] as Object,
                 "message": ["type": "string"] as Object,
                 "action": ["type": "string", "description": "What was being done, e.g. \"Fetching object\"."] as Object,

@@ -39,15 +39,23 @@ struct StatusPage {
     @Sendable func index(_ request: Request, context: APIContext) async throws -> Response {
         let nonce = Self.nonce()
         let who: Principal
-        switch await signedIn(request) {
+        switch await signedIn(request, context) {
         case .none: return Self.html(StatusPageHTML.login(nonce: nonce, message: nil, next: "/"), nonce: nonce)
         case .invalid: return Self.expired(nonce: nonce, next: "/")
         case .unavailable: return Self.unavailable(nonce: nonce, tenant: nil)
         case .limited(let s): return Self.limited(nonce: nonce, seconds: s)
         case .principal(let p): who = p
         }
-        let cursor = request.uri.queryParameters.get("cursor")
+        let rawCursor = request.uri.queryParameters.get("cursor").flatMap { $0.isEmpty ? nil : $0 }
         let tenantID = who.tenantID
+        // The same tokens as `GET /v1/uploads`: bound to the tenant, carrying their own position.
+        let scope = PageTokens.uploads(tenantID)
+        let cursor: JobPosition?
+        do { cursor = try PageTokens.jobPosition(try PageTokens.key(rawCursor, scope: scope, columns: 2)) } catch {
+            return Self.html(StatusPageHTML.problem(nonce: nonce, tenant: who.tenantName, title: "Bad link",
+                                                    message: "That page of uploads does not exist (bad cursor)."),
+                             nonce: nonce, status: .badRequest)
+        }
         let limit = Self.uploadsPerPage
         let folderLimit = Self.foldersInForm
         let page: ([UploadSnapshot], String?, [StatusPageHTML.FolderOption])
@@ -60,7 +68,8 @@ struct StatusPage {
                 let folders = try registry.connection.query(
                     "SELECT id::text, name FROM folders WHERE tenant_id = $1 ORDER BY name LIMIT $2", [tenantID, String(folderLimit)])
                     .compactMap { row in row[0].flatMap { id in row[1].map { StatusPageHTML.FolderOption(id: id, name: $0) } } }
-                return (try ids.ids.compactMap { try UploadSnapshot.load(jobID: $0, tenantID: tenantID, backends: backends) }, ids.next, folders)
+                return (try ids.ids.compactMap { try UploadSnapshot.load(jobID: $0, tenantID: tenantID, backends: backends) },
+                        PageTokens.token(ids.next.map { [String($0.createdMicros), $0.id] }, scope: scope), folders)
             }
         } catch {
             return Self.unavailable(nonce: nonce, tenant: who.tenantName)
@@ -75,7 +84,7 @@ struct StatusPage {
         let jobID = try context.parameters.require("id")
         let here = UUIDText.isValid(jobID) ? "/uploads/\(jobID.lowercased())" : "/"
         let who: Principal
-        switch await signedIn(request) {
+        switch await signedIn(request, context) {
         case .none: return Self.html(StatusPageHTML.login(nonce: nonce, message: nil, next: here), nonce: nonce, status: .unauthorized)
         case .invalid: return Self.expired(nonce: nonce, next: here)
         case .unavailable: return Self.unavailable(nonce: nonce, tenant: nil)
@@ -121,15 +130,25 @@ struct StatusPage {
 
     @Sendable func login(_ request: Request, context: APIContext) async throws -> Response {
         let nonce = Self.nonce()
-        guard Self.sameOrigin(request) else { return Self.forbidden(nonce: nonce) }
+        guard auth.trust.sameOrigin(request, context) else { return Self.forbidden(nonce: nonce) }
         var request = request
         let body = try await request.collectBody(upTo: 16 * 1024)
         let form = Self.parseForm(String(buffer: body))
         let next = Self.safeNext(form["next"])
         let key = (form["key"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
-        let principal: Principal?
+        var principal: Principal?
         do {
-            principal = APIKey.isWellFormed(key) ? try await auth.lookup(key) : nil
+            if APIKey.isWellFormed(key) {
+                switch try await auth.authenticate(key, client: auth.trust.clientKey(request, context)) {
+                case .principal(let p): principal = p
+                case .unknown: principal = nil
+                case .throttled(let seconds):
+                    var r = Self.html(StatusPageHTML.login(nonce: nonce, message: "Too many keys were tried from your address. Try again in \(seconds) s.",
+                                                           next: next), nonce: nonce, status: .tooManyRequests)
+                    r.headers[.retryAfter] = String(seconds)
+                    return r
+                }
+            }
         } catch {
             return Self.html(StatusPageHTML.login(nonce: nonce, message: "The key could not be checked: the database is unreachable. Try again.",
                                                   next: next), nonce: nonce, status: .serviceUnavailable)
@@ -143,15 +162,15 @@ struct StatusPage {
         }
         var response = Response(status: .seeOther, headers: [.location: next, .cacheControl: "no-store"])
         response.setCookie(Cookie(name: Self.cookieName, value: key, maxAge: Self.cookieMaxAge, path: "/",
-                                  secure: Self.isHTTPS(request), httpOnly: true, sameSite: .strict))
+                                  secure: auth.trust.isHTTPS(request, context), httpOnly: true, sameSite: .strict))
         return response
     }
 
     @Sendable func logout(_ request: Request, context: APIContext) async throws -> Response {
-        guard Self.sameOrigin(request) else { return Self.forbidden(nonce: Self.nonce()) }
+        guard auth.trust.sameOrigin(request, context) else { return Self.forbidden(nonce: Self.nonce()) }
         var response = Response(status: .seeOther, headers: [.location: "/", .cacheControl: "no-store"])
         response.setCookie(Cookie(name: Self.cookieName, value: "", expires: Date(timeIntervalSince1970: 0), maxAge: 0, path: "/",
-                                  secure: Self.isHTTPS(request), httpOnly: true, sameSite: .strict))
+                                  secure: auth.trust.isHTTPS(request, context), httpOnly: true, sameSite: .strict))
         return response
     }
 
@@ -160,16 +179,19 @@ struct StatusPage {
     enum SignIn { case none, invalid, unavailable, limited(Int), principal(Principal) }
 
     /// The cookie's principal, checked (and rate limited) as `AuthMiddleware` checks bearer keys.
-    func signedIn(_ request: Request) async -> SignIn {
+    func signedIn(_ request: Request, _ context: APIContext) async -> SignIn {
         guard let key = request.cookies[Self.cookieName]?.value, !key.isEmpty else { return .none }
         guard APIKey.isWellFormed(key) else { return .invalid }
-        let found: Principal?
+        let found: Principal
         do {
-            found = try await auth.lookup(key)
+            switch try await auth.authenticate(key, client: auth.trust.clientKey(request, context)) {
+            case .principal(let p): found = p
+            case .unknown: return .invalid
+            case .throttled(let wait): return .limited(wait)
+            }
         } catch {
             return .unavailable
         }
-        guard let found else { return .invalid }
         if let wait = auth.limiter.take(found.keyID) { return .limited(wait) }
         return .principal(found)
     }
@@ -195,30 +217,6 @@ struct StatusPage {
         guard let raw, raw.hasPrefix("/uploads/") else { return "/" }
         let id = raw.dropFirst("/uploads/".count)
         return UUIDText.isValid(String(id)) ? raw : "/"
-    }
-
-    /// POSTs from another site are refused (defence in depth beside SameSite=Strict): when the
-    /// browser names an Origin, its host must be the one this request was sent to.
-    static func sameOrigin(_ request: Request) -> Bool {
-        guard let origin = request.headers[.origin], origin != "null" else { return request.headers[.origin] == nil }
-        guard let host = URL(string: origin)?.host else { return false }
-        let originHostPort = origin.split(separator: "/").dropFirst(1).first.map(String.init) ?? host
-        let targets = [request.head.authority, request.headers[HTTPField.Name("X-Forwarded-Host")!]].compactMap { $0 }
-        return targets.contains { $0.lowercased() == originHostPort.lowercased() }
-    }
-
-    /// For cookie-authenticated `/v1` writes (`AuthMiddleware`): the browser must say the request
-    /// comes from this site — an `Origin` naming this host, or, without one, `Sec-Fetch-Site:
-    /// same-origin`. Stricter than `sameOrigin`: saying nothing is refused.
-    static func sameSiteFetch(_ request: Request) -> Bool {
-        if let origin = request.headers[.origin] { return origin != "null" && sameOrigin(request) }
-        return request.headers[HTTPField.Name("Sec-Fetch-Site")!]?.lowercased() == "same-origin"
-    }
-
-    static func isHTTPS(_ request: Request) -> Bool {
-        request.uri.scheme == .https
-            || request.headers[HTTPField.Name("X-Forwarded-Proto")!]?.split(separator: ",").first?
-                .trimmingCharacters(in: .whitespaces).lowercased() == "https"
     }
 
     static func nonce() -> String {
@@ -248,7 +246,7 @@ struct StatusPage {
 
     static func limited(nonce: String, seconds: Int) -> Response {
         var r = html(StatusPageHTML.problem(nonce: nonce, tenant: nil, title: "Too many requests",
-                                            message: "This API key is over its request rate. Try again in \(seconds) s."),
+                                            message: "Too many requests: this API key is over its request rate, or too many keys failed from your address. Try again in \(seconds) s."),
                      nonce: nonce, status: .tooManyRequests)
         r.headers[.retryAfter] = String(seconds)
         return r

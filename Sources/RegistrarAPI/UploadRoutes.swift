@@ -173,16 +173,16 @@ struct UploadRoutes {
         }
         let statusFilter = status
         let limit = try QueryFlag.limit(query.get("limit"))
-        let cursor = query.get("cursor")
+        let scope = PageTokens.uploads(tenant.tenantID)
+        let cursor = try PageTokens.jobPosition(try PageTokens.key(query.get("cursor"), scope: scope, columns: 2))
         let folder = query.get("folderId")
-        // Malformed ids are refused: ignoring them would list every folder's uploads, or restart at page one.
+        // Malformed ids are refused: ignoring them would list every folder's uploads.
         if let folder, !UUIDText.isValid(folder) { throw APIError.badRequest("folderId is not a folder id", field: "folderId") }
-        if let cursor, !UUIDText.isValid(cursor) { throw APIError.badRequest("cursor is not one this API gave", field: "cursor") }
-        let snapshots: ([String], String?) = try await pool.run { backends in
+        let snapshots: ([String], JobPosition?) = try await pool.run { backends in
             let page = try backends.registry().jobIDs(tenantID: tenant.tenantID, status: statusFilter, folderID: folder, after: cursor, limit: limit)
             return (try page.ids.compactMap { try UploadSnapshot.load(jobID: $0, tenantID: tenant.tenantID, backends: backends)?.json }, page.next)
         }
-        return JSONResponse.page(snapshots.0, next: snapshots.1)
+        return JSONResponse.page(snapshots.0, next: PageTokens.token(snapshots.1.map { [String($0.createdMicros), $0.id] }, scope: scope))
     }
 
     // MARK: Events (server-sent)

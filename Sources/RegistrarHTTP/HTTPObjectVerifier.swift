@@ -33,10 +33,14 @@ public final class HTTPObjectVerifier: ObjectVerifier {
     }
 
     public func verify(_ units: [RegistrationUnit], context: VerificationContext) -> [UnitOutcome] {
-        guard let id = context.integrationID else { return verify(units, authenticator: nil) }
+        verify(units, context: context, shouldStop: { false })!
+    }
+
+    public func verify(_ units: [RegistrationUnit], context: VerificationContext, shouldStop: @escaping () -> Bool) -> [UnitOutcome]? {
+        guard let id = context.integrationID else { return verify(units, authenticator: nil, shouldStop: shouldStop) }
         switch authenticator(id) {
         case .success(let a):
-            return verify(units, authenticator: a)
+            return verify(units, authenticator: a, shouldStop: shouldStop)
         case .failure(let f):
             return units.map { _ in .failed(code: f.code, message: f.message) }
         }
@@ -83,10 +87,12 @@ public final class HTTPObjectVerifier: ObjectVerifier {
     }
 
     public func verify(_ units: [RegistrationUnit]) -> [UnitOutcome] {
-        verify(units, authenticator: nil)
+        verify(units, authenticator: nil, shouldStop: { false })!
     }
 
-    func verify(_ units: [RegistrationUnit], authenticator: IntegrationAuthenticator?) -> [UnitOutcome] {
+    /// nil when `shouldStop` answered true: the reads in flight were abandoned.
+    func verify(_ units: [RegistrationUnit], authenticator: IntegrationAuthenticator?,
+                shouldStop: @escaping () -> Bool) -> [UnitOutcome]? {
         var outcomes = [UnitOutcome?](repeating: nil, count: units.count)
         var objects: [Object] = []
         for (i, u) in units.enumerated() {
@@ -110,8 +116,9 @@ public final class HTTPObjectVerifier: ObjectVerifier {
             if let authenticator { auth = authenticator.currentAuth(using: fetcher) }
             let date = authenticator?.now
             for i in pending {
+                // The object's earlier rounds count against the fetch deadline.
                 var request = FetchRequest(id: sent.count, url: objects[i].url, rangeStart: objects[i].next!.offset,
-                                           rangeLength: objects[i].next!.length)
+                                           rangeLength: objects[i].next!.length, timeUsed: objects[i].seconds)
                 if let authenticator, let date {
                     switch auth.flatMap({ a in authenticator.planner.plan(objects[i].url, auth: a, date: date)
                         .mapError { IntegrationAuthenticator.Failure(code: $0.code, message: $0.message) } }) {
@@ -127,7 +134,9 @@ public final class HTTPObjectVerifier: ObjectVerifier {
                 requests.append(request)
                 sent.append(i)
             }
-            for r in fetcher.fetch(requests) {
+            let results = fetcher.fetch(requests, shouldStop: shouldStop)
+            if results.contains(where: { $0.failure == .cancelled }) { return nil }
+            for r in results {
                 let i = sent[r.id]
                 objects[i].requests += r.attempts
                 objects[i].seconds += r.elapsedSeconds

@@ -52,9 +52,10 @@ public final class RangeFetcher {
     public init(policy: FetchPolicy) throws {
         guard curlGlobalSetup else { throw FetcherSetupError(description: "curl_global_init failed") }
         guard policy.maxConcurrent >= 1, policy.maxPerHost >= 1, policy.maxAttempts >= 1,
-              policy.connectTimeout > 0, policy.totalTimeout > 0,
-              policy.baseBackoff >= 0, policy.maxBackoff >= 0 else {
-            throw FetcherSetupError(description: "invalid fetch policy: concurrency and attempts must be at least 1, timeouts positive, backoffs non-negative")
+              policy.connectTimeout > 0, policy.totalTimeout > 0, policy.deadline > 0,
+              policy.baseBackoff >= 0, policy.maxBackoff >= 0, policy.lowSpeedLimit >= 0, policy.lowSpeedTime >= 0,
+              policy.maxRedirects >= 0 else {
+            throw FetcherSetupError(description: "invalid fetch policy: concurrency and attempts must be at least 1, timeouts and the deadline positive, backoffs, low-speed settings and redirect hops non-negative")
         }
         guard let m = curl_multi_init() else { throw FetcherSetupError(description: "curl_multi_init failed") }
         multi = m
@@ -74,8 +75,16 @@ public final class RangeFetcher {
         curl_multi_cleanup(multi)
     }
 
+    /// How often (seconds) `shouldStop` is asked while transfers run.
+    public static let stopCheckInterval = 0.25
+
     /// One result per request, in any order (match them by `id`).
-    public func fetch(_ requests: [FetchRequest]) -> [FetchResult] {
+    ///
+    /// `shouldStop` is asked about every `stopCheckInterval` seconds while transfers run or wait
+    /// (it runs on this thread, between libcurl calls, so it may use the caller's own connections).
+    /// When it answers true, every transfer in flight is abandoned and every request not finished
+    /// yet ends `.cancelled` at once.
+    public func fetch(_ requests: [FetchRequest], shouldStop: (() -> Bool)? = nil) -> [FetchResult] {
         jobs = requests.map { Job(request: $0) }
         results = Array(repeating: nil, count: requests.count)
         remaining = requests.count
@@ -87,7 +96,12 @@ public final class RangeFetcher {
         vetCache = [:]
         for j in jobs.indices { intake(j) }
 
+        var nextStopCheck = monotonicNow() + Self.stopCheckInterval
         while remaining > 0 {
+            if let shouldStop, monotonicNow() >= nextStopCheck {
+                if shouldStop() { abandonAll(); break }
+                nextStopCheck = monotonicNow() + Self.stopCheckInterval
+            }
             progressed = false
             promoteDueRetries()
             admit()
@@ -99,10 +113,11 @@ public final class RangeFetcher {
             if remaining == 0 { break }
             if progressed { continue }
             if active == 0 && delayed.isEmpty && hostsWaiting.isEmpty { break }  // cannot happen; never spin
-            var timeoutMs: Int32 = 1000
+            let cap: Double = shouldStop == nil ? 1000 : Self.stopCheckInterval * 1000
+            var timeoutMs = Int32(cap)
             if let due = delayed.map(\.due).min() {
                 let ms = (due - monotonicNow()) * 1000
-                timeoutMs = ms <= 0 ? 0 : Int32(min(1000, ms.rounded(.up)))
+                timeoutMs = ms <= 0 ? 0 : Int32(min(cap, ms.rounded(.up)))
             }
             var fds: Int32 = 0
             _ = curl_multi_poll(multi, nil, 0, timeoutMs, &fds)
@@ -116,6 +131,24 @@ public final class RangeFetcher {
         results = []
         vetCache = [:]
         return out
+    }
+
+    /// The caller asked to stop: every transfer in flight is removed (libcurl closes its
+    /// connection), and every unfinished request ends `.cancelled`.
+    private func abandonAll() {
+        for t in transfers where t.job >= 0 {
+            _ = curl_multi_remove_handle(multi, t.easy)
+            connectionsOpened += t.socketsOpened
+            releaseTransfer(t)
+        }
+        active = 0
+        activePerHost = [:]
+        queues = [:]
+        hostsWaiting = []
+        delayed = []
+        for j in jobs.indices where results[j] == nil {
+            finish(j, failure: .cancelled, message: "abandoned: the fetch was stopped (the job was cancelled)")
+        }
     }
 
     // MARK: - Scheduling
@@ -180,7 +213,15 @@ public final class RangeFetcher {
 
     private func start(_ j: Int) {
         let dest = jobs[j].destination!
-        if jobs[j].firstStart < 0 { jobs[j].firstStart = monotonicNow() }
+        let now = monotonicNow()
+        if jobs[j].firstStart < 0 {
+            jobs[j].firstStart = now
+            jobs[j].deadlineAt = now + policy.deadline - max(0, jobs[j].request.timeUsed)
+        }
+        let left = jobs[j].deadlineAt - now
+        if left <= 0 {
+            return finish(j, failure: .timeout, status: 0, message: deadlineMessage(j, last: jobs[j].lastFailure))
+        }
         let addresses: [IPAddress]
         switch vet(dest) {
         case .refused(let reason):
@@ -225,6 +266,10 @@ public final class RangeFetcher {
             t.resolveList = resolve
         }
         let easy = t.easy
+        // This attempt's time: the per-attempt timeout, or what is left of the deadline.
+        let attemptSeconds = min(policy.totalTimeout, left)
+        t.cutByDeadline = left < policy.totalTimeout
+        _ = registrar_curl_easy_setopt_long(easy, CURLOPT_TIMEOUT_MS, max(1, Int((attemptSeconds * 1000).rounded(.up))))
         _ = registrar_curl_easy_setopt_ptr(easy, CURLOPT_CURLU, UnsafeRawPointer(dest.handle))
         _ = registrar_curl_easy_setopt_ptr(easy, CURLOPT_HTTPHEADER, t.headerList)
         _ = registrar_curl_easy_setopt_ptr(easy, CURLOPT_RESOLVE, t.resolveList)
@@ -312,6 +357,7 @@ public final class RangeFetcher {
         let bucketRegion = header(easy, "x-amz-bucket-region").flatMap(RangeFetcher.regionName)
         let curlText = t.errorBuffer[0] != 0 ? String(cString: t.errorBuffer) : String(cString: curl_easy_strerror(code))
         let refused = t.refusedAddress
+        let cutByDeadline = t.cutByDeadline
         // Results live until the whole chunk is verified: keep only the bytes received, not the
         // 64 KiB reserved for each transfer (a 2,000-URL chunk of small objects held ~128 MiB).
         let body = t.body.capacity > 2 * t.body.count + 4096 ? t.body.withUnsafeBufferPointer { Array($0) } : t.body
@@ -331,6 +377,25 @@ public final class RangeFetcher {
                 return finish(j, failure: .destinationForbidden,
                               message: "refusing to connect to \(dest.vettingName): the connection address was not vetted by the address policy")
             }
+            if RangeFetcher.isOversizedHeader(code: code, text: curlText) {
+                return finish(j, failure: .invalidResponse, status: 0,
+                              message: "the response headers from \(where_) are larger than libcurl accepts (100 KiB per line, 300 KiB in all; libcurl: \(URLRedaction.scrub(curlText)))")
+            }
+            if code == CURLE_OPERATION_TIMEDOUT {
+                if curlText.hasPrefix("Operation too slow") {
+                    return retryOrFinish(j, failure: .timeout, status: 0,
+                                         message: "the transfer moved less than \(policy.lowSpeedLimit) bytes/s for \(Self.seconds(policy.lowSpeedTime)) (the low-speed limit) from \(where_)",
+                                         retryable: true, retryAfter: nil)
+                }
+                if cutByDeadline && monotonicNow() >= jobs[j].deadlineAt - 0.05 {
+                    return finish(j, failure: .timeout, status: 0, message: deadlineMessage(j, last: "the last attempt was cut off (\(where_))"))
+                }
+                if curlText.hasPrefix("Operation timed out") {
+                    return retryOrFinish(j, failure: .timeout, status: 0,
+                                         message: "no complete answer within \(Self.seconds(policy.totalTimeout)) (the per-attempt timeout) from \(where_)",
+                                         retryable: true, retryAfter: nil)
+                }
+            }
             let (failure, retryable) = RangeFetcher.classify(code)
             let text = URLRedaction.scrub(curlText)
             return retryOrFinish(j, failure: failure, status: 0, message: "\(text) (\(where_))",
@@ -349,8 +414,17 @@ public final class RangeFetcher {
             } else if status == 206 {
                 offset = jobs[j].request.rangeStart
             }
-            if status == 200 && total == nil && contentLength >= 0 { total = Int64(contentLength) }
-            finish(j, status: status, bytes: body, bytesOffset: offset, totalSize: total,
+            var declared: Int64? = nil
+            if status == 200 && total == nil {
+                // A 200 to a ranged GET ignored the Range. Its size is known only if the whole body
+                // arrived; a body cut off at the read limit leaves Content-Length a claim.
+                if !reachedLimit || (contentLength >= 0 && Int64(body.count) == Int64(contentLength)) {
+                    total = Int64(body.count)
+                } else if contentLength >= 0 {
+                    declared = Int64(contentLength)
+                }
+            }
+            finish(j, status: status, bytes: body, bytesOffset: offset, totalSize: total, declaredSize: declared,
                    contentType: contentType, etag: etag, lastModified: lastModified)
         case 416:
             // The range starts at or past the end: the object exists (possibly empty).
@@ -395,13 +469,19 @@ public final class RangeFetcher {
         guard let location else {
             return finish(j, failure: .httpError, status: status, message: "HTTP \(status) without a Location from \(from.redacted)")
         }
-        guard policy.followRedirects else {
+        guard policy.followRedirects, policy.maxRedirects > 0 else {
             return finish(j, failure: .tooManyRedirects, status: status,
                           message: "HTTP \(status) redirect from \(from.redacted) to \(URLRedaction.redact(location)) not followed (redirects are disabled)")
         }
-        guard jobs[j].redirects < FetchPolicy.maxRedirects else {
+        guard jobs[j].request.postBody == nil else {
+            // A token request's body holds credentials (a signed assertion, a secret): it goes to
+            // the endpoint named, never to wherever that endpoint points.
             return finish(j, failure: .tooManyRedirects, status: status,
-                          message: "more than \(FetchPolicy.maxRedirects) redirects, last from \(from.redacted)")
+                          message: "HTTP \(status) redirect from \(from.redacted) not followed: requests with a body are never redirected")
+        }
+        guard jobs[j].redirects < policy.maxRedirects else {
+            return finish(j, failure: .tooManyRedirects, status: status,
+                          message: "more than \(policy.maxRedirects) redirects, last from \(from.redacted)")
         }
         switch Destination.parse(location) {
         case .failed(let failure, let message):
@@ -421,7 +501,13 @@ public final class RangeFetcher {
         let attempts = jobs[j].attempts
         if retryable && attempts < policy.maxAttempts {
             let delay = backoff(afterAttempt: attempts, retryAfter: retryAfter)
-            delayed.append((monotonicNow() + delay, j))
+            let due = monotonicNow() + delay
+            if jobs[j].firstStart >= 0 && due >= jobs[j].deadlineAt {
+                // Waiting for the next attempt would pass the deadline: stop now, saying why.
+                return finish(j, failure: .timeout, status: status, message: deadlineMessage(j, last: message))
+            }
+            jobs[j].lastFailure = message
+            delayed.append((due, j))
             return
         }
         let suffix = attempts > 1 ? " (gave up after \(attempts) attempts)" : ""
@@ -446,12 +532,36 @@ public final class RangeFetcher {
         remaining -= 1
     }
 
-    private func finish(_ j: Int, status: Int, bytes: [UInt8], bytesOffset: Int64, totalSize: Int64?,
+    private func finish(_ j: Int, status: Int, bytes: [UInt8], bytesOffset: Int64, totalSize: Int64?, declaredSize: Int64? = nil,
                         contentType: String?, etag: String?, lastModified: String?) {
         results[j] = FetchResult(id: jobs[j].request.id, status: status, bytes: bytes, bytesOffset: bytesOffset,
-                                 totalSize: totalSize, contentType: contentType, etag: etag, lastModified: lastModified,
+                                 totalSize: totalSize, declaredSize: declaredSize, contentType: contentType, etag: etag, lastModified: lastModified,
                                  attempts: jobs[j].attempts, elapsedSeconds: elapsed(j))
         remaining -= 1
+    }
+
+    /// `timeout` because of the deadline: which bound, how many attempts, what the last one saw.
+    private func deadlineMessage(_ j: Int, last: String?) -> String {
+        let used = max(0, jobs[j].request.timeUsed)
+        let spent = used > 0 ? " (\(Self.seconds(used)) of it in earlier reads)" : ""
+        let attempts = jobs[j].attempts
+        let tried = "\(attempts) attempt\(attempts == 1 ? "" : "s")"
+        return "gave up after \(tried): the fetch deadline of \(Self.seconds(policy.deadline)) per object was reached\(spent)"
+            + (last.map { "; last: \($0)" } ?? "")
+    }
+
+    /// `2 s`, `0.5 s`: for messages.
+    static func seconds(_ s: Double) -> String {
+        s == s.rounded() && s < 1e9 ? "\(Int(s)) s" : "\((s * 100).rounded() / 100) s"
+    }
+
+    /// libcurl refuses response headers past its limits: one header line over 100 KiB (its
+    /// header buffer refuses to grow: CURLE_OUT_OF_MEMORY, in 7.88 with no more text than "Out of
+    /// memory"; older releases said "Rejected … bytes header") or 300 KiB in all ("Too large
+    /// response headers", CURLE_RECV_ERROR). Neither is a connection failure. (A transfer's
+    /// memory is bounded by our write callback, so CURLE_OUT_OF_MEMORY means the headers.)
+    static func isOversizedHeader(code: CURLcode, text: String) -> Bool {
+        code == CURLE_OUT_OF_MEMORY || text.hasPrefix("Too large response headers")
     }
 
     private func elapsed(_ j: Int) -> Double {
@@ -528,6 +638,10 @@ public final class RangeFetcher {
         _ = registrar_curl_easy_setopt_long(easy, CURLOPT_TCP_KEEPALIVE, 1)
         _ = registrar_curl_easy_setopt_long(easy, CURLOPT_CONNECTTIMEOUT_MS, Int((policy.connectTimeout * 1000).rounded(.up)))
         _ = registrar_curl_easy_setopt_long(easy, CURLOPT_TIMEOUT_MS, Int((policy.totalTimeout * 1000).rounded(.up)))
+        if policy.lowSpeedLimit > 0 && policy.lowSpeedTime > 0 {
+            _ = registrar_curl_easy_setopt_long(easy, CURLOPT_LOW_SPEED_LIMIT, policy.lowSpeedLimit)
+            _ = registrar_curl_easy_setopt_long(easy, CURLOPT_LOW_SPEED_TIME, max(1, Int(policy.lowSpeedTime.rounded(.up))))
+        }
         _ = registrar_curl_easy_setopt_ptr(easy, CURLOPT_USERAGENT, "registrar-fetch/1")
         if let ca = policy.caBundlePath { _ = registrar_curl_easy_setopt_ptr(easy, CURLOPT_CAINFO, ca) }
         _ = registrar_curl_easy_setopt_ptr(easy, CURLOPT_ERRORBUFFER, t.errorBuffer)
@@ -565,6 +679,9 @@ final class Transfer {
     var body: [UInt8] = []
     var limit = 0
     var reachedLimit = false
+    /// This attempt's timeout is what was left of the request's deadline (shorter than the
+    /// per-attempt timeout): a timeout then means the deadline.
+    var cutByDeadline = false
     var vetted: [IPAddress] = []
     var refusedAddress: IPAddress? = nil
     var socketsOpened = 0
@@ -592,6 +709,10 @@ struct Job {
     var attempts = 0
     var redirects = 0
     var firstStart: Double = -1
+    /// firstStart + the policy's deadline − the request's `timeUsed`.
+    var deadlineAt: Double = .infinity
+    /// The message of the last failed attempt, for a deadline message.
+    var lastFailure: String? = nil
     var nextIsRedirectHop = false
 
     init(request: FetchRequest) { self.request = request }

@@ -90,18 +90,20 @@ extension PostgresRegistry {
         return rows.count == 1 ? try loadJob(id) : nil
     }
 
-    /// Job ids of the tenant, newest first, optionally by status (the cursor is the last id).
-    public func jobIDs(tenantID: String, status: JobStatus?, folderID: String?, after: String?, limit: Int) throws -> (ids: [String], next: String?) {
-        let cursor = after.flatMap { UUIDText.isValid($0) ? $0 : nil }
+    /// Job ids of the tenant, newest first, optionally by status or folder, after a position
+    /// (the last row of the previous page). The position carries its own values: nothing is
+    /// looked up by id, so it never matters whose job a position was taken from.
+    public func jobIDs(tenantID: String, status: JobStatus?, folderID: String?, after: JobPosition?, limit: Int) throws -> (ids: [String], next: JobPosition?) {
         let rows = try connection.query("""
-            SELECT j.id FROM upload_jobs j
+            SELECT j.id, (extract(epoch FROM j.created_at) * 1000000)::bigint FROM upload_jobs j
             WHERE j.tenant_id = $1 AND ($2::text IS NULL OR j.status = $2) AND ($3::uuid IS NULL OR j.folder_id = $3::uuid)
-              AND ($4::uuid IS NULL OR (j.created_at, j.id) < (SELECT created_at, id FROM upload_jobs WHERE id = $4::uuid))
-            ORDER BY j.created_at DESC, j.id DESC LIMIT $5
-            """, [tenantID, status?.rawValue, folderID.flatMap { UUIDText.isValid($0) ? $0 : nil }, cursor, String(limit + 1)])
-        var ids = (0..<rows.count).map { rows[$0, 0]! }
-        var next: String?
-        if ids.count > limit { ids.removeLast(); next = ids.last }
+              AND ($4::bigint IS NULL OR (j.created_at, j.id) < (timestamptz 'epoch' + $4::bigint * interval '1 microsecond', $5::uuid))
+            ORDER BY j.created_at DESC, j.id DESC LIMIT $6
+            """, [tenantID, status?.rawValue, folderID.flatMap { UUIDText.isValid($0) ? $0 : nil },
+                  after.map { String($0.createdMicros) }, after.flatMap { UUIDText.isValid($0.id) ? $0.id : nil }, String(limit + 1)])
+        let n = min(rows.count, limit)
+        let ids = (0..<n).map { rows[$0, 0]! }
+        let next = rows.count > limit && n > 0 ? Int64(rows[n - 1, 1] ?? "").map { JobPosition(createdMicros: $0, id: ids[n - 1]) } : nil
         return (ids, next)
     }
 
@@ -230,6 +232,17 @@ extension PostgresRegistry {
     }
 }
 
+/// Where a job sits in the newest-first listing: its creation time in microseconds since the
+/// epoch, and its id (the tie-breaker).
+public struct JobPosition: Sendable, Equatable {
+    public var createdMicros: Int64
+    public var id: String
+    public init(createdMicros: Int64, id: String) {
+        self.createdMicros = createdMicros
+        self.id = id
+    }
+}
+
 /// What the API adds to a job's state.
 public struct JobExtras: Sendable {
     public var tenantID: String
@@ -245,11 +258,15 @@ public struct JobExtras: Sendable {
     public var recentSeconds: Double
 }
 
-/// Presigned URLs carry credentials in their query string: API responses show URLs without it
-/// (`?…` marks that one was there), as the CLI does.
+/// Presigned URLs carry credentials in their query string, and a URL may hold a user name and
+/// password (`URLCredentials`): API responses show URLs without the query (`?…` marks that one
+/// was there) and with the userinfo masked (`http://***@host/…`), as the CLI does.
 enum SQLRedact {
-    static func url(_ column: String) -> String { "regexp_replace(\(column), '\\?.*$', '?…')" }
+    static func url(_ column: String) -> String { shown(column) }
     static func urls(_ column: String) -> String {
-        "(SELECT coalesce(json_agg(regexp_replace(u, '\\?.*$', '?…')), '[]'::json) FROM unnest(\(column)) u)"
+        "(SELECT coalesce(json_agg(\(shown("u"))), '[]'::json) FROM unnest(\(column)) u)"
+    }
+    static func shown(_ value: String) -> String {
+        "regexp_replace(regexp_replace(\(value), '\(URLCredentials.sqlPattern)', '\\1***@'), '\\?.*$', '?…')"
     }
 }

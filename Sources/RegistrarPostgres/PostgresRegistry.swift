@@ -90,10 +90,12 @@ public final class PostgresRegistry: RegistrationStore {
     }
 
     /// Files of a folder as JSON objects (one per line for `registrar files`), paged by id.
+    /// A folder's file records as JSON (`registrar files --json`), URLs shown as the API shows
+    /// them (`SQLRedact`: no query string, no user name or password).
     public func filesJSON(folderID: String, afterID: Int64 = 0, limit: Int = 1000) throws -> [(id: Int64, json: String)] {
         let rows = try connection.query("""
             SELECT id, json_strip_nulls(json_build_object(
-                'id', id, 'type', type, 'title', title, 'url', url, 'urls', urls, 'size', size, 'mimeType', mime_type,
+                'id', id, 'type', type, 'title', title, 'url', \(SQLRedact.url("url")), 'urls', \(SQLRedact.urls("urls")), 'size', size, 'mimeType', mime_type,
                 'etag', etag, 'width', width, 'height', height, 'fps', fps, 'duration', duration, 'frameCount', frame_count,
                 'codec', codec, 'sampleRate', sample_rate, 'channels', channels, 'bitDepth', bit_depth, 'pageCount', page_count,
                 'clientMetadata', client_metadata, 'metadataSupplied', metadata_supplied, 'format', format,

@@ -20,9 +20,37 @@ struct APICommand: AsyncParsableCommand {
     @Option(help: "Largest manifest accepted, in bytes after decompression (env REGISTRAR_API_MAX_MANIFEST_BYTES).")
     var maxManifestBytes = Int(ServerOptions.env("REGISTRAR_API_MAX_MANIFEST_BYTES", "")) ?? (512 << 20)
     @Option(help: "Threads for blocking database/queue calls.") var blockingThreads = 8
+    @Option(help: "Serve /metrics (with /healthz, /readyz) on this port instead of the API's; 0 = on the API's port (env REGISTRAR_API_METRICS_PORT).")
+    var metricsPort = Int(ServerOptions.env("REGISTRAR_API_METRICS_PORT", "0")) ?? 0
+    @Option(help: "Address of the metrics port; default: --host (env REGISTRAR_API_METRICS_HOST).")
+    var metricsHost = ServerOptions.env("REGISTRAR_API_METRICS_HOST", "")
+    @Flag(help: "Label registrar_job_seconds_since_progress with every running job's id, all tenants' (env REGISTRAR_METRICS_JOB_IDS=true); default: one series, the largest value.")
+    var metricsJobIds = false
+    @Option(help: "Failed authentications per second allowed per client address, on average; 0 = no limit (env REGISTRAR_API_AUTH_FAILURE_RATE).")
+    var authFailureRate = Double(ServerOptions.env("REGISTRAR_API_AUTH_FAILURE_RATE", "1")) ?? 1
+    @Option(help: "Failed authentications allowed per client address at once, before 429 (env REGISTRAR_API_AUTH_FAILURE_BURST).")
+    var authFailureBurst = Double(ServerOptions.env("REGISTRAR_API_AUTH_FAILURE_BURST", "20")) ?? 20
+    @Option(help: "Seconds an unknown key is remembered as unknown, so repeating it costs no lookup (env REGISTRAR_API_UNKNOWN_KEY_CACHE_SECONDS).")
+    var unknownKeyCacheSeconds = Double(ServerOptions.env("REGISTRAR_API_UNKNOWN_KEY_CACHE_SECONDS", "5")) ?? 5
+    @Option(help: "Proxies (CIDRs or addresses, comma-separated) whose X-Forwarded-For/-Host/-Proto are believed; default none (env REGISTRAR_TRUSTED_PROXIES).")
+    var trustedProxies = ServerOptions.env("REGISTRAR_TRUSTED_PROXIES", "")
+    @Option(help: "The origin browsers use for the status page, e.g. https://registrar.example.com; requests for another host can't use the cookie to write (env REGISTRAR_PUBLIC_URL).")
+    var publicUrl = ServerOptions.env("REGISTRAR_PUBLIC_URL", "")
     @OptionGroup var servers: ServerOptions
     @OptionGroup var manifestLimits: ManifestLimitOptions
     @OptionGroup var amqp: AMQPOptions
+
+    func validate() throws {
+        do { _ = try TrustedProxies(parsing: trustedProxies) } catch { throw ValidationError("--trusted-proxies: \(error)") }
+        if !publicUrl.isEmpty, WebOrigin(url: publicUrl) == nil {
+            throw ValidationError("--public-url must be an http(s) URL without credentials, e.g. https://registrar.example.com")
+        }
+        if authFailureRate < 0 || !authFailureRate.isFinite { throw ValidationError("--auth-failure-rate must be ≥ 0") }
+        if authFailureBurst < 1 || !authFailureBurst.isFinite { throw ValidationError("--auth-failure-burst must be ≥ 1") }
+        if unknownKeyCacheSeconds < 0 || !unknownKeyCacheSeconds.isFinite { throw ValidationError("--unknown-key-cache-seconds must be ≥ 0") }
+        if metricsPort < 0 || metricsPort > 65535 { throw ValidationError("--metrics-port must be 0 to 65535") }
+        if metricsPort != 0 && metricsPort == port { throw ValidationError("--metrics-port must differ from --port") }
+    }
 
     func run() async throws {
         var config = APIConfiguration()
@@ -36,11 +64,20 @@ struct APICommand: AsyncParsableCommand {
         config.maxUnits = manifestLimits.maxUnits
         config.fetchAllow = ServerOptions.env("REGISTRAR_FETCH_ALLOW", "")
         config.bootstrapKey = ProcessInfo.processInfo.environment["REGISTRAR_BOOTSTRAP_API_KEY"].flatMap { $0.isEmpty ? nil : $0 }
+        config.metricsPort = metricsPort
+        config.metricsHost = metricsHost.isEmpty ? nil : metricsHost
+        config.metricsJobIDs = metricsJobIds || ["true", "1", "yes"].contains(ServerOptions.env("REGISTRAR_METRICS_JOB_IDS", "").lowercased())
+        config.authFailureRate = authFailureRate
+        config.authFailureBurst = authFailureBurst
+        config.unknownKeyCacheSeconds = unknownKeyCacheSeconds
+        config.origins = OriginPolicy(publicOrigin: publicUrl.isEmpty ? nil : WebOrigin(url: publicUrl),
+                                      trustedProxies: (try? TrustedProxies(parsing: trustedProxies)) ?? TrustedProxies())
         let logger = servers.logger("registrar.api")
         let app = APIServer.make(config: config, urls: ServerURLs(postgres: servers.postgresURL, amqp: servers.amqpURL, redis: servers.redisURL,
                                                                  amqpHeartbeatSeconds: try amqp.heartbeatSeconds()),
                                  logger: logger)
         logger.info("listening", metadata: ["address": "\(host):\(port)"])
+        if metricsPort > 0 { logger.info("metrics listening", metadata: ["address": "\(config.metricsHost ?? host):\(metricsPort)"]) }
         try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
     }
 }

@@ -70,8 +70,10 @@ struct ErrorsCommand: ParsableCommand {
     }
 }
 
-/// Presigned URLs are secrets: shown without their query string.
+/// Presigned URLs are secrets: shown without their query string (and a user name or password
+/// in the URL masked).
 func redactQuery(_ url: String) -> String {
+    let url = URLCredentials.masked(url)
     guard let q = url.firstIndex(of: "?") else { return url }
     return String(url[..<q]) + "?…"
 }

@@ -9,6 +9,14 @@ struct FetchOptions: ParsableArguments {
     @Option(help: "CIDRs and hosts the fetcher may reach despite the private-address rules (env REGISTRAR_FETCH_ALLOW), e.g. 127.0.0.0/8.")
     var fetchAllow = ServerOptions.env("REGISTRAR_FETCH_ALLOW", "")
     @Option(help: "Seconds before a fetch gives up.") var fetchTimeout = 30.0
+    @Option(help: "Seconds one object may take over all its reads: attempts, retry waits, redirects and probe rounds; past it the unit fails `timeout` (env REGISTRAR_FETCH_DEADLINE; default 60).")
+    var fetchDeadline: Double?
+    @Option(help: "Bytes per second below which a read is cut off after --fetch-low-speed-time seconds and retried within the deadline; 0 = off (env REGISTRAR_FETCH_LOW_SPEED_LIMIT; default 1024).")
+    var fetchLowSpeedLimit: Int?
+    @Option(help: "Seconds a read may stay below --fetch-low-speed-limit (env REGISTRAR_FETCH_LOW_SPEED_TIME; default 15).")
+    var fetchLowSpeedTime: Double?
+    @Option(help: "Redirect hops followed per read, each re-checked by the address policy; 0 = follow none (env REGISTRAR_FETCH_MAX_REDIRECTS; default 5).")
+    var fetchMaxRedirects: Int?
     @Option(help: "Largest width or height accepted.") var maxDimension = ProbeLimits().maxDimension
     @Option(help: "Largest object accepted, in bytes (default: no limit).") var maxObjectBytes: Int64?
 
@@ -17,8 +25,34 @@ struct FetchOptions: ParsableArguments {
         do { allow = try AddressPolicy(allowList: fetchAllow) } catch { throw CommandFailure("\(error)") }
         var p = FetchPolicy(addressPolicy: allow)
         p.maxConcurrent = concurrency
+        guard fetchTimeout > 0, fetchTimeout.isFinite else { throw CommandFailure("--fetch-timeout must be a positive number of seconds, got \(fetchTimeout)") }
         p.totalTimeout = fetchTimeout
+        p.deadline = try Self.setting(fetchDeadline, flag: "--fetch-deadline", env: "REGISTRAR_FETCH_DEADLINE", default: 60,
+                                      what: "a positive number of seconds") { $0 > 0 && $0.isFinite }
+        p.lowSpeedLimit = try Self.setting(fetchLowSpeedLimit, flag: "--fetch-low-speed-limit", env: "REGISTRAR_FETCH_LOW_SPEED_LIMIT",
+                                           default: 1024, what: "a whole number of bytes per second, 0 or more") { $0 >= 0 }
+        p.lowSpeedTime = try Self.setting(fetchLowSpeedTime, flag: "--fetch-low-speed-time", env: "REGISTRAR_FETCH_LOW_SPEED_TIME",
+                                          default: 15, what: "a positive number of seconds") { $0 > 0 && $0.isFinite }
+        p.maxRedirects = try Self.setting(fetchMaxRedirects, flag: "--fetch-max-redirects", env: "REGISTRAR_FETCH_MAX_REDIRECTS",
+                                          default: FetchPolicy.defaultMaxRedirects, what: "a whole number from 0 to 20") { (0...20).contains($0) }
+        p.followRedirects = p.maxRedirects > 0
         return p
+    }
+
+    /// A setting from its flag, else its environment variable, else the default; a value that
+    /// is not valid is refused naming where it came from.
+    static func setting<T: LosslessStringConvertible>(_ flag: T?, flag name: String, env: String, default fallback: T, what: String,
+                                                      valid: (T) -> Bool) throws -> T {
+        if let flag {
+            guard valid(flag) else { throw CommandFailure("\(name) must be \(what), got \(flag)") }
+            return flag
+        }
+        let text = ServerOptions.env(env, "")
+        if text.isEmpty { return fallback }
+        guard let v = T(text.trimmingCharacters(in: .whitespaces)), valid(v) else {
+            throw CommandFailure("\(env) must be \(what), got '\(text)'")
+        }
+        return v
     }
 
     var prober: ContentProber {

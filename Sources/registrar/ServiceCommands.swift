@@ -72,8 +72,12 @@ struct WorkerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "worker", abstract: "Verify and record chunks of units.")
 
     @OptionGroup var servers: ServerOptions
-    @Option(help: "Chunks a worker holds unacknowledged.") var prefetch: UInt16 = 2
-    @Option(help: "Concurrent object fetches.") var concurrency = 64
+    @Option(help: "Chunks each consume slot holds unacknowledged (1: a slot never holds a chunk behind a slow one).") var prefetch: UInt16 = 1
+    @Option(help: "Consume slots: chunks verified at once, each slot with its own connections, so one slow chunk holds one slot, not the worker (env REGISTRAR_WORKER_SLOTS; default 4).")
+    var slots: Int?
+    @Option(help: "Job kinds this worker serves, comma-separated, or all (env REGISTRAR_WORKER_KINDS; default all). Run workers with different lists to scale kinds apart.")
+    var kinds: String?
+    @Option(help: "Concurrent object fetches per slot.") var concurrency = 64
     @OptionGroup var fetch: FetchOptions
     @Option(help: "content: sniff and parse every object's header (default); reachability: only check it answers.")
     var probe: ProbeMode = .content
@@ -91,6 +95,14 @@ struct WorkerCommand: AsyncParsableCommand {
         let logger = servers.logger("registrar.worker")
         let heartbeat = try amqp.heartbeatSeconds()
         let fetchPolicy = try fetch.policy(concurrency: concurrency)
+        let slots = try FetchOptions.setting(self.slots, flag: "--slots", env: "REGISTRAR_WORKER_SLOTS", default: 4,
+                                             what: "a whole number from 1 to 64") { (1...64).contains($0) }
+        let kinds: [String]
+        do {
+            kinds = try KindSelection.parse(self.kinds ?? ServerOptions.env("REGISTRAR_WORKER_KINDS", ""), known: [KindQueues.registration.kind],
+                                            source: self.kinds == nil ? "REGISTRAR_WORKER_KINDS" : "--kinds")
+        } catch let e as KindSelection.Invalid { throw CommandFailure(e.description) }
+        logger.info("serving job kinds", metadata: ["kinds": "\(kinds.joined(separator: ","))"])
         let prober: any MediaProber = probe == .content ? fetch.prober : ReachabilityProber()
         let prefetch = self.prefetch
         // The key ring is read once; a worker without one still serves jobs without integrations
@@ -100,7 +112,7 @@ struct WorkerCommand: AsyncParsableCommand {
         if case .failure(let e) = ring { logger.notice("integrations unavailable on this worker", metadata: ["reason": "\(e.description)"]) }
         let readiness = ReadinessFlag()
         let hooks = TestHooks.fromEnvironment(logger: logger).engine
-        let service = WorkerService(drainTimeout: .milliseconds(Int64(max(0, min(drainTimeout, 3600)) * 1000)), logger: logger,
+        let service = WorkerService(slots: slots, drainTimeout: .milliseconds(Int64(max(0, min(drainTimeout, 3600)) * 1000)), logger: logger,
                                     readiness: readiness, hooks: hooks, onDrainDeadline: {
             // A chunk stuck where it cannot be interrupted (a commit waiting on a lock): exit
             // without acking it; the broker hands it (and the prefetched ones) to another worker.
@@ -109,7 +121,7 @@ struct WorkerCommand: AsyncParsableCommand {
             Glibc.exit(0)
         }) { _ in
             let registry = try PostgresRegistry(url: servers.postgresURL)
-            let queue = try AMQPWorkQueue(url: servers.amqpURL, role: .worker(kinds: [.registration]), prefetch: prefetch,
+            let queue = try AMQPWorkQueue(url: servers.amqpURL, role: .worker(kinds: kinds.map(KindQueues.named)), prefetch: prefetch,
                                           heartbeatSeconds: heartbeat)
             let progress = try RedisProgressTracker(url: servers.redisURL)
             let verifier = try HTTPObjectVerifier(policy: fetchPolicy, prober: prober)

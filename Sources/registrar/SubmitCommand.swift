@@ -42,6 +42,13 @@ struct SubmitCommand: ParsableCommand {
         let limits = manifestLimits.limits
         var reader = makeManifestReader(format: format, source: try FileByteSource(path: manifest), limits: limits)
         let summary = ManifestScanner(limits: limits, maxListedIssues: 1).scan(&reader, format: format)
+        // A manifest holding a password is refused before anything is stored (other refusals
+        // leave an ERROR job that says why; this one would leave the password in PostgreSQL).
+        if summary.fatal == nil, let secret = summary.fileErrors.first(where: { $0.code == .urlContainsCredentials }) {
+            printError("manifest refused, nothing stored: \(secret.description)")
+            if json { print(JSONValue.object([("error", .string(secret.description))]).compactText) }
+            throw ExitCode(1)
+        }
         let registry = try connectStore(servers)
         var integrationID: String? = nil
         if let integration {

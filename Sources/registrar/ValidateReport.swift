@@ -71,6 +71,9 @@ enum ValidateReport {
             line("OK: the manifest can be registered.")
         } else if let fatal = s.fatal {
             line("NOT VALID: \(fatal.code.rawValue) — the manifest cannot be registered.")
+        } else if let whole = s.fileErrors.first {
+            // e.g. a password in a URL: the whole file is refused, ignore-errors or not.
+            line("NOT VALID: \(whole.code.rawValue) (\(whole.item)) — the manifest cannot be registered, even with --ignore-errors.")
         } else {
             line("NOT VALID: \(s.errorCount) error\(s.errorCount == 1 ? "" : "s") in \(s.rejectedUnits) item\(s.rejectedUnits == 1 ? "" : "s") — fix them, or register the rest with --ignore-errors.")
         }

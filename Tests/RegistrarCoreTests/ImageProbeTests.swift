@@ -508,3 +508,133 @@ struct ImageProbeHostileTests {
         #expect(described > 100 && refused > 100)
     }
 }
+
+// MARK: - The whole object in hand: end markers (issue 20, Weak 7)
+
+/// A JPEG header for `width`×`height` (SOI, APP0 JFIF, DQT, SOF0, DHT, SOS) followed by `scan`
+/// bytes of entropy-coded data and, when `eoi`, the end-of-image marker.
+fileprivate func imageJPEG(width: UInt16, height: UInt16, scan: [UInt8], eoi: Bool) -> [UInt8] {
+    let app0: [UInt8] = [0xFF, 0xE0] + imageBE16(16) + Array("JFIF".utf8) + [0, 1, 1, 0] + imageBE16(1) + imageBE16(1) + [0, 0]
+    let dqt: [UInt8] = [0xFF, 0xDB] + imageBE16(67) + [0] + [UInt8](repeating: 1, count: 64)
+    let sof: [UInt8] = [0xFF, 0xC0] + imageBE16(17) + [8] + imageBE16(height) + imageBE16(width) + [3, 1, 0x11, 0, 2, 0x11, 0, 3, 0x11, 0]
+    let dht: [UInt8] = [0xFF, 0xC4] + imageBE16(20) + [0x00] + [1] + [UInt8](repeating: 0, count: 15) + [0]
+    let sos: [UInt8] = [0xFF, 0xDA] + imageBE16(12) + [3, 1, 0, 2, 0, 3, 0, 0, 63, 0]
+    return [0xFF, 0xD8] + app0 + dqt + sof + dht + sos + scan + (eoi ? [0xFF, 0xD9] : [])
+}
+
+@Suite("Image probe: end markers when the whole object is held")
+struct ImageProbeEndMarkerTests {
+    fileprivate static let endMarked: [ImageFixture] = ImageFixture.all.filter { [.jpeg, .png, .gif].contains($0.format) }
+
+    /// The issue's case: 300 bytes, a 640×480 header, no EOI. It used to be registered as a
+    /// 640×480 image.
+    @Test func aJPEGCutAfterItsHeaderIsCorrupt() throws {
+        var cut = imageJPEG(width: 640, height: 480, scan: [], eoi: false)
+        let fill = (0..<(300 - cut.count)).map { UInt8(truncatingIfNeeded: $0 * 7 + 1) == 0xFF ? 0x12 : UInt8(truncatingIfNeeded: $0 * 7 + 1) }
+        cut += fill
+        #expect(cut.count == 300)
+        let r = ImageProbe.parse(.jpeg, ProbeData(head: cut, totalSize: 300), limits: ProbeLimits())
+        guard case .refused(let code, let message) = r else { Issue.record("registered: \(r)"); return }
+        #expect(code == "corrupt")
+        #expect(message.contains("end-of-image marker FF D9") && message.contains("300 bytes"), "\(message)")
+        // The same bytes with the end marker are a picture; and through the prober the unit is refused.
+        let whole = imageJPEG(width: 640, height: 480, scan: fill, eoi: true)
+        #expect(imageDescribed(ImageProbe.parse(.jpeg, ProbeData(head: whole, totalSize: Int64(whole.count)), limits: ProbeLimits()))?.width == 640)
+        let unit = ContentProber().probe(type: .image, data: ProbeData(head: cut, totalSize: 300), contentType: "image/jpeg")
+        #expect(imageRefusal(unit) == "corrupt", "\(unit)")
+    }
+
+    /// Every cut of a JPEG, PNG or GIF fixture (whole object in hand, size known) is refused; the
+    /// whole file is described.
+    @Test("every truncation of a whole JPEG, PNG or GIF is refused", arguments: endMarked)
+    fileprivate func everyCutIsRefused(_ f: ImageFixture) throws {
+        let bytes = try f.bytes
+        guard !ImageFixture.beyondHead.contains(f.file) else { return }
+        for length in 1..<bytes.count {
+            let cut = Array(bytes.prefix(length))
+            let r = ImageProbe.parse(f.format, ProbeData(head: cut, totalSize: Int64(length)), limits: ProbeLimits())
+            #expect(imageRefusal(r) == "corrupt", "\(f.file) cut at \(length): \(r)")
+        }
+        #expect(imageDescribed(ImageProbe.parse(f.format, ProbeData(head: bytes, totalSize: Int64(bytes.count)), limits: ProbeLimits())) != nil)
+    }
+
+    /// Bytes after the end marker (a "motion photo" appends a video to its JPEG; some tools pad)
+    /// are accepted: the structure ends where it says.
+    @Test("data after the end marker is accepted", arguments: endMarked)
+    fileprivate func trailingDataIsAccepted(_ f: ImageFixture) throws {
+        let bytes = try f.bytes
+        guard !ImageFixture.beyondHead.contains(f.file) else { return }
+        let padded = bytes + [UInt8](repeating: 0, count: 100) + Array("ftypmp42 trailing video".utf8)
+        let info = imageDescribed(ImageProbe.parse(f.format, ProbeData(head: padded, totalSize: Int64(padded.count)), limits: ProbeLimits()))
+        #expect(info?.width == f.width && info?.height == f.height)
+    }
+
+    /// An EXIF thumbnail is a JPEG inside an APP1 segment, with its own FF D9: it does not stand
+    /// in for the main image's end marker.
+    @Test func aThumbnailsEndMarkerDoesNotCount() throws {
+        let thumbnail = imageJPEG(width: 8, height: 8, scan: [1, 2, 3], eoi: true)
+        let app1: [UInt8] = [0xFF, 0xE1] + imageBE16(UInt16(2 + 6 + thumbnail.count)) + Array("Exif".utf8) + [0, 0] + thumbnail
+        let main = imageJPEG(width: 320, height: 200, scan: [9, 8, 0xFF, 0x00, 7, 0xFF, 0xD3, 6], eoi: true)
+        let withExif = Array(main[0..<2]) + app1 + Array(main[2...])
+        let ok = ImageProbe.parse(.jpeg, ProbeData(head: withExif, totalSize: Int64(withExif.count)), limits: ProbeLimits())
+        #expect(imageDescribed(ok)?.width == 320, "stuffed FF 00 and a restart marker inside the scan are data: \(ok)")
+        let cut = Array(withExif.dropLast(2))
+        #expect(imageRefusal(ImageProbe.parse(.jpeg, ProbeData(head: cut, totalSize: Int64(cut.count)), limits: ProbeLimits())) == "corrupt")
+    }
+
+    @Test func aPNGWithoutImageDataOrIENDIsCorrupt() {
+        let header = imagePNGHeader(width: 4, height: 3)
+        let iend = imageBE32(0) + Array("IEND".utf8) + imageBE32(imageTestCRC32(Array("IEND".utf8)))
+        let idat = imageBE32(2) + Array("IDAT".utf8) + [0x78, 0x9C] + imageBE32(imageTestCRC32(Array("IDAT".utf8) + [0x78, 0x9C]))
+        func parse(_ b: [UInt8]) -> FormatParse { ImageProbe.parse(.png, ProbeData(head: b, totalSize: Int64(b.count)), limits: ProbeLimits()) }
+        #expect(imageDescribed(parse(header + idat + iend))?.width == 4)
+        #expect(imageRefusal(parse(header + iend)) == "corrupt", "no IDAT")
+        #expect(imageRefusal(parse(header + idat)) == "corrupt", "no IEND")
+        #expect(imageRefusal(parse(header)) == "corrupt", "the header alone (it used to be a 4×3 image)")
+    }
+
+    @Test func aGIFWithoutAnImageOrTrailerIsCorrupt() {
+        let screen = Array("GIF89a".utf8) + imageLE16(5) + imageLE16(4) + [0x00, 0, 0]
+        let image: [UInt8] = [0x2C] + imageLE16(0) + imageLE16(0) + imageLE16(5) + imageLE16(4) + [0x00] + [2, 2, 0x4C, 0x01, 0]
+        let ext: [UInt8] = [0x21, 0xF9, 4, 0, 0, 0, 0, 0]
+        func parse(_ b: [UInt8]) -> FormatParse { ImageProbe.parse(.gif, ProbeData(head: b, totalSize: Int64(b.count)), limits: ProbeLimits()) }
+        #expect(imageDescribed(parse(screen + ext + image + [0x3B]))?.width == 5)
+        #expect(imageRefusal(parse(screen + [0x3B])) == "corrupt", "no image")
+        #expect(imageRefusal(parse(screen + ext + image)) == "corrupt", "no trailer")
+        #expect(imageRefusal(parse(screen)) == "corrupt")
+    }
+
+    /// What is not detected, as docs/probing.md says: with the size unknown, or when the object is
+    /// larger than the bytes read (the probe holds its head, and maybe a later range, not all of
+    /// it), a missing end marker goes unnoticed.
+    @Test func whatIsNotDetected() throws {
+        let baseline = try ImageFixture.all.first { $0.file == "jpeg-baseline.jpg" }!.bytes
+        let cut = Array(baseline.dropLast(2))
+        #expect(imageDescribed(ImageProbe.parse(.jpeg, ProbeData(head: cut, totalSize: nil), limits: ProbeLimits())) != nil,
+                "size unknown: not checked")
+        // A larger object: the first 64 KiB of a 200,000-byte file whose end is missing.
+        let big = imageJPEG(width: 50, height: 40, scan: [UInt8](repeating: 0x11, count: 200_000), eoi: false)
+        let head = ProbeData(head: Array(big.prefix(imageHeadSize)), totalSize: Int64(big.count))
+        #expect(imageDescribed(ImageProbe.parse(.jpeg, head, limits: ProbeLimits())) != nil, "larger than the read: not checked")
+        // The big-EXIF fixture is read as a head and a later range, with a gap: not checked either.
+        let bigExif = try ImageFixture.all.first { $0.file == "jpeg-big-exif.jpg" }!.bytes
+        let cutExif = Array(bigExif.dropLast(2))
+        let d = imageDrive(.jpeg, cutExif)
+        #expect(imageDescribed(d.result)?.width == 53, "\(d.result)")
+        // …but when the ranges read do cover the whole object, it is checked.
+        var covered = ProbeData(head: Array(cutExif.prefix(imageHeadSize)), totalSize: Int64(cutExif.count))
+        covered.add(offset: Int64(imageHeadSize), bytes: Array(cutExif[imageHeadSize...]))
+        #expect(imageRefusal(ImageProbe.parse(.jpeg, covered, limits: ProbeLimits())) == "corrupt")
+    }
+
+    @Test func wholeObjectIsAssembledFromRanges() {
+        var d = ProbeData(head: [1, 2, 3, 4], totalSize: 10)
+        #expect(d.wholeObject == nil)
+        d.add(offset: 6, bytes: [7, 8, 9, 10])
+        #expect(d.wholeObject == nil, "a gap at 4..<6")
+        d.add(offset: 3, bytes: [4, 5, 6, 7])
+        #expect(d.wholeObject.map(Array.init) == [1, 2, 3, 4, 5, 6, 7, 8, 9, 10])
+        #expect(ProbeData(head: [1, 2, 3], totalSize: nil).wholeObject == nil)
+        #expect(ProbeData(head: [1, 2, 3, 4], totalSize: 3).wholeObject.map(Array.init) == [1, 2, 3])
+    }
+}

@@ -49,7 +49,6 @@ fileprivate func hex(_ b: UInt8, upper: Bool) -> String {
             "https://example.com/a/b.mp4?X-Amz-Signature=abc&X-Amz-Expires=3600#t=10",
             "https://example.com:8443/a",
             "http://[::1]:8080/x",
-            "https://user:pass@example.com/x",
             "https://example.com/中文/é.png",
             "https://my-bucket/.../nifti-file1.nii",
             "https://example.com",
@@ -75,6 +74,13 @@ fileprivate func hex(_ b: UInt8, upper: Bool) -> String {
 
         /// Refused the same way from JSON and from CSV.
         static let refusals: [Refusal] = [
+            // Credentials in the URL: refused (issue 20), the secret never stored.
+            Refusal("https://user:pass@example.com/x", .urlContainsCredentials),
+            Refusal("http://user@example.com/x", .urlContainsCredentials),
+            Refusal("https://@example.com/x", .urlContainsCredentials),
+            Refusal("s3://key:secret@bucket/k", .urlContainsCredentials),
+            Refusal("HTTPS://u:p@EXAMPLE.COM/x", .urlContainsCredentials),
+            Refusal("http://a\\@b/x", .urlContainsCredentials),
             Refusal("", .emptyObjectURL),
             Refusal(" ", .emptyObjectURL),
             Refusal("   ", .emptyObjectURL),

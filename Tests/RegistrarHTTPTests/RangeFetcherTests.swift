@@ -265,7 +265,9 @@ struct RangeFetcherTests {
             #expect(r.status == 200)
             #expect(r.bytes.count == length)
             #expect(r.bytes == TestServers.expectedBytes(0..<65536).prefix(length).map { $0 })
-            #expect(r.totalSize == Int64(50 * 1024 * 1024), "Content-Length of the 200")
+            // Issue 20: the size is not taken from a Content-Length we did not read to the end.
+            #expect(r.totalSize == nil, "a cut-off 200 proves no size")
+            #expect(r.declaredSize == Int64(50 * 1024 * 1024), "Content-Length of the 200, kept as a claim")
             #expect(r.bytesOffset == 0)
             #expect(took < 2, "stopped early (\(took) s)")
         }
@@ -335,7 +337,7 @@ struct RangeFetcherTests {
         let before = try TestServers.stats(s).requests["/loop"] ?? 0
         let loop = one(fetcher, "\(s.baseURL)/loop")
         #expect(loop.failure == .tooManyRedirects)
-        #expect(try TestServers.stats(s).requests["/loop"] == before + 1 + FetchPolicy.maxRedirects)
+        #expect(try TestServers.stats(s).requests["/loop"] == before + 1 + FetchPolicy.defaultMaxRedirects)
 
         // Each hop is vetted like the first: a redirect into forbidden space is refused, unsent.
         for (to, failure) in [("http://10.0.0.1/x?X-Amz-Signature=SECRET", FetchFailure.destinationForbidden),

@@ -217,6 +217,80 @@ struct SSRFCanaryTests {
         #expect(canary.connections == fetched, "exactly one connection per allowed fetch, none for the refusals")
     }
 
+    // MARK: - Redirects as the commands fetch (issue 20)
+
+    /// `registrar probe` (the same `FetchOptions` as `worker`) follows redirects by default, and
+    /// each hop goes through the address policy: a hop into refused space makes no connection
+    /// to it; an allowed hop is followed; `--fetch-max-redirects 0` follows none.
+    @Test func theFetchingCommandsFollowRedirectsVettingEveryHop() throws {
+        let fault = try TestServers.fault.get()
+        let canary = try CanaryServer()
+        defer { canary.stop() }
+        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("registrar")
+        try #require(FileManager.default.isExecutableFile(atPath: binary.path), "the registrar binary is built next to the tests")
+        func probe(_ url: String, _ args: [String]) throws -> (status: Int32, out: String) {
+            let p = Process()
+            p.executableURL = binary
+            p.arguments = ["probe", url, "--json"] + args
+            var env = ProcessInfo.processInfo.environment
+            env["REGISTRAR_FETCH_ALLOW"] = nil
+            env["REGISTRAR_FETCH_MAX_REDIRECTS"] = nil
+            p.environment = env
+            let out = Pipe()
+            p.standardOutput = out
+            p.standardError = out
+            try p.run()
+            let data = out.fileHandleForReading.readDataToEndOfFile()
+            p.waitUntilExit()
+            return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+        }
+        let target = "http://127.0.0.2:\(canary.port)/x?X-Amz-Signature=SECRET"
+        let hop = "http://127.0.0.1:\(fault.port)/redirect?to=" + target.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
+
+        var before = canary.connections
+        let refused = try probe(hop, ["--fetch-allow", "127.0.0.1/32"])
+        try canary.barrier()
+        #expect(refused.status == 1 && refused.out.contains("destination_forbidden"), "\(refused.out)")
+        #expect(!refused.out.contains("SECRET"), "\(refused.out)")
+        #expect(canary.connections == before, "the refused hop was never connected to")
+
+        before = canary.connections
+        let off = try probe(hop, ["--fetch-allow", "127.0.0.0/8", "--fetch-max-redirects", "0"])
+        try canary.barrier()
+        #expect(off.status == 1 && off.out.contains("too_many_redirects"), "\(off.out)")
+        #expect(canary.connections == before, "with redirects off the target is never asked")
+
+        before = canary.connections
+        let allowed = try probe(hop, ["--fetch-allow", "127.0.0.0/8"])
+        try canary.barrier()
+        #expect(allowed.status == 0 && allowed.out.contains("text/plain"), "the canary's text was probed: \(allowed.out)")
+        #expect(canary.connections == before + 1, "the allowed hop was followed, once")
+    }
+
+    /// Signing headers and the original URL's query go only to the first origin: a redirect to
+    /// another host (the canary) receives neither.
+    @Test func signaturesAreNotForwardedToAnotherHost() throws {
+        let fault = try TestServers.fault.get()
+        let heads = HeadLog()
+        let canary = try CanaryServer { head in heads.append(head); return CanaryServer.ok() }
+        defer { canary.stop() }
+        let f = try RangeFetcher(policy: FetchPolicy(addressPolicy: try AddressPolicy(allowList: "127.0.0.0/8"), totalTimeout: 3,
+                                                     maxAttempts: 1, followRedirects: true))
+        let target = "http://127.0.0.2:\(canary.port)/x"
+        let url = "http://127.0.0.1:\(fault.port)/redirect?to=\(target.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)"
+            + "&X-Amz-Signature=QUERYSECRET"
+        let r = f.fetch([FetchRequest(id: 0, url: url, headers: ["Authorization: AWS4-HMAC-SHA256 Credential=HEADERSECRET",
+                                                                 "x-amz-security-token: HEADERSECRET", "x-ms-date: HEADERSECRET"])])[0]
+        #expect(r.failure == nil && r.bytes == Array(CanaryServer.body.utf8), "\(r.failure?.rawValue ?? "") \(r.message ?? "")")
+        try canary.barrier()
+        let seen = heads.all
+        #expect(seen.count == 1, "the canary was asked once")
+        for head in seen {
+            #expect(!head.contains("HEADERSECRET") && !head.contains("QUERYSECRET"), "forwarded: \(head)")
+            #expect(!head.lowercased().contains("authorization"), "\(head)")
+        }
+    }
+
     // MARK: - Fetched bytes never reach a message
 
     @Test func errorBodiesNeverReachTheMessage() throws {
@@ -296,4 +370,12 @@ struct SSRFCanaryTests {
         #expect(failure.code == "credentials_unavailable", "\(failure)")
         #expect(canary.connections == before + 1, "allow-listed, the token request reached the canary")
     }
+}
+
+/// Request heads a canary received (it serves on its own threads).
+final class HeadLog: @unchecked Sendable {
+    private let lock = NSLock()
+    private var heads: [String] = []
+    func append(_ h: String) { lock.lock(); heads.append(h); lock.unlock() }
+    var all: [String] { lock.lock(); defer { lock.unlock() }; return heads }
 }

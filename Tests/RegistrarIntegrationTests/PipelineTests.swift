@@ -147,8 +147,9 @@ extension LiveServers {
         let h = try PipelineHarness()
         let plan = try makePlan(h, scale: 10_000)
         try h.startCoordinator()
-        try h.startWorker("w1")
-        try h.startWorker("w2")
+        // The workers' default consume slots (several chunks in hand per process): counts stay exact.
+        try h.startWorker("w1", extraEnv: ["REGISTRAR_WORKER_SLOTS": ""])
+        try h.startWorker("w2", extraEnv: ["REGISTRAR_WORKER_SLOTS": ""])
         let (job, run) = try submit(h, plan.manifest, folder: "everything", wait: true)
         #expect(run.status == 0, "submit --wait: \(run.stderr)")
         let final = try run.json()

@@ -27,6 +27,9 @@ public enum IssueCode: String, Sendable, Codable, CaseIterable {
     case unsupportedScheme = "unsupported_scheme"
     case urlTooLong = "url_too_long"
     case urlContainsWhitespace = "url_contains_whitespace"
+    /// A user name or password in the URL (`https://user:pw@host/…`). Refused, and the whole
+    /// manifest with it (even with ignore-errors), so the secret is never stored.
+    case urlContainsCredentials = "url_contains_credentials"
     case titleTooLong = "title_too_long"
     case missingTitle = "missing_title"
     case urlIndexGap = "url_index_gap"

@@ -18,8 +18,9 @@ public struct ManifestSummary: Sendable {
     public var warningCount = 0
     public var errorCount = 0
     /// Errors about the file as a whole that did not stop reading (a mistyped
-    /// `skip_duplicate_urls`, a section that is not an array): the first few. Such a manifest
-    /// is not registered, even with ignore-errors.
+    /// `skip_duplicate_urls`, a section that is not an array), and item errors that refuse the
+    /// whole file (`url_contains_credentials`: a manifest holding a password is never stored):
+    /// the first few. Such a manifest is not registered, even with ignore-errors.
     public var fileErrors: [ManifestIssue] = []
     /// The fault that stopped reading, if any (also counted in `errors`).
     public var fatal: ManifestIssue?
@@ -80,6 +81,9 @@ public struct ManifestScanner {
                         summary.urlsByType[t, default: 0] += r.urls.count
                     }
                     r.errors.forEach(record)
+                    for issue in r.errors where issue.code == .urlContainsCredentials && summary.fileErrors.count < 10 {
+                        summary.fileErrors.append(issue)
+                    }
                 }
                 for issue in reader.takeIssues() {
                     record(issue)

@@ -24,6 +24,25 @@ public struct ProbeData: Sendable {
     /// Bytes read in all.
     public var bytesRead: Int { ranges.reduce(0) { $0 + $1.bytes.count } }
 
+    /// Every byte of the object, when its size is known and the ranges held cover it from 0 to
+    /// the end; nil otherwise. (No copy when the first range holds it all, the usual case.)
+    public var wholeObject: ArraySlice<UInt8>? {
+        guard let total = totalSize, total >= 0, total <= Int64(Int.max) else { return nil }
+        let n = Int(total)
+        if ranges[0].bytes.count >= n { return ranges[0].bytes[0..<n] }
+        var covered: Int64 = 0
+        for r in ranges where r.offset <= covered { covered = max(covered, r.offset + Int64(r.bytes.count)) }
+        guard covered >= total else { return nil }
+        var out: [UInt8] = []
+        out.reserveCapacity(n)
+        for r in ranges where r.offset <= Int64(out.count) {
+            let skip = Int(Int64(out.count) - r.offset)
+            if skip < r.bytes.count { out.append(contentsOf: r.bytes[skip..<min(r.bytes.count, skip + n - out.count)]) }
+            if out.count >= n { break }
+        }
+        return out.count == n ? out[...] : nil
+    }
+
     /// `count` bytes at `offset` if one range holds them all, else nil.
     public func bytes(at offset: Int64, count: Int) -> ArraySlice<UInt8>? {
         guard offset >= 0, count >= 0 else { return nil }

@@ -26,6 +26,8 @@ public struct UnitErrorCode: RawRepresentable, Hashable, Sendable, CustomStringC
     public static let credentialsUnavailable: UnitErrorCode = "credentials_unavailable"
     public static let integrationUnavailable: UnitErrorCode = "integration_unavailable"
     public static let signingFailed: UnitErrorCode = "signing_failed"
+    /// Response headers over libcurl's limits (one line over 100 KiB or 300 KiB in all).
+    public static let invalidResponse: UnitErrorCode = "invalid_response"
 
     // Verifying what was read.
     public static let typeMismatch: UnitErrorCode = "type_mismatch"
@@ -48,7 +50,7 @@ public struct UnitErrorCode: RawRepresentable, Hashable, Sendable, CustomStringC
         case .internalError: return "Processing chunk"
         case .notFound, .accessDenied, .timeout, .throttled, .serverError, .connectFailed, .destinationForbidden,
              .tooManyRedirects, .httpError, .wrongRegion, .wrongIntegration, .credentialsUnavailable,
-             .integrationUnavailable, .signingFailed:
+             .integrationUnavailable, .signingFailed, .invalidResponse:
             return "Fetching object"
         case .typeMismatch, .unsupportedType, .corrupt, .tooLarge, .dimensionsExceedLimit, .emptyObject:
             return "Verifying object"

@@ -69,7 +69,8 @@ public struct ItemValidator: Sendable {
         }
 
         if !errors.isEmpty {
-            return .rejected(RejectedItem(index: index, type: raw.type, urls: raw.allURLValues,
+            // A refused item's URLs travel in chunks and land in unit errors: credentials masked.
+            return .rejected(RejectedItem(index: index, type: raw.type, urls: raw.allURLValues.map(URLCredentials.masked),
                                           location: raw.location, errors: errors))
         }
 

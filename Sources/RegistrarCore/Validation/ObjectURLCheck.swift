@@ -91,6 +91,14 @@ public enum ObjectURLCheck {
         }
         let afterSlashes = rest.dropFirst(2)
         let hostEnd = afterSlashes.firstIndex { $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") } ?? afterSlashes.endIndex
+        // A password in a manifest would be stored, queued and shown with the URL: refused, and
+        // the message shows the URL masked (`clip` masks userinfo).
+        if afterSlashes[afterSlashes.startIndex..<hostEnd].contains(UInt8(ascii: "@")) {
+            return error(.urlContainsCredentials,
+                         "'\(clip(url))' holds a user name or password before the host; credentials are never taken from a manifest "
+                         + "(they would be stored and shown with the URL): use presigned URLs, or an integration that holds the credentials "
+                         + "(`registrar integrations add`)")
+        }
         if afterSlashes[afterSlashes.startIndex..<hostEnd].isEmpty {
             return error(.invalidURL, "'\(clip(url))' has an empty host")
         }
@@ -124,7 +132,8 @@ public enum ObjectURLCheck {
             i += 3
             let hostStart = i
             while i < n, b[i] != 0x2F, b[i] != 0x3F, b[i] != 0x23 {
-                if b[i] <= 0x20 || b[i] >= 0x7F { return false }
+                // Whitespace, non-ASCII, and userinfo (`@`) take the careful path.
+                if b[i] <= 0x20 || b[i] >= 0x7F || b[i] == 0x40 { return false }
                 i += 1
             }
             guard i > hostStart else { return false }
@@ -162,8 +171,10 @@ public enum ObjectURLCheck {
         return String(scalars[first...last])
     }
 
-    /// A value shortened for messages, so a 16 KB URL does not flood a report.
+    /// A value shortened for messages, so a 16 KB URL does not flood a report; a user name or
+    /// password in it is masked (`http://***@host/…`).
     static func clip(_ s: String, _ limit: Int = 120) -> String {
-        s.count <= limit ? s : String(s.prefix(limit)) + "…"
+        let s = URLCredentials.masked(s)
+        return s.count <= limit ? s : String(s.prefix(limit)) + "…"
     }
 }

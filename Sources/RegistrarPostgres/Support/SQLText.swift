@@ -106,8 +106,9 @@ enum SQLTime {
 /// URLs as operators see them: a presigned URL's query (its signature, a credential) and
 /// fragment stay out of error rows, exports and answers.
 enum ShownURL {
-    /// The URL up to its query or fragment.
+    /// The URL up to its query or fragment, with any user name or password masked.
     static func withoutQuery(_ url: String) -> String {
+        let url = URLCredentials.masked(url)
         guard let cut = url.firstIndex(where: { $0 == "?" || $0 == "#" }) else { return url }
         return String(url[..<cut])
     }

@@ -60,7 +60,14 @@ public final class RegistrationHandler: ChunkHandler {
         }
         let toVerify = zip(units, known).filter { !$0.1 }.map(\.0)
         if cancellation.isCancelled { return nil }
-        let outcomes = toVerify.isEmpty ? [] : verifier.verify(toVerify, context: try context(chunk.jobID))
+        var outcomes: [UnitOutcome] = []
+        if !toVerify.isEmpty {
+            // The verifier asks the probe between transfers: a cancel (or a drain past its
+            // deadline) abandons the reads in flight and the chunk is recorded as cancelled.
+            guard let verified = verifier.verify(toVerify, context: try context(chunk.jobID),
+                                                 shouldStop: { cancellation.isCancelled }) else { return nil }
+            outcomes = verified
+        }
         var next = 0
         for (u, isKnown) in zip(units, known) {
             if isKnown {

@@ -35,11 +35,20 @@ public protocol ObjectVerifier: AnyObject {
     /// As `verify(_:)`, for units of one job: a verifier that signs requests reads them with the
     /// job's integration.
     func verify(_ units: [RegistrationUnit], context: VerificationContext) -> [UnitOutcome]
+    /// As `verify(_:context:)`, asking `shouldStop` now and then (on the calling thread, while
+    /// objects are read: a verifier reading over the network asks about every 0.25 s). When it
+    /// answers true the verifier abandons the reads in flight and returns nil: the caller records
+    /// the units as cancelled.
+    func verify(_ units: [RegistrationUnit], context: VerificationContext, shouldStop: @escaping () -> Bool) -> [UnitOutcome]?
 }
 
 extension ObjectVerifier {
     /// Verifiers that do not sign ignore the job.
     public func verify(_ units: [RegistrationUnit], context: VerificationContext) -> [UnitOutcome] { verify(units) }
+    /// Verifiers that cannot be interrupted ask once, before they start.
+    public func verify(_ units: [RegistrationUnit], context: VerificationContext, shouldStop: @escaping () -> Bool) -> [UnitOutcome]? {
+        shouldStop() ? nil : verify(units, context: context)
+    }
 }
 
 /// What a verifier is told about the job whose units it verifies.

@@ -4,7 +4,7 @@
 Started by the tests: binds 127.0.0.1 on a free port (or --port), prints "PORT <n>" on stdout, and
 exits when its stdin reaches EOF (i.e. when the test process that started it goes away).
 
-Endpoints (GET):
+Endpoints (GET; POST reaches the same ones, its body read and ignored):
   /obj/<size>[/...]         deterministic bytes (byte i = (i*31+7) & 0xff), honours Range (206,
                             Content-Range, ETag, Content-Type, Last-Modified); 416 past the end
   /status/<code>[/...]      that status, with a small body
@@ -19,6 +19,12 @@ Endpoints (GET):
   /loop                     302 to /loop
   /drop/<key>/<n>           first n requests: connection closed without a response, then /obj/1000
   /headers                  200, body = the request headers as JSON
+  /trickle/<ms>/<size>[/...] 200 (or 206 for a Range) with Content-Length <size>, one byte every <ms>
+                            milliseconds until the client leaves (a slow object)
+  /plain/<size>[/...]       200 with the whole object, ignoring Range (a server without range support)
+  /bigheaders/<kb>/<mode>   200 with oversized response headers: mode "one" = a single header line of
+                            <kb> KiB, "many" = <kb> header lines of 1 KiB each
+  /image/<name>             a file from Tests/RegistrarCoreTests/Fixtures/media/images, honouring Range
   /stats                    JSON: connections accepted, requests per path, bytes sent by /huge
 """
 import email.utils
@@ -28,11 +34,13 @@ import sys
 import threading
 import time
 import urllib.parse
+from pathlib import Path
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 LOCK = threading.Lock()
 COUNTS = {}
 STATS = {"connections": 0, "huge_bytes_sent": 0, "huge_requests": 0}
+IMAGES = Path(__file__).resolve().parents[2] / "RegistrarCoreTests" / "Fixtures" / "media" / "images"
 
 
 def content(size, start=0, end=None):
@@ -66,7 +74,7 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def send_object(self, size):
+    def send_object(self, size, data=None):
         etag = '"obj-%d"' % size
         common = [("Content-Type", "application/octet-stream"), ("ETag", etag),
                   ("Last-Modified", "Wed, 21 Oct 2015 07:28:00 GMT"), ("Accept-Ranges", "bytes")]
@@ -77,9 +85,42 @@ class Handler(BaseHTTPRequestHandler):
             end = min(int(b) if b else size - 1, size - 1)
             if start >= size:
                 return self.send_body(416, b"", common + [("Content-Range", "bytes */%d" % size)])
-            return self.send_body(206, content(size, start, end),
-                                  common + [("Content-Range", "bytes %d-%d/%d" % (start, end, size))])
-        return self.send_body(200, content(size), common)
+            body = data[start:end + 1] if data is not None else content(size, start, end)
+            return self.send_body(206, body, common + [("Content-Range", "bytes %d-%d/%d" % (start, end, size))])
+        return self.send_body(200, data if data is not None else content(size), common)
+
+    def send_trickle(self, interval_ms, size):
+        rng = self.headers.get("Range")
+        self.send_response(206 if rng else 200)
+        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("Content-Length", str(size))
+        if rng:
+            self.send_header("Content-Range", "bytes 0-%d/%d" % (size - 1, size))
+        self.end_headers()
+        self.wfile.flush()
+        try:
+            for i in range(size):
+                time.sleep(interval_ms / 1000.0)
+                self.wfile.write(content(size, i, i))
+                self.wfile.flush()
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        self.close_connection = True
+
+    def send_big_headers(self, kb, mode):
+        self.send_response(200)
+        if mode == "one":
+            self.send_header("X-Big", "a" * (kb * 1024))
+        else:
+            for i in range(kb):
+                self.send_header("X-Filler-%d" % i, "b" * 1000)
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        try:
+            self.wfile.write(b"ok")
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        self.close_connection = True
 
     def do_GET(self):
         url = urllib.parse.urlsplit(self.path)
@@ -127,6 +168,15 @@ class Handler(BaseHTTPRequestHandler):
                 self.connection.shutdown(2)
                 return
             return self.send_object(1000)
+        if head == "trickle":
+            return self.send_trickle(int(parts[1]), int(parts[2]))
+        if head == "plain":
+            return self.send_body(200, content(int(parts[1])), [("Content-Type", "application/octet-stream")])
+        if head == "bigheaders":
+            return self.send_big_headers(int(parts[1]), parts[2])
+        if head == "image":
+            data = (IMAGES / os.path.basename(parts[1])).read_bytes()
+            return self.send_object(len(data), data)
         if head == "headers":
             body = json.dumps({k.lower(): v for k, v in self.headers.items()}).encode()
             return self.send_body(200, body, [("Content-Type", "application/json")])
@@ -137,6 +187,11 @@ class Handler(BaseHTTPRequestHandler):
                                    "huge_requests": STATS["huge_requests"]}).encode()
             return self.send_body(200, body, [("Content-Type", "application/json")])
         return self.send_body(404, b"no such endpoint\n")
+
+    def do_POST(self):
+        # Token-endpoint stand-in: the body is read (and ignored), then the GET routes answer.
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        return self.do_GET()
 
     def send_slowdown(self):
         body = (b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>SlowDown</Code>'

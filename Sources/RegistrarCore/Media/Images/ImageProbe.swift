@@ -70,7 +70,13 @@ public enum ImageProbe {
             case .corrupt(let message): return .refused(code: "corrupt", message: "\(formatName(format)): \(message)")
             }
         }
-        return describe(found, data: data, limits: limits)
+        let described = describe(found, data: data, limits: limits)
+        // The whole object in hand: it must also end where its format says (a header alone,
+        // cut from a larger picture, is not an image).
+        if case .described = described, let whole = data.wholeObject, let problem = ImageEndCheck.problem(format, whole) {
+            return .refused(code: "corrupt", message: "\(formatName(format)): \(problem)")
+        }
+        return described
     }
 
     private static func formatName(_ format: MediaFormat) -> String {
