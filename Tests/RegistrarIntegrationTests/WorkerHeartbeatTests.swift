@@ -13,8 +13,9 @@ extension LiveServers.PipelineTests {
         let env = ["REGISTRAR_AMQP_HEARTBEAT_SECONDS": "\(heartbeat)"]
         let plan = try makePlan(h, scale: 200)
         try h.startCoordinator(extraArgs: ["--chunk-units", "50"], extraEnv: env)
-        // w1 holds each chunk 20 s before verifying it: it is frozen while holding two (prefetch 2).
-        try h.startWorker("w1", extraEnv: env.merging(["REGISTRAR_TEST_CHUNK_DELAY_MS": "20000"]) { $1 })
+        // w1 holds each chunk 20 s before verifying it: it is frozen while holding two (prefetch 2:
+        // one in hand, one prefetched, both must come back).
+        try h.startWorker("w1", extraArgs: ["--prefetch", "2"], extraEnv: env.merging(["REGISTRAR_TEST_CHUNK_DELAY_MS": "20000"]) { $1 })
         let (job, _) = try submit(h, plan.manifest, folder: "frozen")
 
         let broker = try AMQPConnection(url: h.env.amqp)

@@ -78,6 +78,8 @@ public final class ChunkRunner {
                 codes = handler.errorCodes(result)
                 outcome = try handler.commit(result, id: id, work: work, deadLetter: nil)
             } else if try jobs.isCancelRequested(jobID: id.jobID) {
+                logger.info("job cancelled while its chunk was in flight; chunk recorded as cancelled",
+                            metadata: ["kind": "\(kind)", "job": "\(id.jobID)", "seq": "\(id.seq)"])
                 outcome = try jobs.commitCancelled(id)
             } else {
                 // Stopped for the drain, not a cancel: give the chunk back unfinished.

@@ -194,8 +194,8 @@ final class PipelineHarness {
         try start(name, ["coordinator"] + extraArgs, extraEnv: extraEnv)
     }
 
-    func startWorker(_ name: String, extraEnv: [String: String] = [:]) throws {
-        try start(name, ["worker", "--concurrency", "32"], extraEnv: extraEnv)
+    func startWorker(_ name: String, extraArgs: [String] = [], extraEnv: [String: String] = [:]) throws {
+        try start(name, ["worker", "--concurrency", "32"] + extraArgs, extraEnv: extraEnv)
     }
 
     /// SIGKILL: no chance to drain or ack.
