@@ -27,3 +27,15 @@ struct KindSelectionTests {
         }
     }
 }
+
+/// `registrar worker --kinds` with the real binary: a bad selection is refused before any server
+/// is contacted (exit 2, the message names the source and the kinds this build runs).
+@Suite struct WorkerKindsCommandTests {
+    @Test func anUnknownKindIsRefusedBeforeConnecting() throws {
+        let cli = ValidateCommandTests()
+        let flag = try cli.registrar(["worker", "--kinds", "registration,exprt"])
+        #expect(flag.status == 2 && flag.stderr.contains("--kinds: unknown job kind 'exprt' (this build runs: registration, or all)"), "\(flag)")
+        let env = try cli.registrar(["worker"], environment: ["REGISTRAR_WORKER_KINDS": "registration,,"])
+        #expect(env.status == 2 && env.stderr.contains("REGISTRAR_WORKER_KINDS: item 2 is empty"), "\(env)")
+    }
+}
