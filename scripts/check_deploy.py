@@ -394,7 +394,7 @@ COMMAND_RE = re.compile(
 def code_fragments(text):
     """Fenced code blocks (line by line) and inline code spans."""
     frags = []
-    fenced = re.compile(r"^```[^\n]*\n(.*?)^```", re.M | re.S)
+    fenced = re.compile(r"^[ \t]*```[^\n]*\n(.*?)^[ \t]*```", re.M | re.S)  # indented too (in lists)
     for m in fenced.finditer(text):
         body = m.group(1).replace("\\\n", " ")
         for line in body.splitlines():
@@ -405,7 +405,8 @@ def code_fragments(text):
             else:
                 frags.append(line)
     rest = fenced.sub("", text)
-    frags.extend(re.findall(r"`([^`\n]+)`", rest))
+    # A code span may wrap onto the next line (not across a blank line): it is one fragment.
+    frags.extend(span.replace("\n", " ") for span in re.findall(r"`([^`]+)`", rest) if "\n\n" not in span)
     return frags
 
 
@@ -526,7 +527,7 @@ def cmd_runbooks(binary, *files):
 
 # --- docs: README.md and docs/*.md -----------------------------------------------------------
 
-FENCE_RE = re.compile(r"^ {0,3}(```|~~~)[^\n]*\n.*?^ {0,3}\1[^\n]*$", re.M | re.S)
+FENCE_RE = re.compile(r"^[ \t]*(```|~~~)[^\n]*\n.*?^[ \t]*\1[^\n]*$", re.M | re.S)
 INLINE_LINK_RE = re.compile(r"!?\[((?:[^\[\]]|\[[^\]]*\])*)\]\(\s*<?([^)\s>]*)>?(?:\s+\"[^\"]*\")?\s*\)")
 REF_DEF_RE = re.compile(r"^ {0,3}\[[^\]]+\]:\s*<?(\S+?)>?(?:\s|$)", re.M)
 AUTOLINK_RE = re.compile(r"<([a-zA-Z][a-zA-Z0-9+.-]*:[^>\s]*)>")
