@@ -562,6 +562,7 @@ def link_problems(path, text, root):
     for url in AUTOLINK_RE.findall(prose):
         problems.append(f"{path}: <{url}> points outside the repository")
     for url in BARE_URL_RE.findall(INLINE_LINK_RE.sub("", AUTOLINK_RE.sub("", prose))):
+        url = url.rstrip(".,;:")
         problems.append(f"{path}: bare URL {url} (GitHub links it) points outside the repository; put it in `code` if it is an example")
     root = os.path.realpath(root)
     for target in targets:
