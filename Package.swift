@@ -83,7 +83,9 @@ let package = Package(
         .target(name: "RegistrarPostgres", dependencies: ["CLibpq", "RegistrarCore", "RegistrarRuntime"]),
         .target(name: "RegistrarRedis", dependencies: ["CHiredis", "RegistrarCore", "RegistrarRuntime"]),
         .target(name: "RegistrarRabbitMQ", dependencies: ["CRabbitMQ", "RegistrarCore", "RegistrarRuntime"]),
-        .target(name: "RegistrarHTTP", dependencies: ["CCurl", "RegistrarCore", "RegistrarRuntime",
+        // RegistrarFetch: the outbound side — ranged GETs over libcurl multi (retries, SSRF pinning,
+        // signing per integration) and the worker's `ObjectVerifier`. (The inbound HTTP is RegistrarAPI.)
+        .target(name: "RegistrarFetch", dependencies: ["CCurl", "RegistrarCore", "RegistrarRuntime",
                                                .product(name: "Metrics", package: "swift-metrics")]),
         // The operator surface: HTTP API, tenants and API keys, metrics, status page. Blocking
         // C clients run on a small pool of dedicated threads (`BlockingPool`), never on NIO's
@@ -96,7 +98,7 @@ let package = Package(
                 "RegistrarPostgres",
                 "RegistrarRedis",
                 "RegistrarRabbitMQ",
-                "RegistrarHTTP",
+                "RegistrarFetch",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -115,7 +117,7 @@ let package = Package(
                 "RegistrarPostgres",
                 "RegistrarRedis",
                 "RegistrarRabbitMQ",
-                "RegistrarHTTP",
+                "RegistrarFetch",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -136,7 +138,7 @@ let package = Package(
         .testTarget(name: "RegistrarPostgresTests", dependencies: ["RegistrarPostgres", "RegistrarTesting"]),
         .testTarget(name: "RegistrarRedisTests", dependencies: ["RegistrarRedis", "RegistrarTesting"]),
         .testTarget(name: "RegistrarRabbitMQTests", dependencies: ["RegistrarRabbitMQ", "RegistrarTesting"]),
-        .testTarget(name: "RegistrarHTTPTests", dependencies: ["RegistrarHTTP", "RegistrarCore", "RegistrarTesting"], exclude: ["Support"]),
+        .testTarget(name: "RegistrarFetchTests", dependencies: ["RegistrarFetch", "RegistrarCore", "RegistrarTesting"], exclude: ["Support"]),
         .testTarget(
             name: "RegistrarIntegrationTests",
             dependencies: ["RegistrarCore", "RegistrarRuntime", "RegistrarPostgres", "RegistrarRedis", "RegistrarRabbitMQ",

@@ -1,7 +1,7 @@
 import Foundation
 import Hummingbird
 import RegistrarCore
-import RegistrarHTTP
+import RegistrarFetch
 import RegistrarPostgres
 import RegistrarRuntime
 

@@ -3,7 +3,7 @@ import Foundation
 import Logging
 import RegistrarAPI
 import RegistrarCore
-import RegistrarHTTP
+import RegistrarFetch
 import RegistrarPostgres
 import RegistrarRabbitMQ
 import RegistrarRedis

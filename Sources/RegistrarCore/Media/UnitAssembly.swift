@@ -5,7 +5,7 @@ public enum UnitAssembly {
     /// What probing one file of a unit gave.
     public enum FileResult: Sendable, Equatable {
         case described(MediaInfo)
-        case failed(code: String, message: String)
+        case failed(code: UnitErrorCode, message: String)
     }
 
     public static func outcome(_ unit: RegistrationUnit, files: [FileResult]) -> UnitOutcome {
@@ -23,11 +23,11 @@ public enum UnitAssembly {
 
     /// One record per unit, from its files' descriptions.
     public static func outcome(_ unit: RegistrationUnit, _ infos: [MediaInfo]) -> UnitOutcome {
-        guard var first = infos.first else { return .failed(code: "internal_error", message: "no files") }
+        guard var first = infos.first else { return .failed(code: .internalError, message: "no files") }
         if unit.type == .dicomSeries {
             let series = Set(infos.compactMap(\.dicomSeriesUID))
             if series.count > 1 {
-                return .failed(code: "series_mismatch",
+                return .failed(code: .seriesMismatch,
                                message: "the files of a DICOM series must share one SeriesInstanceUID; found \(series.count)")
             }
             // Files ordered by InstanceNumber (stable: files without one keep their place at the end).

@@ -36,6 +36,8 @@ public struct UnitErrorCode: RawRepresentable, Hashable, Sendable, CustomStringC
     public static let tooLarge: UnitErrorCode = "too_large"
     public static let dimensionsExceedLimit: UnitErrorCode = "dimensions_exceed_limit"
     public static let emptyObject: UnitErrorCode = "empty_object"
+    /// The files of a DICOM series name more than one SeriesInstanceUID.
+    public static let seriesMismatch: UnitErrorCode = "series_mismatch"
 
     // The manifest item itself (refused before any fetch).
     public static let invalidItem: UnitErrorCode = "invalid_item"
@@ -52,7 +54,7 @@ public struct UnitErrorCode: RawRepresentable, Hashable, Sendable, CustomStringC
              .tooManyRedirects, .httpError, .wrongRegion, .wrongIntegration, .credentialsUnavailable,
              .integrationUnavailable, .signingFailed, .invalidResponse:
             return "Fetching object"
-        case .typeMismatch, .unsupportedType, .corrupt, .tooLarge, .dimensionsExceedLimit, .emptyObject:
+        case .typeMismatch, .unsupportedType, .corrupt, .tooLarge, .dimensionsExceedLimit, .emptyObject, .seriesMismatch:
             return "Verifying object"
         default: return "Validating manifest item"
         }

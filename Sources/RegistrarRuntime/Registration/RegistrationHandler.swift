@@ -78,7 +78,7 @@ public final class RegistrationHandler: ChunkHandler {
             switch outcomes[next] {
             case .verified(let info): items.append(.verified(u, info))
             case .failed(let code, let message):
-                items.append(.failed(UnitError(index: u.index, urls: u.urls, code: UnitErrorCode(rawValue: code), message: message)))
+                items.append(.failed(UnitError(index: u.index, urls: u.urls, code: code, message: message)))
             }
             next += 1
         }

@@ -40,7 +40,7 @@ public enum ObjectVerifierConformance {
         #expect(outcomes.count == units.count)
         guard outcomes.count == 6 else { return }
         func info(_ i: Int) -> MediaInfo? { if case .verified(let m) = outcomes[i] { return m } else { return nil } }
-        func code(_ i: Int) -> String? { if case .failed(let c, _) = outcomes[i] { return c } else { return nil } }
+        func code(_ i: Int) -> UnitErrorCode? { if case .failed(let c, _) = outcomes[i] { return c } else { return nil } }
 
         let image = try #require(info(0))
         #expect(image.width == 33 && image.height == 17 && image.mimeType == "image/png")

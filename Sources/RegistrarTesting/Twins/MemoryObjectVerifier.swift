@@ -10,7 +10,7 @@ public final class MemoryObjectVerifier: ObjectVerifier, @unchecked Sendable {
     public enum Object: Sendable {
         case bytes([UInt8], contentType: String? = nil)
         /// Fails every read with this unit error code and message (`access_denied`, `timeout`, …).
-        case failing(code: String, message: String)
+        case failing(code: UnitErrorCode, message: String)
     }
 
     private let lock = NSLock()
@@ -42,7 +42,7 @@ public final class MemoryObjectVerifier: ObjectVerifier, @unchecked Sendable {
                 switch ProbeDriver.run(type: unit.type, prober: prober, read: { offset, length in read(url, offset, length) }) {
                 case .described(let info): return .described(info)
                 case .refused(let code, let message): return .failed(code: code, message: message)
-                case .needBytes: return .failed(code: "corrupt", message: "the header could not be read")
+                case .needBytes: return .failed(code: .corrupt, message: "the header could not be read")
                 }
             }
             return UnitAssembly.outcome(unit, files: files)
@@ -56,7 +56,7 @@ public final class MemoryObjectVerifier: ObjectVerifier, @unchecked Sendable {
         lock.unlock()
         switch object {
         case nil:
-            return .failure(code: "not_found", message: "HTTP 404: the object does not exist")
+            return .failure(code: .notFound, message: "HTTP 404: the object does not exist")
         case .failing(let code, let message)?:
             return .failure(code: code, message: message)
         case .bytes(let bytes, let contentType)?:

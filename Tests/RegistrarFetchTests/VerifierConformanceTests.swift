@@ -1,6 +1,6 @@
 import Foundation
 import RegistrarCore
-import RegistrarHTTP
+import RegistrarFetch
 import RegistrarRuntime
 import RegistrarTesting
 import Testing

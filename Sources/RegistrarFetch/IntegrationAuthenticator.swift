@@ -26,10 +26,10 @@ public final class IntegrationAuthenticator {
 
     /// Why no credentials could be had. `message` never holds a secret or a response body.
     public struct Failure: Error, Sendable, CustomStringConvertible {
-        public var code: String
+        public var code: UnitErrorCode
         public var message: String
         public var description: String { "\(code): \(message)" }
-        public init(code: String, message: String) {
+        public init(code: UnitErrorCode, message: String) {
             self.code = code
             self.message = message
         }
@@ -82,13 +82,13 @@ public final class IntegrationAuthenticator {
             request = try STSAssumeRole.request(roleARN: role, externalID: settings.externalID, endpoint: settings.stsEndpoint,
                                                 region: settings.stsRegion, credentials: keys, date: now)
         } catch {
-            return .failure(Failure(code: "credentials_unavailable", message: "could not sign the STS request: \(error)"))
+            return .failure(Failure(code: .credentialsUnavailable, message: "could not sign the STS request: \(error)"))
         }
         exchanges += 1
         let r = fetcher.fetch([FetchRequest(id: 0, url: request.url, rangeLength: 64 * 1024,
                                             headers: request.headers.map { "\($0.0): \($0.1)" }, postBody: request.body)])[0]
         if let failure = r.failure {
-            return .failure(Failure(code: failure == .accessDenied || failure == .destinationForbidden ? failure.rawValue : "credentials_unavailable",
+            return .failure(Failure(code: failure == .accessDenied || failure == .destinationForbidden ? failure.code : .credentialsUnavailable,
                                     message: "assuming role \(role) failed: \(r.message ?? failure.rawValue)"))
         }
         do {
@@ -96,14 +96,14 @@ public final class IntegrationAuthenticator {
             temporary = t
             return .success(t)
         } catch {
-            return .failure(Failure(code: "credentials_unavailable", message: "assuming role \(role) failed: \(error)"))
+            return .failure(Failure(code: .credentialsUnavailable, message: "assuming role \(role) failed: \(error)"))
         }
     }
 
     private func exchangeToken(_ key: GCPServiceAccountKey, now: SigningDate, fetcher: RangeFetcher) -> Result<GCSAccessToken, Failure> {
         let assertion: String
         do { assertion = try ServiceAccountJWT.assertion(for: key, now: now) } catch {
-            return .failure(Failure(code: "credentials_unavailable", message: "could not sign the service-account JWT (is private_key an RSA key?)"))
+            return .failure(Failure(code: .credentialsUnavailable, message: "could not sign the service-account JWT (is private_key an RSA key?)"))
         }
         exchanges += 1
         let body = Array(ServiceAccountJWT.tokenRequestBody(assertion: assertion).utf8)
@@ -116,10 +116,10 @@ public final class IntegrationAuthenticator {
             // account does not have, an unknown or disabled account) is answered 400 invalid_grant
             // (Google) or 401 invalid_client: the credentials are wrong, as with a 403 from STS.
             if failure == .accessDenied || (failure == .httpError && r.status == 400) {
-                return .failure(Failure(code: FetchFailure.accessDenied.rawValue,
+                return .failure(Failure(code: .accessDenied,
                                         message: "the token endpoint \(endpoint) refused the key of \(key.clientEmail) (HTTP \(r.status))"))
             }
-            return .failure(Failure(code: failure == .destinationForbidden ? failure.rawValue : "credentials_unavailable",
+            return .failure(Failure(code: failure == .destinationForbidden ? failure.code : .credentialsUnavailable,
                                     message: "the token exchange at \(endpoint) for \(key.clientEmail) failed: \(r.message ?? failure.rawValue)"))
         }
         do {
@@ -127,7 +127,7 @@ public final class IntegrationAuthenticator {
             token = t
             return .success(t)
         } catch {
-            return .failure(Failure(code: "credentials_unavailable", message: "the token exchange at \(endpoint) failed: \(error)"))
+            return .failure(Failure(code: .credentialsUnavailable, message: "the token exchange at \(endpoint) failed: \(error)"))
         }
     }
 }

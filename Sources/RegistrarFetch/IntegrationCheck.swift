@@ -24,9 +24,9 @@ public enum IntegrationCheck {
         let planned: PlannedRequest
         switch authenticator.currentAuth(using: fetcher).flatMap({ auth in
             authenticator.planner.plan(url, auth: auth, date: authenticator.now)
-                .mapError { IntegrationAuthenticator.Failure(code: $0.code, message: $0.message) }
+                .mapError { IntegrationAuthenticator.Failure(code: UnitErrorCode(rawValue: $0.code), message: $0.message) }
         }) {
-        case .failure(let f): return report(false, code: f.code, message: f.message)
+        case .failure(let f): return report(false, code: f.code.rawValue, message: f.message)
         case .success(let p): planned = p
         }
         let l = planned.location
@@ -36,7 +36,7 @@ public enum IntegrationCheck {
         let r = fetcher.fetch([FetchRequest(id: 0, url: planned.url, rangeLength: 64 * 1024,
                                             headers: planned.headers.map { "\($0.0): \($0.1)" })])[0]
         members.append(("status", .number(String(r.status))))
-        if let failure = r.failure { return report(false, code: failure.rawValue, message: r.message) }
+        if let failure = r.failure { return report(false, code: failure.code.rawValue, message: r.message) }
         members.append(("size", r.totalSize.map { .number(String($0)) } ?? .null))
         members.append(("contentType", r.contentType.map(JSONValue.string) ?? .null))
         return report(true)

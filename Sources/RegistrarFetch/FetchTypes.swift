@@ -29,8 +29,9 @@ public struct FetchRequest: Sendable {
     }
 }
 
-/// Stable outcome codes (DESIGN.md §4).
-public enum FetchFailure: String, Sendable {
+/// Stable outcome codes (DESIGN.md §4). A unit whose fetch failed fails with `code`, the same
+/// string (`cancelled` excepted: it is never a unit's outcome).
+public enum FetchFailure: String, Sendable, CaseIterable {
     case notFound = "not_found"
     case accessDenied = "access_denied"
     case throttled = "throttled"
@@ -50,6 +51,9 @@ public enum FetchFailure: String, Sendable {
     /// The caller's `shouldStop` answered true (the job was cancelled): the transfer was
     /// abandoned. Never a unit's outcome: the worker records the chunk as cancelled.
     case cancelled = "cancelled"
+
+    /// The unit error code of a unit whose fetch failed this way.
+    public var code: UnitErrorCode { UnitErrorCode(rawValue: rawValue) }
 }
 
 public struct FetchResult: Sendable {

@@ -3,7 +3,7 @@ import Foundation
 import Glibc
 #endif
 import RegistrarCore
-@testable import RegistrarHTTP
+@testable import RegistrarFetch
 import Testing
 
 /// SSRF (issue 5, item 6): every URL form of the table is refused without a single connection —

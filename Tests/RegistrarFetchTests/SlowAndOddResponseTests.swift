@@ -1,6 +1,6 @@
 import Foundation
 import RegistrarCore
-@testable import RegistrarHTTP
+@testable import RegistrarFetch
 import Testing
 
 /// Issue 20 (Weak 4 and the fetch items of "Smaller"), against the real fault server: a trickling

@@ -51,7 +51,7 @@ public final class HTTPObjectVerifier: ObjectVerifier {
         let now = monotonicNow()
         if let cached = authenticators[id], now - cached.loadedAt < integrationTTL { return .success(cached.auth) }
         guard let integrationLoader else {
-            return .failure(.init(code: "integration_unavailable", message: "this worker cannot load integrations"))
+            return .failure(.init(code: .integrationUnavailable, message: "this worker cannot load integrations"))
         }
         do {
             let loaded = try integrationLoader(id)
@@ -63,7 +63,7 @@ public final class HTTPObjectVerifier: ObjectVerifier {
             // The error names the integration and the key id at most (CredentialCipher's errors
             // carry no secret); it is the operator's to fix, so the units say so.
             authenticators[id] = nil
-            return .failure(.init(code: "integration_unavailable", message: "the job's integration cannot be used: \(error)"))
+            return .failure(.init(code: .integrationUnavailable, message: "the job's integration cannot be used: \(error)"))
         }
     }
 
@@ -82,7 +82,7 @@ public final class HTTPObjectVerifier: ObjectVerifier {
     }
 
     private struct UnitFailure: Error {
-        let code: String
+        let code: UnitErrorCode
         let message: String
     }
 
@@ -121,7 +121,7 @@ public final class HTTPObjectVerifier: ObjectVerifier {
                                            rangeLength: objects[i].next!.length, timeUsed: objects[i].seconds)
                 if let authenticator, let date {
                     switch auth.flatMap({ a in authenticator.planner.plan(objects[i].url, auth: a, date: date)
-                        .mapError { IntegrationAuthenticator.Failure(code: $0.code, message: $0.message) } }) {
+                        .mapError { IntegrationAuthenticator.Failure(code: UnitErrorCode(rawValue: $0.code), message: $0.message) } }) {
                     case .failure(let f):
                         objects[i].result = .failure(UnitFailure(code: f.code, message: f.message))
                         objects[i].next = nil
@@ -143,7 +143,7 @@ public final class HTTPObjectVerifier: ObjectVerifier {
                 FetchMetrics.response(status: r.status)
                 objects[i].next = nil
                 if let failure = r.failure {
-                    objects[i].result = .failure(UnitFailure(code: failure.rawValue, message: r.message ?? failure.rawValue))
+                    objects[i].result = .failure(UnitFailure(code: failure.code, message: r.message ?? failure.rawValue))
                     continue
                 }
                 if objects[i].data == nil {
@@ -163,7 +163,7 @@ public final class HTTPObjectVerifier: ObjectVerifier {
                     objects[i].result = .failure(UnitFailure(code: code, message: message))
                 case .needBytes(let offset, let length):
                     if round + 1 >= prober.maxRounds {
-                        objects[i].result = .failure(UnitFailure(code: "corrupt", message: "the header could not be read within \(prober.maxRounds) ranged reads"))
+                        objects[i].result = .failure(UnitFailure(code: .corrupt, message: "the header could not be read within \(prober.maxRounds) ranged reads"))
                     } else {
                         objects[i].next = (offset, length)
                     }
@@ -179,53 +179,18 @@ public final class HTTPObjectVerifier: ObjectVerifier {
         }
         return units.indices.map { i in
             if let o = outcomes[i] { return o }
-            var infos: [MediaInfo] = []
-            for (k, o) in files[i].enumerated() {
+            // Every file has a result once the rounds are over; a missing one (a bug) fails the
+            // unit, unless an earlier file already did.
+            var results: [UnitAssembly.FileResult] = []
+            for o in files[i] {
                 switch o.result {
-                case .success(let info)?: infos.append(info)
-                case .failure(let f)?:
-                    let which = units[i].urls.count > 1 ? " (file \(k + 1) of \(units[i].urls.count))" : ""
-                    return .failed(code: f.code, message: f.message + which)
-                case nil:
-                    return .failed(code: "internal_error", message: "no probe result")
+                case .success(let info)?: results.append(.described(info))
+                case .failure(let f)?: results.append(.failed(code: f.code, message: f.message))
+                case nil: return .failed(code: .internalError, message: "no probe result")
                 }
+                if case .failed? = results.last { break }
             }
-            return Self.unitOutcome(units[i], infos)
+            return UnitAssembly.outcome(units[i], files: results)
         }
-    }
-
-    /// One record per unit, from its files' descriptions.
-    static func unitOutcome(_ unit: RegistrationUnit, _ infos: [MediaInfo]) -> UnitOutcome {
-        guard var first = infos.first else { return .failed(code: "internal_error", message: "no files") }
-        if unit.type == .dicomSeries {
-            let series = Set(infos.compactMap(\.dicomSeriesUID))
-            if series.count > 1 {
-                return .failed(code: "series_mismatch",
-                               message: "the files of a DICOM series must share one SeriesInstanceUID; found \(series.count)")
-            }
-            // Files ordered by InstanceNumber (stable: files without one keep their place at the end).
-            let order = infos.indices.sorted { a, b in
-                (infos[a].dicomInstanceNumber ?? Int.max, a) < (infos[b].dicomInstanceNumber ?? Int.max, b)
-            }
-            if order != Array(infos.indices) { first.orderedURLs = order.map { unit.urls[$0] } }
-            first = infos[order[0]].mergingOrder(first.orderedURLs)
-            first.frameCount = infos.reduce(0) { $0 + ($1.frameCount ?? 1) }
-            first.dicomSOPInstanceUIDs = order.compactMap { infos[$0].dicomSOPInstanceUID }
-        }
-        if unit.urls.count > 1 {
-            first.size = infos.reduce(Int64(0)) { $0 + ($1.size ?? 0) }
-            first.probeRequests = infos.reduce(0) { $0 + $1.probeRequests }
-            first.probeBytes = infos.reduce(0) { $0 + $1.probeBytes }
-            if unit.type == .imageSequence || unit.type == .imageGroup { first.frameCount = infos.count }
-        }
-        return .verified(first)
-    }
-}
-
-private extension MediaInfo {
-    func mergingOrder(_ order: [String]?) -> MediaInfo {
-        var copy = self
-        copy.orderedURLs = order
-        return copy
     }
 }

@@ -1,6 +1,6 @@
 import Foundation
 import RegistrarCore
-@testable import RegistrarHTTP
+@testable import RegistrarFetch
 import Testing
 
 /// Against real servers on 127.0.0.1 only: nginx (static objects with Range support) and
