@@ -1,5 +1,6 @@
 import Foundation
 import RegistrarCore
+import RegistrarRuntime
 
 /// How `registrar api` behaves; every field has a flag and an environment variable.
 public struct APIConfiguration: Sendable {
@@ -44,6 +45,9 @@ public struct APIConfiguration: Sendable {
     public var bootstrapKey: String?
     /// Addresses `POST /v1/integrations/{id}/test` may reach besides public ones (REGISTRAR_FETCH_ALLOW).
     public var fetchAllow = ""
+    /// The credential key ring, read when a request needs it (default: `REGISTRAR_ENCRYPTION_KEYS`
+    /// or `REGISTRAR_ENCRYPTION_KEYS_FILE`, as every process reads it; tests pass their own).
+    public var keyRing: @Sendable () throws -> EncryptionKeyRing = { try KeyRingLoader.fromEnvironment() }
 
     public init() {}
 }
