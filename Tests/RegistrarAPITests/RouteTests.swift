@@ -250,6 +250,10 @@ import Testing
                 #expect(r.status == .notFound && r.errorCode == "not_found", "\(method) \(uri)")
             }
             #expect(try await client.call("/v1/folders/\(f)/uploads", .post, key: intruder, bytes: Self.manifest).status == .notFound)
+            // Nothing happened to the owner's running upload either.
+            let running = try #require(try await client.call("/v1/folders/\(f)/uploads", .post, key: key, bytes: Self.manifest).json["id"]?.string)
+            #expect(try await client.call("/v1/uploads/\(running)/cancel", .post, key: intruder).status == .notFound)
+            #expect(try !rig.world.registry.jobs.isCancelRequested(jobID: running))
             #expect(try await client.call("/v1/uploads", key: intruder).json.items.isEmpty)
             #expect(try await client.call("/v1/integrations", key: intruder).json.items.isEmpty)
             // Still there for their owner.
