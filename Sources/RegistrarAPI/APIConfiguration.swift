@@ -48,6 +48,9 @@ public struct APIConfiguration: Sendable {
     /// The credential key ring, read when a request needs it (default: `REGISTRAR_ENCRYPTION_KEYS`
     /// or `REGISTRAR_ENCRYPTION_KEYS_FILE`, as every process reads it; tests pass their own).
     public var keyRing: @Sendable () throws -> EncryptionKeyRing = { try KeyRingLoader.fromEnvironment() }
+    /// Whether the API makes swift-metrics record into its Prometheus registry (once per
+    /// process). In-process tests turn it off: other roles' code runs in the same process.
+    public var bootstrapsMetrics = true
 
     public init() {}
 }

@@ -22,7 +22,7 @@ public enum APIServer {
     public static func make(config: APIConfiguration, backends: @escaping @Sendable () -> any APIBackends,
                             integrationTester: any IntegrationTester, logger: Logger) -> some ApplicationProtocol {
         let pool = BlockingPool(size: config.blockingThreads, backends: backends, logger: logger)
-        let metrics = APIMetrics(role: "api")
+        let metrics = APIMetrics(role: "api", bootstrap: config.bootstrapsMetrics)
         let router = Router(context: APIContext.self)
         router.add(middleware: RequestMetricsMiddleware())
         router.add(middleware: InputGuardMiddleware())

@@ -19,6 +19,8 @@ struct APIRig {
 
     init() {
         config.blockingThreads = 2
+        // The test process also runs the engine (RegistrarRuntimeTests): leave swift-metrics' global factory alone.
+        config.bootstrapsMetrics = false
         config.keyRing = { APIRig.ring }
         config.spoolDirectory = FileManager.default.temporaryDirectory.path
     }
