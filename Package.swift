@@ -87,18 +87,15 @@ let package = Package(
         // signing per integration) and the worker's `ObjectVerifier`. (The inbound HTTP is RegistrarAPI.)
         .target(name: "RegistrarFetch", dependencies: ["CCurl", "RegistrarCore", "RegistrarRuntime",
                                                .product(name: "Metrics", package: "swift-metrics")]),
-        // The operator surface: HTTP API, tenants and API keys, metrics, status page. Blocking
-        // C clients run on a small pool of dedicated threads (`BlockingPool`), never on NIO's
-        // event loops.
+        // The operator surface: HTTP API, tenants and API keys, metrics, status page. It talks
+        // to the servers through ports only (`APIBackends`); the executable wires the adapters.
+        // Blocking calls run on a small pool of dedicated threads (`BlockingPool`), never on
+        // NIO's event loops.
         .target(
             name: "RegistrarAPI",
             dependencies: [
                 "RegistrarCore",
                 "RegistrarRuntime",
-                "RegistrarPostgres",
-                "RegistrarRedis",
-                "RegistrarRabbitMQ",
-                "RegistrarFetch",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -135,6 +132,8 @@ let package = Package(
         // server), and the engine's sample second kind (`tally`).
         .target(name: "RegistrarTesting", dependencies: ["RegistrarCore", "RegistrarRuntime"]),
         .testTarget(name: "RegistrarRuntimeTests", dependencies: ["RegistrarRuntime", "RegistrarTesting", "RegistrarCore"]),
+        .testTarget(name: "RegistrarAPITests", dependencies: ["RegistrarAPI", "RegistrarRuntime", "RegistrarCore", "RegistrarTesting",
+                                                          .product(name: "HummingbirdTesting", package: "hummingbird")]),
         .testTarget(name: "RegistrarPostgresTests", dependencies: ["RegistrarPostgres", "RegistrarTesting"]),
         .testTarget(name: "RegistrarRedisTests", dependencies: ["RegistrarRedis", "RegistrarTesting"]),
         .testTarget(name: "RegistrarRabbitMQTests", dependencies: ["RegistrarRabbitMQ", "RegistrarTesting"]),

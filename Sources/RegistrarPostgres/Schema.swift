@@ -1,9 +1,11 @@
+import RegistrarRuntime
+
 /// Registrar's PostgreSQL schema, as versioned migrations (`registrar migrate` applies the
 /// missing ones in order, under an advisory lock, each in its own transaction). Never edit a
 /// migration that has shipped: add a new one.
 public enum Schema {
     /// The tenant every object belongs to until API keys and tenants arrive.
-    public static let defaultTenantID = "00000000-0000-0000-0000-000000000001"
+    public static let defaultTenantID = DefaultTenant.id
 
     public static let migrations: [Migration] = [
         Migration(version: 1, name: "registration core", sql: """

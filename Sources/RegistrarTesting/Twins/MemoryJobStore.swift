@@ -18,6 +18,7 @@ public final class MemoryJobStore: JobStore, @unchecked Sendable {
         public var published = false
         public var done = false
         public var counts = UnitCounts()
+        public var finishedAt: Date?
     }
 
     private struct StoredJob {
@@ -29,6 +30,8 @@ public final class MemoryJobStore: JobStore, @unchecked Sendable {
     private var jobs: [String: StoredJob] = [:]
     private var ledgers: [String: [Int: LedgerRow]] = [:]
     private var errors: [String: [Int: UnitError]] = [:]
+    /// When each unit error was written (job → unit → ISO time), as `unit_errors.created_at`.
+    private var errorTimes: [String: [Int: String]] = [:]
     private var dead: [ChunkID: DeadLetter] = [:]
     private var sequence = 0
 
@@ -41,7 +44,7 @@ public final class MemoryJobStore: JobStore, @unchecked Sendable {
         return try body()
     }
 
-    static func now() -> String {
+    public static func now() -> String {
         let f = ISO8601DateFormatter()
         f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         return f.string(from: Date())
@@ -157,6 +160,7 @@ public final class MemoryJobStore: JobStore, @unchecked Sendable {
                 var row = ledgers[jobID, default: [:]][c.seq] ?? LedgerRow(chunk: c)
                 guard !row.done else { continue }
                 row.done = true
+                row.finishedAt = Date()
                 row.counts = UnitCounts(cancelled: row.chunk.unitCount)
                 ledgers[jobID, default: [:]][c.seq] = row
             }
@@ -199,8 +203,10 @@ public final class MemoryJobStore: JobStore, @unchecked Sendable {
                 var shown = e
                 shown.urls = e.urls.map { url in url.firstIndex(where: { $0 == "?" || $0 == "#" }).map { String(url[..<$0]) } ?? url }
                 errors[id.jobID, default: [:]][e.index] = shown
+                errorTimes[id.jobID, default: [:]][e.index] = Self.now()
             }
             row.done = true
+            row.finishedAt = Date()
             row.counts = write.counts
             finish(&row)
             ledgers[id.jobID]![id.seq] = row
@@ -215,6 +221,19 @@ public final class MemoryJobStore: JobStore, @unchecked Sendable {
         locked { errors[jobID, default: [:]].sorted { $0.key < $1.key }.map(\.value) }
     }
 
+    /// When a unit error was written (ISO time, milliseconds).
+    public func unitErrorTime(jobID: String, unit: Int) -> String? {
+        locked { errorTimes[jobID]?[unit] }
+    }
+
+    /// Ids of every job, of every kind.
+    public func jobIDs() -> [String] { locked { Array(jobs.keys) } }
+
+    /// Each finished chunk's counts, with when it finished.
+    public func finishedChunks(jobID: String) -> [(counts: UnitCounts, finishedAt: Date)] {
+        locked { ledgers[jobID, default: [:]].values.compactMap { $0.done ? ($0.counts, $0.finishedAt ?? Date()) : nil } }
+    }
+
     /// Dead letters recorded with their chunks.
     public func deadLetters(jobID: String) -> [Int: DeadLetter] {
         locked { Dictionary(uniqueKeysWithValues: dead.filter { $0.key.jobID == jobID }.map { ($0.key.seq, $0.value) }) }
@@ -226,6 +245,7 @@ public final class MemoryJobStore: JobStore, @unchecked Sendable {
             jobs[id] = nil
             ledgers[id] = nil
             errors[id] = nil
+            errorTimes[id] = nil
             dead = dead.filter { $0.key.jobID != id }
         }
     }

@@ -13,9 +13,10 @@ public final class MemoryRegistry: RegistrationStore, @unchecked Sendable {
         public var jobID: String
         public var unit: RegistrationUnit
         public var info: MediaInfo
+        public var createdAt: String
     }
 
-    private struct Facts {
+    struct Facts {
         var folderID: String
         var format: ManifestFormat
         var manifest: [UInt8]
@@ -27,20 +28,22 @@ public final class MemoryRegistry: RegistrationStore, @unchecked Sendable {
     }
 
     public let jobs: MemoryJobStore
-    private let lock = NSLock()
-    private var folders: [String: (tenantID: String, name: String)] = [:]
-    private var facts: [String: Facts] = [:]
-    private var files: [Int64: File] = [:]
-    private var byJobUnit: [String: [Int: Int64]] = [:]
+    /// What the API's ports add: tenants, keys, integrations, upload extras (`MemoryRegistry+API`).
+    let api = MemoryAPIState()
+    let lock = NSRecursiveLock()
+    var folders: [String: (tenantID: String, name: String)] = [:]
+    var facts: [String: Facts] = [:]
+    var files: [Int64: File] = [:]
+    var byJobUnit: [String: [Int: Int64]] = [:]
     /// folder → URL key → the first registration of it (job, unit).
-    private var folderKeys: [String: [String: (job: String, unit: Int)]] = [:]
-    private var nextFileID: Int64 = 0
+    var folderKeys: [String: [String: (job: String, unit: Int)]] = [:]
+    var nextFileID: Int64 = 0
 
     public init(jobs: MemoryJobStore = MemoryJobStore()) {
         self.jobs = jobs
     }
 
-    private func locked<T>(_ body: () throws -> T) rethrows -> T {
+    func locked<T>(_ body: () throws -> T) rethrows -> T {
         lock.lock()
         defer { lock.unlock() }
         return try body()
@@ -50,7 +53,10 @@ public final class MemoryRegistry: RegistrationStore, @unchecked Sendable {
 
     public func createFolder(name: String, tenantID: String = "00000000-0000-0000-0000-000000000001") -> String {
         let id = UUID().uuidString.lowercased()
-        locked { folders[id] = (tenantID, name) }
+        locked {
+            folders[id] = (tenantID, name)
+            api.folderCreated[id] = MemoryJobStore.now()
+        }
         return id
     }
 
@@ -153,7 +159,8 @@ public final class MemoryRegistry: RegistrationStore, @unchecked Sendable {
                     nextFileID += 1
                     var info = i
                     if let ordered = i.orderedURLs { info.orderedURLs = ordered }
-                    files[nextFileID] = File(id: nextFileID, folderID: result.folderID, jobID: result.jobID, unit: u, info: info)
+                    files[nextFileID] = File(id: nextFileID, folderID: result.folderID, jobID: result.jobID, unit: u, info: info,
+                                             createdAt: MemoryJobStore.now())
                     byJobUnit[result.jobID, default: [:]][u.index] = nextFileID
                 }
                 inserted = added.map(\.0.urlKey)
