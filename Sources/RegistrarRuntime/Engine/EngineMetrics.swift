@@ -5,11 +5,13 @@ import RegistrarCore
 /// `registrar worker|coordinator --metrics-port` and `registrar api` render them for Prometheus).
 /// Names are a contract with the alert rules in deploy/ and charts/: change them only with those.
 ///
-/// Series of every kind but registration carry a `kind` label; registration's carry none, as
-/// they did before there were other kinds (dashboards and alert rules match them as they are).
+/// Every series carries a `kind` label, registration's included (`kind="registration"`). A
+/// Prometheus registry refuses one name with two label sets, so a worker serving two kinds would
+/// crash at its first chunk of the second if registration's series went unlabelled; the alert
+/// rules aggregate with `sum(…)`, so the label changes none of them.
 public enum EngineMetrics {
     static func dimensions(_ kind: String, _ extra: [(String, String)] = []) -> [(String, String)] {
-        kind == KindQueues.registration.kind ? extra : [("kind", kind)] + extra
+        [("kind", kind)] + extra
     }
 
     /// After a chunk's commit: units by outcome, errors by code, and how the chunk arrived
