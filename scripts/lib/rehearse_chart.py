@@ -204,9 +204,9 @@ def port_number(c, port):
     raise KeyError(f"probe port {port!r} is not a named port of container {c['name']}")
 
 
-def logs_tail(name, n=8):
+def logs_tail(name, n=3):
     r = docker("logs", "--tail", str(n), name)
-    return " | ".join((r.stdout + r.stderr).strip().splitlines()[-n:])
+    return " | ".join(line[:200] for line in (r.stdout + r.stderr).strip().splitlines()[-n:])
 
 
 def run_init(wl, pod, wl_dir):
