@@ -1,4 +1,3 @@
-# syntax=docker/dockerfile:1
 # Registrar's container image: one static-stdlib `registrar` binary on slim Debian 12.
 #
 #   docker build -t registrar:dev .
@@ -8,10 +7,18 @@
 # -dev packages of the four C libraries the system-library targets link (found through
 # pkg-config). The Swift standard library and Foundation are linked statically, so the runtime
 # needs only those C libraries' shared objects.
+#
+# No "# syntax=" line on purpose: it makes BuildKit pull its Dockerfile frontend from a registry
+# of images; the frontend built into the engine (Docker >= 20.10) handles RUN --mount.
+# The two base images are build arguments (defaults: the official images) so that a machine
+# without a registry can build from local ones (scripts/rehearse passes images made from Debian
+# packages and this machine's toolchain).
 ARG SWIFT_VERSION=6.3
 ARG DEBIAN_RELEASE=bookworm
+ARG BUILD_IMAGE=swift:${SWIFT_VERSION}-${DEBIAN_RELEASE}
+ARG RUNTIME_IMAGE=debian:${DEBIAN_RELEASE}-slim
 
-FROM swift:${SWIFT_VERSION}-${DEBIAN_RELEASE} AS build
+FROM ${BUILD_IMAGE} AS build
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
         librabbitmq-dev libhiredis-dev libcurl4-openssl-dev libpq-dev pkg-config \
@@ -28,7 +35,7 @@ RUN --mount=type=cache,target=/src/.build \
 
 # Runtime stage: only the shared libraries the binary links, CA certificates for TLS to object
 # stores and managed servers, and a non-root user. No shell tools beyond the base image's.
-FROM debian:${DEBIAN_RELEASE}-slim
+FROM ${RUNTIME_IMAGE}
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
         librabbitmq4 libhiredis0.14 libcurl4 libpq5 ca-certificates \

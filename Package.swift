@@ -83,20 +83,19 @@ let package = Package(
         .target(name: "RegistrarPostgres", dependencies: ["CLibpq", "RegistrarCore", "RegistrarRuntime"]),
         .target(name: "RegistrarRedis", dependencies: ["CHiredis", "RegistrarCore", "RegistrarRuntime"]),
         .target(name: "RegistrarRabbitMQ", dependencies: ["CRabbitMQ", "RegistrarCore", "RegistrarRuntime"]),
-        .target(name: "RegistrarHTTP", dependencies: ["CCurl", "RegistrarCore", "RegistrarRuntime",
+        // RegistrarFetch: the outbound side — ranged GETs over libcurl multi (retries, SSRF pinning,
+        // signing per integration) and the worker's `ObjectVerifier`. (The inbound HTTP is RegistrarAPI.)
+        .target(name: "RegistrarFetch", dependencies: ["CCurl", "RegistrarCore", "RegistrarRuntime",
                                                .product(name: "Metrics", package: "swift-metrics")]),
-        // The operator surface: HTTP API, tenants and API keys, metrics, status page. Blocking
-        // C clients run on a small pool of dedicated threads (`BlockingPool`), never on NIO's
-        // event loops.
+        // The operator surface: HTTP API, tenants and API keys, metrics, status page. It talks
+        // to the servers through ports only (`APIBackends`); the executable wires the adapters.
+        // Blocking calls run on a small pool of dedicated threads (`BlockingPool`), never on
+        // NIO's event loops.
         .target(
             name: "RegistrarAPI",
             dependencies: [
                 "RegistrarCore",
                 "RegistrarRuntime",
-                "RegistrarPostgres",
-                "RegistrarRedis",
-                "RegistrarRabbitMQ",
-                "RegistrarHTTP",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -115,7 +114,7 @@ let package = Package(
                 "RegistrarPostgres",
                 "RegistrarRedis",
                 "RegistrarRabbitMQ",
-                "RegistrarHTTP",
+                "RegistrarFetch",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -128,14 +127,23 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "RegistrarPostgresTests", dependencies: ["RegistrarPostgres"]),
-        .testTarget(name: "RegistrarRedisTests", dependencies: ["RegistrarRedis"]),
-        .testTarget(name: "RegistrarRabbitMQTests", dependencies: ["RegistrarRabbitMQ"]),
-        .testTarget(name: "RegistrarHTTPTests", dependencies: ["RegistrarHTTP", "RegistrarCore"], exclude: ["Support"]),
+        // Test support, never linked into the binary: the in-memory twin of every port, one
+        // conformance suite per port (run by each adapter's tests against the twin and the real
+        // server), and the engine's sample second kind (`tally`).
+        .target(name: "RegistrarTesting", dependencies: ["RegistrarCore", "RegistrarRuntime"]),
+        .testTarget(name: "RegistrarRuntimeTests", dependencies: ["RegistrarRuntime", "RegistrarTesting", "RegistrarCore"]),
+        .testTarget(name: "RegistrarAPITests", dependencies: ["RegistrarAPI", "RegistrarRuntime", "RegistrarCore", "RegistrarTesting",
+                                                          .product(name: "HummingbirdTesting", package: "hummingbird")]),
+        .testTarget(name: "RegistrarPostgresTests", dependencies: ["RegistrarPostgres", "RegistrarTesting"]),
+        .testTarget(name: "RegistrarRedisTests", dependencies: ["RegistrarRedis", "RegistrarTesting"]),
+        .testTarget(name: "RegistrarRabbitMQTests", dependencies: ["RegistrarRabbitMQ", "RegistrarTesting"]),
+        .testTarget(name: "RegistrarFetchTests", dependencies: ["RegistrarFetch", "RegistrarCore", "RegistrarTesting"], exclude: ["Support"]),
         .testTarget(
             name: "RegistrarIntegrationTests",
             dependencies: ["RegistrarCore", "RegistrarRuntime", "RegistrarPostgres", "RegistrarRedis", "RegistrarRabbitMQ",
-                           "RegistrarAPI", .product(name: "HummingbirdTesting", package: "hummingbird")],
+                           "RegistrarAPI", "RegistrarTesting", .product(name: "HummingbirdTesting", package: "hummingbird"),
+                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                           .product(name: "Logging", package: "swift-log")],
             exclude: ["MEDIA-FIXTURES.md", "Support/moto_fixture.py"]
         ),
         .testTarget(

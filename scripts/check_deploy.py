@@ -13,8 +13,11 @@ Each subcommand prints what it checked and exits non-zero on a failure:
   alerts PLAIN CHART_COPY RENDERED     the plain rule file and the chart's copy are identical, the
                                        rendered PrometheusRule carries the same rules, every alert
                                        uses only contract metric names, and has its runbook
-  runbooks BIN                         every `registrar …` command in runbooks/*.md exists in BIN
+  runbooks BIN FILE...                 every `registrar …` command in runbooks/*.md exists in BIN
                                        (`BIN <sub> [<subsub>] --help` exits 0) with the flags used
+  docs BIN FILE...                     the same for README.md and docs/*.md (code blocks and spans)
+  links ROOT FILE...                   every markdown link is a relative path to a file inside ROOT
+                                       (anchors: a heading of the target), no http(s) links or bare URLs
 """
 import json
 import os
@@ -391,12 +394,19 @@ COMMAND_RE = re.compile(
 def code_fragments(text):
     """Fenced code blocks (line by line) and inline code spans."""
     frags = []
-    fenced = re.compile(r"^```[^\n]*\n(.*?)^```", re.M | re.S)
+    fenced = re.compile(r"^[ \t]*```[^\n]*\n(.*?)^[ \t]*```", re.M | re.S)  # indented too (in lists)
     for m in fenced.finditer(text):
         body = m.group(1).replace("\\\n", " ")
-        frags.extend(body.splitlines())
+        for line in body.splitlines():
+            # A usage synopsis wrapped without a backslash: an indented line of options continues
+            # the command above it.
+            if frags and re.match(r"\s+\[?--?[a-z]", line) and "registrar" in frags[-1]:
+                frags[-1] += " " + line.strip()
+            else:
+                frags.append(line)
     rest = fenced.sub("", text)
-    frags.extend(re.findall(r"`([^`\n]+)`", rest))
+    # A code span may wrap onto the next line (not across a blank line): it is one fragment.
+    frags.extend(span.replace("\n", " ") for span in re.findall(r"`([^`]+)`", rest) if "\n\n" not in span)
     return frags
 
 
@@ -412,64 +422,195 @@ def subcommands_in(help_text):
     return set(re.findall(r"^  ([a-z][a-z0-9-]*)(?:\s|$)", m.group(1), re.M))
 
 
-def cmd_runbooks(binary, *files):
+def synopsis_to_words(line):
+    """`validate M [--format json|csv]`, `dlq replay (--job J | --all)`: the alternatives of a
+    synopsis are words, not pipes, and its brackets are not part of the flags."""
+    out, depth = [], 0
+    for ch in line:
+        if ch in "[(":
+            depth += 1
+            out.append(" ")
+        elif ch in "])":
+            depth = max(0, depth - 1)
+            out.append(" ")
+        elif ch == "|" and depth > 0:
+            out.append(" ")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def collect_commands(files, where_of=os.path.basename):
+    """{"sub [args…]": {files}} for every `registrar …` command line in the files' code."""
     commands = {}
     for path in files:
         for frag in code_fragments(open(path).read()):
-            for m in COMMAND_RE.finditer(frag.strip()):
+            for m in COMMAND_RE.finditer(synopsis_to_words(frag.strip())):
                 tokens = m.group(1).split()
                 if tokens and re.fullmatch(r"[a-z][a-z0-9-]*", tokens[0]):
-                    commands.setdefault(" ".join(tokens), set()).add(os.path.basename(path))
-    if not commands:
-        fail("no `registrar …` command found in the runbooks")
-    cache = {}
+                    commands.setdefault(" ".join(tokens), set()).add(where_of(path))
+    return commands
 
+
+_help_cache = {}
+
+
+def command_problem(binary, line):
+    """None when `registrar LINE` names a real (sub)subcommand of BINARY and only flags its --help
+    lists; else what is wrong."""
     def help_for(path):
-        if path not in cache:
-            cache[path] = help_of(binary, list(path))
-        return cache[path]
+        key = (binary, tuple(path))
+        if key not in _help_cache:
+            _help_cache[key] = help_of(binary, list(path))
+        return _help_cache[key]
 
-    rc, top = help_for(())
+    tokens = line.split()
+    path = []
+    subs = subcommands_in(help_for(())[1])
+    problem = None
+    for tok in tokens:
+        if tok.startswith("-") or not re.fullmatch(r"[a-z][a-z0-9-]*", tok):
+            break
+        if subs and tok in subs:
+            path.append(tok)
+            rc, text = help_for(path)
+            if rc != 0:
+                problem = f"`registrar {' '.join(path)} --help` exited {rc}"
+                break
+            subs = subcommands_in(text)
+            continue
+        if subs:
+            problem = f"`registrar {' '.join(path + [tok])}`: no such subcommand"
+        break
+    if problem is None and not path:
+        problem = f"`registrar {tokens[0]}`: no such subcommand"
+    if problem is None:
+        rc, text = help_for(path)
+        for flag in [t.split("=")[0] for t in tokens if t.startswith("--")]:
+            if flag != "--help" and not re.search(rf"(?<![\w-]){re.escape(flag)}(?![\w-])", text):
+                problem = f"`registrar {' '.join(path)}` has no option {flag}"
+                break
+    return problem
+
+
+def check_commands(binary, commands, what):
+    if not commands:
+        fail(f"no `registrar …` command found in {what}")
+    rc, _ = help_of(binary, [])
     if rc != 0:
         fail(f"{binary} --help exited {rc}")
         finish()
     missing = {}
-    checked = 0
     for line, where in sorted(commands.items()):
-        tokens = line.split()
-        path = []
-        subs = subcommands_in(top)
-        problem = None
-        for tok in tokens:
-            if tok.startswith("-") or not re.fullmatch(r"[a-z][a-z0-9-]*", tok):
-                break
-            if subs and tok in subs:
-                path.append(tok)
-                rc, text = help_for(tuple(path))
-                if rc != 0:
-                    problem = f"`registrar {' '.join(path)} --help` exited {rc}"
-                    break
-                subs = subcommands_in(text)
-                continue
-            if subs:
-                problem = f"`registrar {' '.join(path + [tok])}`: no such subcommand"
-            break
-        if problem is None and not path:
-            problem = f"`registrar {tokens[0]}`: no such subcommand"
-        if problem is None:
-            rc, text = help_for(tuple(path))
-            for flag in [t.split("=")[0] for t in tokens if t.startswith("--")]:
-                if flag != "--help" and not re.search(rf"(?<![\w-]){re.escape(flag)}(?![\w-])", text):
-                    problem = f"`registrar {' '.join(path)}` has no option {flag}"
-                    break
-        checked += 1
+        problem = command_problem(binary, line)
         if problem:
             missing.setdefault(problem, set()).update(where)
         else:
             note(f"ok    registrar {line}")
     for problem, where in sorted(missing.items()):
         fail(f"{problem} (used in {', '.join(sorted(where))})")
-    note(f"{checked} distinct `registrar` command lines checked against {binary}; {len(missing)} problem(s)")
+    note(f"{len(commands)} distinct `registrar` command lines checked against {binary}; {len(missing)} problem(s)")
+    # The checker must refuse a planted unknown subcommand and an unknown flag, or the pass above
+    # proves nothing.
+    planted = ["no-such-command --json", "status JOB --no-such-flag"]
+    caught = [line for line in planted if command_problem(binary, line)]
+    if caught != planted:
+        fail(f"the command check accepted planted bad lines: {sorted(set(planted) - set(caught))}")
+    else:
+        note("negative test: `registrar no-such-command` and `registrar status --no-such-flag` are refused")
+
+
+def cmd_runbooks(binary, *files):
+    check_commands(binary, collect_commands(files), "the runbooks")
+    finish()
+
+
+# --- docs: README.md and docs/*.md -----------------------------------------------------------
+
+FENCE_RE = re.compile(r"^[ \t]*(```|~~~)[^\n]*\n.*?^[ \t]*\1[^\n]*$", re.M | re.S)
+INLINE_LINK_RE = re.compile(r"!?\[((?:[^\[\]]|\[[^\]]*\])*)\]\(\s*<?([^)\s>]*)>?(?:\s+\"[^\"]*\")?\s*\)")
+REF_DEF_RE = re.compile(r"^ {0,3}\[[^\]]+\]:\s*<?(\S+?)>?(?:\s|$)", re.M)
+AUTOLINK_RE = re.compile(r"<([a-zA-Z][a-zA-Z0-9+.-]*:[^>\s]*)>")
+BARE_URL_RE = re.compile(r"\b(?:https?://|www\.)[^\s)>\]]+")
+SCHEME_RE = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
+
+
+def prose_of(text):
+    """The text outside fenced code blocks and inline code spans (links in code are not links)."""
+    text = FENCE_RE.sub("", text)
+    return re.sub(r"(`+)(?:(?!\1).)+?\1", "", text, flags=re.S)
+
+
+def heading_slugs(text):
+    """GitHub's anchors for the headings of a markdown text (a repeated one gets -1, -2, …)."""
+    slugs, seen = set(), {}
+    for m in re.finditer(r"^ {0,3}#{1,6}\s+(.*?)\s*#*\s*$", FENCE_RE.sub("", text), re.M):
+        slug = re.sub(r"[^\w\- ]", "", m.group(1).strip().lower()).replace(" ", "-")
+        n = seen.get(slug, 0)
+        seen[slug] = n + 1
+        slugs.add(slug if n == 0 else f"{slug}-{n}")
+    return slugs
+
+
+def link_problems(path, text, root):
+    """What is wrong with the links of one markdown file: a link (or a bare URL, which GitHub turns
+    into one) to anything outside the repository, a relative link to a file that does not exist
+    or lies outside ROOT, an anchor no heading of its target has."""
+    problems = []
+    prose = prose_of(text)
+    targets = [m.group(2) for m in INLINE_LINK_RE.finditer(prose)] + REF_DEF_RE.findall(prose)
+    for url in AUTOLINK_RE.findall(prose):
+        problems.append(f"{path}: <{url}> points outside the repository")
+    for url in BARE_URL_RE.findall(INLINE_LINK_RE.sub("", AUTOLINK_RE.sub("", prose))):
+        url = url.rstrip(".,;:")
+        problems.append(f"{path}: bare URL {url} (GitHub links it) points outside the repository; put it in `code` if it is an example")
+    root = os.path.realpath(root)
+    for target in targets:
+        if not target:
+            problems.append(f"{path}: empty link target")
+            continue
+        if SCHEME_RE.match(target) or target.startswith("//"):
+            problems.append(f"{path}: link to {target} points outside the repository (links must be relative paths of this repo)")
+            continue
+        if target.startswith("/"):
+            problems.append(f"{path}: link to {target} is absolute; make it relative to {os.path.dirname(path) or '.'}")
+            continue
+        file_part, _, anchor = target.partition("#")
+        dest = os.path.realpath(os.path.join(os.path.dirname(path), file_part)) if file_part else os.path.realpath(path)
+        if os.path.commonpath([root, dest]) != root:
+            problems.append(f"{path}: link to {target} leaves the repository")
+            continue
+        if not os.path.exists(dest):
+            problems.append(f"{path}: link to {target}: no such file")
+            continue
+        if anchor and dest.endswith(".md") and anchor not in heading_slugs(open(dest).read()):
+            problems.append(f"{path}: link to {target}: {os.path.relpath(dest, root)} has no heading #{anchor}")
+    return problems, len(targets)
+
+
+def cmd_links(root, *files):
+    total = 0
+    for path in files:
+        problems, n = link_problems(path, open(path).read(), root)
+        total += n
+        for p in problems:
+            fail(p)
+    note(f"{len(files)} files, {total} links: every one relative, inside the repository and resolving"
+         if not failures else f"{len(files)} files, {total} links checked")
+    # The checker must refuse planted bad links, or the pass above proves nothing.
+    planted = ("[a](https://example.com/x) <https://example.com> see https://example.com/y\n"
+               "[b](no-such-file.md) [c](README.md#no-such-heading) [d](/etc/passwd) [e](../../../../etc/passwd)\n")
+    probe = os.path.join(root, "planted-links-check.md")
+    problems, _ = link_problems(probe, planted, root)
+    if len(problems) != 7:
+        fail(f"the link check found {len(problems)} of 7 planted bad links: {problems}")
+    else:
+        note("negative test: 7 planted bad links (http, autolink, bare URL, missing file, missing anchor, absolute, outside) are refused")
+    finish()
+
+
+def cmd_docs(binary, *files):
+    check_commands(binary, collect_commands(files, where_of=lambda p: p), "README.md and docs/")
     finish()
 
 
@@ -484,6 +625,8 @@ def main():
         "manifests": cmd_manifests,
         "alerts": cmd_alerts,
         "runbooks": cmd_runbooks,
+        "docs": cmd_docs,
+        "links": cmd_links,
     }[cmd](*args)
 
 

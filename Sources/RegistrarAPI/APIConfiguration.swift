@@ -1,5 +1,6 @@
 import Foundation
 import RegistrarCore
+import RegistrarRuntime
 
 /// How `registrar api` behaves; every field has a flag and an environment variable.
 public struct APIConfiguration: Sendable {
@@ -44,6 +45,12 @@ public struct APIConfiguration: Sendable {
     public var bootstrapKey: String?
     /// Addresses `POST /v1/integrations/{id}/test` may reach besides public ones (REGISTRAR_FETCH_ALLOW).
     public var fetchAllow = ""
+    /// The credential key ring, read when a request needs it (default: `REGISTRAR_ENCRYPTION_KEYS`
+    /// or `REGISTRAR_ENCRYPTION_KEYS_FILE`, as every process reads it; tests pass their own).
+    public var keyRing: @Sendable () throws -> EncryptionKeyRing = { try KeyRingLoader.fromEnvironment() }
+    /// Whether the API makes swift-metrics record into its Prometheus registry (once per
+    /// process). In-process tests turn it off: other roles' code runs in the same process.
+    public var bootstrapsMetrics = true
 
     public init() {}
 }

@@ -1,6 +1,6 @@
 import Hummingbird
 import NIOCore
-import RegistrarPostgres
+import RegistrarRuntime
 
 /// The request context of every API route: Hummingbird's core storage plus who is calling.
 public struct APIContext: RequestContext, RemoteAddressRequestContext {

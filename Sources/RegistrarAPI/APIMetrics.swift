@@ -15,8 +15,10 @@ public final class APIMetrics: Sendable {
     let progressRebuilds: Metrics.Counter
 
     /// Bootstraps swift-metrics with Prometheus (once per process) and registers the metrics
-    /// every role exposes.
-    public init(role: String, version: String = RegistrarVersion.current) {
+    /// every role exposes. `bootstrap` false leaves swift-metrics' global factory alone (tests
+    /// that run other roles' code in the same process): only the registry's own metrics show.
+    public init(role: String, version: String = RegistrarVersion.current, bootstrap: Bool = true) {
+        if bootstrap { MetricsBootstrap.install() }
         registry = MetricsBootstrap.registry
         manifestsRefused = Metrics.Counter(label: "registrar_manifests_refused_total")
         progressRebuilds = Metrics.Counter(label: "registrar_progress_rebuilds_total")
@@ -38,15 +40,18 @@ public final class APIMetrics: Sendable {
 
 /// One Prometheus registry per process, bootstrapped into swift-metrics exactly once.
 enum MetricsBootstrap {
-    static let registry: PrometheusCollectorRegistry = {
-        let registry = PrometheusCollectorRegistry()
+    static let registry = PrometheusCollectorRegistry()
+
+    /// Makes swift-metrics record into `registry` (the first call does; later ones do nothing).
+    static func install() { _ = installed }
+
+    private static let installed: Void = {
         var factory = PrometheusMetricsFactory(registry: registry)
         factory.durationHistogramBuckets["registrar_probe_duration_seconds"] =
             [.milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250),
              .milliseconds(500), .seconds(1), .seconds(2.5), .seconds(5), .seconds(10), .seconds(30)]
         factory.valueHistogramBuckets["registrar_probe_bytes"] = [256, 1024, 4096, 16384, 65536, 262_144, 1_048_576, 4_194_304, 16_777_216]
         MetricsSystem.bootstrap(factory)
-        return registry
     }()
 }
 

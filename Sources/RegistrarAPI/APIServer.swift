@@ -2,7 +2,7 @@ import Foundation
 import Hummingbird
 import Logging
 import RegistrarCore
-import RegistrarPostgres
+import RegistrarRuntime
 import ServiceLifecycle
 
 /// `registrar api`: the operator HTTP API, the status page and `/metrics`, as one Hummingbird
@@ -15,9 +15,14 @@ import ServiceLifecycle
 /// - `GET /`, `POST /login`, `POST /logout` — the status page for people (key in a cookie).
 public enum APIServer {
     /// The application, ready to run as a service (`app.runService()` or in a ServiceGroup).
-    public static func make(config: APIConfiguration, urls: ServerURLs, logger: Logger) -> some ApplicationProtocol {
-        let pool = BlockingPool(size: config.blockingThreads, urls: urls, logger: logger)
-        let metrics = APIMetrics(role: "api")
+    ///
+    /// `backends` makes one pool thread's connections (called once per thread, on that thread):
+    /// the executable passes the live adapters, tests pass twins. `integrationTester` answers
+    /// `POST /v1/integrations/{id}/test`.
+    public static func make(config: APIConfiguration, backends: @escaping @Sendable () -> any APIBackends,
+                            integrationTester: any IntegrationTester, logger: Logger) -> some ApplicationProtocol {
+        let pool = BlockingPool(size: config.blockingThreads, backends: backends, logger: logger)
+        let metrics = APIMetrics(role: "api", bootstrap: config.bootstrapsMetrics)
         let router = Router(context: APIContext.self)
         router.add(middleware: RequestMetricsMiddleware())
         router.add(middleware: InputGuardMiddleware())
@@ -32,7 +37,7 @@ public enum APIServer {
         FolderRoutes(pool: pool).register(on: v1)
         UploadRoutes(pool: pool, config: config, metrics: metrics, cache: SnapshotCache(ttl: config.snapshotCacheSeconds)).register(on: v1)
         ErrorRoutes(pool: pool).register(on: v1)
-        IntegrationRoutes(pool: pool, fetchAllow: config.fetchAllow).register(on: v1)
+        IntegrationRoutes(pool: pool, tester: integrationTester, keyRing: config.keyRing).register(on: v1)
         StatusPage(pool: pool, auth: auth).register(on: router)
         // Last: it wraps only the not-found answer (405 with Allow for a known path).
         router.add(middleware: MethodNotAllowedMiddleware(routes: router.routes))
@@ -71,7 +76,7 @@ struct BootstrapService: Service {
                 do {
                     try await pool.run { backends in
                         let registry = try backends.registry()
-                        try registry.ensureAPIKey(tenantID: Schema.defaultTenantID, name: "bootstrap",
+                        try registry.ensureAPIKey(tenantID: DefaultTenant.id, name: "bootstrap",
                                                   prefix: APIKey.displayPrefix(key), hash: APIKey.hash(key))
                     }
                     logger.info("bootstrap API key ensured for tenant default")

@@ -3,7 +3,7 @@ import Hummingbird
 import NIOConcurrencyHelpers
 import Prometheus
 import RegistrarCore
-import RegistrarPostgres
+import RegistrarRuntime
 
 /// Bearer-key authentication and per-key rate limiting for `/v1` routes.
 ///

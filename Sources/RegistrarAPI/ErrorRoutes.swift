@@ -1,7 +1,7 @@
 import Foundation
 import Hummingbird
 import RegistrarCore
-import RegistrarPostgres
+import RegistrarRuntime
 
 /// `/v1/uploads/{id}/errors`: per-unit errors, paged as JSON or downloaded whole as JSON Lines
 /// or CSV (streamed page by page, so a million-row report never sits in memory).

@@ -1,7 +1,7 @@
 import Foundation
 import Hummingbird
 import RegistrarCore
-import RegistrarPostgres
+import RegistrarRuntime
 
 /// `/v1/folders…` and `/v1/files/{id}`: where registered files live.
 struct FolderRoutes {
@@ -32,8 +32,8 @@ struct FolderRoutes {
         do {
             let json = try await pool.run { try $0.registry().createFolder(tenantID: tenant.tenantID, name: name) }
             return JSONResponse.ok(json, status: .created)
-        } catch let conflict as RegistryConflict {
-            throw APIError(.conflict, "folder_exists", conflict.description, details: [("name", .string(name))])
+        } catch let conflict as PortError where conflict.isConflict {
+            throw APIError(.conflict, "folder_exists", conflict.detail, details: [("name", .string(name))])
         }
     }
 

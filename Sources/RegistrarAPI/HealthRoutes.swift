@@ -1,7 +1,7 @@
 import Foundation
 import Hummingbird
 import RegistrarCore
-import RegistrarRabbitMQ
+import RegistrarRuntime
 
 /// `/healthz`, `/readyz` and `/metrics`: unauthenticated, for orchestrators and Prometheus.
 /// With `--metrics-port`, `/metrics` moves to its own listener (`APIServer`).
@@ -36,7 +36,7 @@ struct HealthRoutes {
                 backends.dropUnhealthy(after: error)
                 out.append(("redis", false, "unreachable"))
             }
-            do { _ = try backends.publisher().chunkBacklog(); out.append(("rabbitmq", true, nil)) } catch {
+            do { _ = try backends.publisher().depth(of: KindQueues.registration.work); out.append(("rabbitmq", true, nil)) } catch {
                 backends.dropUnhealthy(after: error)
                 out.append(("rabbitmq", false, "unreachable"))
             }
@@ -58,7 +58,7 @@ struct HealthRoutes {
             let idle = try store.runningJobsIdleSeconds()
             var queues: [String: Int] = [:]
             if let publisher = try? backends.publisher() {
-                for q in [AMQPWorkQueue.jobsQueue, AMQPWorkQueue.chunksQueue, AMQPWorkQueue.deadQueue] {
+                for q in MonitoredQueues.all {
                     if let d = try? publisher.depth(of: q) { queues[q] = d }
                 }
             }

@@ -1,8 +1,6 @@
 import Foundation
 import Hummingbird
 import RegistrarCore
-import RegistrarHTTP
-import RegistrarPostgres
 import RegistrarRuntime
 
 /// `/v1/integrations…`: the tenant's cloud storage integrations. Credentials go in, sealed with
@@ -10,7 +8,8 @@ import RegistrarRuntime
 /// non-secret settings and the id of the key that seals them.
 struct IntegrationRoutes {
     let pool: BlockingPool
-    let fetchAllow: String
+    let tester: any IntegrationTester
+    let keyRing: @Sendable () throws -> EncryptionKeyRing
 
     func register(on group: RouterGroup<APIContext>) {
         group.post("/integrations", use: create)
@@ -52,7 +51,7 @@ struct IntegrationRoutes {
             throw APIError(.unprocessableContent, "invalid_credentials", "\(error)", details: [("field", .string("credentials"))])
         }
         let ring: EncryptionKeyRing
-        do { ring = try KeyRingLoader.fromEnvironment() } catch {
+        do { ring = try keyRing() } catch {
             throw APIError(.serviceUnavailable, "encryption_unavailable", "this API server has no credential encryption key configured")
         }
         do {
@@ -100,15 +99,11 @@ struct IntegrationRoutes {
             throw APIError(.unprocessableContent, "invalid_body", "send {\"url\": \"…\"}", details: [("field", .string("url"))])
         }
         let secret: IntegrationSecret
-        do { secret = try stored.decryptSecret(ring: try KeyRingLoader.fromEnvironment()) } catch {
+        do { secret = try stored.decryptSecret(ring: try keyRing()) } catch {
             throw APIError(.serviceUnavailable, "encryption_unavailable", "the integration's credentials cannot be opened on this API server")
         }
-        let allow = fetchAllow
-        let report = try await pool.run { _ -> IntegrationCheck.Report in
-            let policy = FetchPolicy(addressPolicy: try AddressPolicy(allowList: allow))
-            return IntegrationCheck.run(name: stored.name, kind: stored.kind, settings: stored.settings, secret: secret, url: url,
-                                        fetcher: try RangeFetcher(policy: policy))
-        }
-        return JSONResponse.ok(report.json)
+        let tester = self.tester
+        let report = try await pool.run { _ in try tester.test(stored, secret: secret, url: url) }
+        return JSONResponse.ok(report)
     }
 }

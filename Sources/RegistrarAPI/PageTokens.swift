@@ -1,5 +1,5 @@
 import RegistrarCore
-import RegistrarPostgres
+import RegistrarRuntime
 
 /// The cursors of the API's paged listings (`PageCursor`): each listing names its scope — the
 /// tenant and the parent object — so a token is only ever good for the list that gave it, and

@@ -2,7 +2,6 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import RegistrarCore
-import RegistrarPostgres
 import RegistrarRuntime
 
 /// The status page for people: `GET /` (the tenant's uploads), `GET /uploads/{id}` (one upload
@@ -65,9 +64,8 @@ struct StatusPage {
                 let ids = try registry.jobIDs(tenantID: tenantID, status: nil, folderID: nil, after: cursor, limit: limit)
                 // Just ids and names for the form's <select> (the API's folder objects carry
                 // per-folder counts, too costly for every page view).
-                let folders = try registry.connection.query(
-                    "SELECT id::text, name FROM folders WHERE tenant_id = $1 ORDER BY name LIMIT $2", [tenantID, String(folderLimit)])
-                    .compactMap { row in row[0].flatMap { id in row[1].map { StatusPageHTML.FolderOption(id: id, name: $0) } } }
+                let folders = try registry.folderNames(tenantID: tenantID, limit: folderLimit)
+                    .map { StatusPageHTML.FolderOption(id: $0.id, name: $0.name) }
                 return (try ids.ids.compactMap { try UploadSnapshot.load(jobID: $0, tenantID: tenantID, backends: backends) },
                         PageTokens.token(ids.next.map { [String($0.createdMicros), $0.id] }, scope: scope), folders)
             }

@@ -1,6 +1,6 @@
 import RegistrarCore
 
-/// One unit error as the store renders it for the API (`PostgresRegistry.errorsPage`: JSON with
+/// One unit error as the store renders it for the API (`UploadStore.errorsPage`: JSON with
 /// URLs already redacted), read back for the formats that are not JSON: the status page's table
 /// and the CSV report.
 struct UnitErrorRow {

@@ -1,7 +1,6 @@
 import Foundation
 import Hummingbird
 import RegistrarCore
-import RegistrarPostgres
 import RegistrarRuntime
 
 /// `/v1/folders/{id}/uploads`, `/v1/uploads…`: submit manifests, follow them, cancel and retry.
@@ -95,7 +94,7 @@ struct UploadRoutes {
     /// Validates the spooled manifest, stores it with its job in one transaction, queues the job.
     /// A refused manifest creates nothing: bad input never leaves half a job behind.
     static func store(_ path: String, format: ManifestFormat, fileName: String, ignoreErrors: Bool, integration: String?,
-                      folderID: String, tenantID: String, limits: ManifestLimits, backends: Backends) throws -> SubmitOutcome {
+                      folderID: String, tenantID: String, limits: ManifestLimits, backends: any APIBackends) throws -> SubmitOutcome {
         var reader = makeManifestReader(format: format, source: try FileByteSource(path: path), limits: limits)
         let summary = ManifestScanner(limits: limits, maxListedIssues: 1).scan(&reader, format: format)
         if let reason = summary.fatal ?? summary.fileErrors.first { return .refused(reason) }
@@ -109,8 +108,8 @@ struct UploadRoutes {
             integrationID = found.id
         }
         var source = try FileByteSource(path: path)
-        let jobID = try registry.createJob(folderID: folderID, fileName: fileName, format: format, ignoreErrors: ignoreErrors,
-                                           manifest: &source, tenantID: tenantID, integrationID: integrationID)
+        let jobID = try registry.createUpload(NewUpload(tenantID: tenantID, folderID: folderID, fileName: fileName, format: format,
+                                                        ignoreErrors: ignoreErrors, integrationID: integrationID), manifest: &source)
         try registry.recordScan(jobID: jobID, units: summary.units, urls: summary.urls, skipDuplicates: summary.options.skipDuplicateURLs)
         try? backends.tracker().setTotal(jobID: jobID, total: summary.units)
         try publish(jobID, backends: backends)
@@ -118,7 +117,7 @@ struct UploadRoutes {
     }
 
     /// Queues a job id; one retry on a fresh connection (an idle one may have been closed).
-    static func publish(_ jobID: String, backends: Backends) throws {
+    static func publish(_ jobID: String, backends: any APIBackends) throws {
         do {
             try backends.publisher().publishJob(jobID)
         } catch {
@@ -227,8 +226,8 @@ struct UploadRoutes {
         let json: String? = try await pool.run { backends in
             let registry = try backends.registry()
             guard try registry.loadJob(jobID, tenantID: tenant.tenantID) != nil else { return nil }
-            if try registry.requestCancel(jobID: jobID) == .pending {
-                _ = try registry.finishJobIfComplete(jobID: jobID)
+            if try registry.jobStore.requestCancel(jobID: jobID) == .pending {
+                _ = try registry.jobStore.finishJobIfComplete(jobID: jobID)
             }
             return try UploadSnapshot.load(jobID: jobID, tenantID: tenant.tenantID, backends: backends)?.json
         }

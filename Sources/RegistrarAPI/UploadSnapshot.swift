@@ -1,6 +1,4 @@
 import RegistrarCore
-import RegistrarPostgres
-import RegistrarRedis
 import RegistrarRuntime
 
 /// An upload (job) as the API shows it: the pipeline's exact counters plus rate and ETA.
@@ -19,12 +17,12 @@ public struct UploadSnapshot: Sendable {
     public static let rateWindow = 30
 
     /// nil when the job does not exist or belongs to another tenant.
-    public static func load(jobID: String, tenantID: String, backends: Backends) throws -> UploadSnapshot? {
+    public static func load(jobID: String, tenantID: String, backends: any APIBackends) throws -> UploadSnapshot? {
         let registry = try backends.registry()
         guard let extras = try registry.jobExtras(jobID: jobID, window: rateWindow), extras.tenantID == tenantID else { return nil }
         var rebuilt = false
         let state: JobState
-        if let tracker = try? backends.tracker(), let s = try? JobMonitor(store: registry, progress: tracker).state(jobID: jobID) {
+        if let tracker = try? backends.tracker(), let s = try? JobMonitor(jobs: registry.jobStore, progress: tracker).state(jobID: jobID) {
             state = s.state
             rebuilt = s.rebuilt
         } else if let s = try registry.jobState(jobID: jobID) {

@@ -1,33 +1,6 @@
 import RegistrarCore
 import RegistrarRuntime
 
-/// An integration row. `credentials` is the sealed envelope: open it with `decryptSecret`.
-public struct StoredIntegration: Sendable {
-    public var id: String
-    public var name: String
-    public var kind: IntegrationKind
-    public var settings: IntegrationSettings
-    /// `v1:KEYID:BASE64` (CredentialCipher); never shown.
-    public var credentials: String
-    public var keyID: String
-    public var createdAt: String
-
-    /// Binds a ciphertext to its row: a blob pasted onto another row does not open.
-    public static func associatedData(id: String) -> String { "registrar:integration:\(id)" }
-
-    /// The secret, decrypted with `ring`.
-    public func decryptSecret(ring: EncryptionKeyRing) throws -> IntegrationSecret {
-        let plain = try CredentialCipher.open(credentials, ring: ring, associatedData: Self.associatedData(id: id))
-        return try IntegrationSecret(serialized: plain)
-    }
-}
-
-/// Why an integration operation was refused (operator errors, not faults).
-public struct IntegrationStoreError: Error, CustomStringConvertible, Sendable {
-    public var description: String
-    public init(description: String) { self.description = description }
-}
-
 /// Integration records, each owned by a tenant (the CLI acts for tenant `default`; the API for
 /// the key's tenant).
 extension PostgresRegistry {

@@ -1,20 +1,17 @@
 import RegistrarCore
 import RegistrarRuntime
 
-/// One page of a listing: JSON objects (as text, built by PostgreSQL) and the cursor of the next
-/// page (nil on the last one). Cursors are opaque to clients; here they are the last row's key.
-public struct JSONPage: Sendable {
-    public var items: [String]
-    public var nextCursor: String?
-    public init(items: [String], nextCursor: String?) {
-        self.items = items
-        self.nextCursor = nextCursor
-    }
-}
+/// The tenant-scoped queries behind the HTTP API (`UploadStore`, `DeploymentHealth`; tenants
+/// and keys in `+Tenants`, integrations in `IntegrationStore.swift`). Every one takes the tenant
+/// id and filters on it, so another tenant's object is "not found", never "forbidden".
+extension PostgresRegistry: UploadStore, TenancyStore, IntegrationRecords, DeploymentHealth {
+    public var jobStore: any JobStore { jobs }
 
-/// The tenant-scoped queries behind the HTTP API. Every one takes the tenant id and filters on
-/// it, so another tenant's object is "not found", never "forbidden".
-extension PostgresRegistry {
+    public func createUpload(_ upload: NewUpload, manifest: inout some ByteSource) throws -> String {
+        try createJob(folderID: upload.folderID, fileName: upload.fileName, format: upload.format, ignoreErrors: upload.ignoreErrors,
+                      manifest: &manifest, tenantID: upload.tenantID, integrationID: upload.integrationID)
+    }
+
     // MARK: Folders
 
     static let folderJSON = """
@@ -25,13 +22,13 @@ extension PostgresRegistry {
                        FROM (SELECT type, count(*) AS n FROM files x WHERE x.folder_id = f.id GROUP BY type) t))::text
         """
 
-    /// Creates a folder; `RegistryConflict` when the tenant has one of that name.
+    /// Creates a folder; `PortError.conflict` when the tenant has one of that name.
     public func createFolder(tenantID: String, name: String) throws -> String {
         let rows = try connection.query("""
             WITH f AS (INSERT INTO folders (tenant_id, name) VALUES ($1, $2) ON CONFLICT (tenant_id, name) DO NOTHING RETURNING *)
             SELECT \(Self.folderJSON) FROM f
             """, [tenantID, name])
-        guard rows.count == 1 else { throw RegistryConflict("a folder named \(name) exists already") }
+        guard rows.count == 1 else { throw PortError.conflict("a folder named \(name) exists already") }
         return rows[0, 0]!
     }
 
@@ -40,6 +37,12 @@ extension PostgresRegistry {
         let rows = try connection.query("SELECT \(Self.folderJSON) FROM folders f WHERE f.id = $2::uuid AND f.tenant_id = $1",
                                         [tenantID, id])
         return rows.count == 1 ? rows[0, 0] : nil
+    }
+
+    public func folderNames(tenantID: String, limit: Int) throws -> [(id: String, name: String)] {
+        let rows = try connection.query("SELECT id::text, name FROM folders WHERE tenant_id = $1 ORDER BY name LIMIT $2",
+                                        [tenantID, String(limit)])
+        return (0..<rows.count).map { (rows[$0, 0]!, rows[$0, 1]!) }
     }
 
     /// The tenant's folder id for a name, creating the folder if needed.
@@ -59,10 +62,8 @@ extension PostgresRegistry {
         return page(rows, limit: limit, cursorColumn: 0, jsonColumn: 1)
     }
 
-    public enum DeleteOutcome: Sendable { case deleted, notFound, notEmpty(String) }
-
     /// Deletes an empty folder (no files, no running job) with its finished jobs' records.
-    public func deleteFolder(tenantID: String, id: String) throws -> DeleteOutcome {
+    public func deleteFolder(tenantID: String, id: String) throws -> FolderDeleteOutcome {
         guard UUIDText.isValid(id) else { return .notFound }
         return try connection.withTransaction {
             let rows = try connection.query("""
@@ -230,32 +231,6 @@ extension PostgresRegistry {
             """)
         return (0..<rows.count).map { (rows[$0, 0]!, Double(rows[$0, 1] ?? "0") ?? 0) }
     }
-}
-
-/// Where a job sits in the newest-first listing: its creation time in microseconds since the
-/// epoch, and its id (the tie-breaker).
-public struct JobPosition: Sendable, Equatable {
-    public var createdMicros: Int64
-    public var id: String
-    public init(createdMicros: Int64, id: String) {
-        self.createdMicros = createdMicros
-        self.id = id
-    }
-}
-
-/// What the API adds to a job's state.
-public struct JobExtras: Sendable {
-    public var tenantID: String
-    public var folderID: String
-    public var retryOf: String?
-    public var fileName: String?
-    public var format: String
-    public var manifestBytes: Int
-    public var ignoreErrors: Bool
-    public var createdAt: String
-    /// Units whose chunks finished in the recent window, and that window's length in seconds.
-    public var recentUnits: Int
-    public var recentSeconds: Double
 }
 
 /// Presigned URLs carry credentials in their query string, and a URL may hold a user name and

@@ -11,18 +11,6 @@ public struct APIKeyRecord: Sendable {
     public var revokedAt: String?
 }
 
-/// Who a request acts for, once its bearer key matched.
-public struct Principal: Sendable, Equatable {
-    public var tenantID: String
-    public var tenantName: String
-    public var keyID: String
-    public init(tenantID: String, tenantName: String, keyID: String) {
-        self.tenantID = tenantID
-        self.tenantName = tenantName
-        self.keyID = keyID
-    }
-}
-
 /// Tenants and API keys. Every object (folder, job, file, error, integration) belongs to one
 /// tenant; the API only ever queries with the caller's tenant id in the WHERE clause.
 extension PostgresRegistry {
@@ -95,28 +83,4 @@ extension PostgresRegistry {
 public struct RegistryConflict: Error, CustomStringConvertible {
     public var description: String
     public init(_ description: String) { self.description = description }
-}
-
-/// UUID text checks: ids arrive from URLs, and comparing `uuid = $1::uuid` (index use) needs
-/// valid text — an invalid one is simply "not found", never a database error.
-public enum UUIDText {
-    public static func isValid(_ s: String) -> Bool {
-        let u = Array(s.utf8)
-        guard u.count == 36 else { return false }
-        for (i, c) in u.enumerated() {
-            if i == 8 || i == 13 || i == 18 || i == 23 {
-                if c != UInt8(ascii: "-") { return false }
-            } else if !((c >= 48 && c <= 57) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70)) {
-                return false
-            }
-        }
-        return true
-    }
-}
-
-/// Timestamps as the API shows them: UTC, ISO 8601 with milliseconds.
-enum SQLTime {
-    static func iso(_ column: String) -> String {
-        "to_char(\(column) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
-    }
 }

@@ -1,9 +1,11 @@
+import RegistrarRuntime
+
 /// Registrar's PostgreSQL schema, as versioned migrations (`registrar migrate` applies the
 /// missing ones in order, under an advisory lock, each in its own transaction). Never edit a
 /// migration that has shipped: add a new one.
 public enum Schema {
     /// The tenant every object belongs to until API keys and tenants arrive.
-    public static let defaultTenantID = "00000000-0000-0000-0000-000000000001"
+    public static let defaultTenantID = DefaultTenant.id
 
     public static let migrations: [Migration] = [
         Migration(version: 1, name: "registration core", sql: """
@@ -213,6 +215,30 @@ public enum Schema {
             FOREIGN KEY (job_id, seq) REFERENCES chunks ON DELETE CASCADE
         );
         CREATE INDEX dead_chunks_open ON dead_chunks (job_id) WHERE state IN ('dead', 'replaying');
+        """),
+        Migration(version: 6, name: "job engine", sql: """
+        -- One engine for every kind of bulk work (docs/architecture.md): jobs of every kind live
+        -- in one table; registration's own columns stay (NULL for other kinds), other kinds keep
+        -- their parameters in `params`.
+        ALTER TABLE upload_jobs RENAME TO jobs;
+        ALTER TABLE jobs
+            ADD COLUMN kind text NOT NULL DEFAULT 'registration' CHECK (kind ~ '^[a-z][a-z0-9-]{0,39}$'),
+            ADD COLUMN params jsonb,
+            ALTER COLUMN folder_id DROP NOT NULL,
+            ALTER COLUMN format DROP NOT NULL,
+            ALTER COLUMN manifest_bytes DROP NOT NULL,
+            ALTER COLUMN ignore_errors SET DEFAULT false,
+            ADD CONSTRAINT registration_jobs_have_a_manifest
+                CHECK (kind <> 'registration' OR (folder_id IS NOT NULL AND format IS NOT NULL AND manifest_bytes IS NOT NULL));
+        CREATE INDEX jobs_by_kind ON jobs (kind, status);
+        -- Registration's jobs under their old name: the uploads the API lists, and what older
+        -- tools and operators' queries read. Simple enough to be updatable.
+        CREATE VIEW upload_jobs AS SELECT * FROM jobs WHERE kind = 'registration';
+
+        -- The last unit index of a chunk: a retry job's chunk holds units that are not
+        -- consecutive, so first_unit + unit_count does not bound them. NULL for older rows
+        -- (whose chunks were consecutive).
+        ALTER TABLE chunks ADD COLUMN last_unit integer, ALTER COLUMN url_count SET DEFAULT 0;
         """),
     ]
 }

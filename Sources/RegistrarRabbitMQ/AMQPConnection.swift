@@ -35,329 +35,30 @@ import Musl
 import Darwin
 #endif
 
-// MARK: - Public types
-
-/// A broker, protocol or connection failure. Messages never contain the password.
-public struct AMQPError: Error, CustomStringConvertible, Sendable {
-    public enum Kind: Sendable, Equatable {
-        /// The URL could not be parsed.
-        case invalidURL
-        /// TCP connect or the AMQP handshake failed.
-        case connectionFailed
-        /// The broker refused the credentials (or the vhost).
-        case authenticationFailed
-        /// The broker closed a channel (see `replyCode`: 404 not found, 406 precondition failed, …).
-        case channelClosed
-        /// The connection is gone (broker close, I/O error, heartbeat timeout, earlier channel-1 error).
-        case connectionClosed
-        /// `waitForConfirms` ran out of time.
-        case timeout
-        /// The broker nacked publishes: see `nackedSequenceNumbers`.
-        case nacked
-        /// Mandatory publishes were returned as unroutable: see `returnedRoutingKeys`.
-        case returned
-        /// The broker cancelled our consumer (queue deleted, or a quorum queue consumer cancelled).
-        case consumerCancelled
-        /// rabbitmq-c reported an unexpected library failure.
-        case library
-    }
-
-    public let kind: Kind
-    public let message: String
-    /// AMQP reply code when the broker closed the channel or connection (e.g. 403, 404, 406, 320).
-    public var replyCode: Int?
-    /// For `.nacked` (and a `.timeout` that saw nacks): publish sequence numbers the broker nacked.
-    public var nackedSequenceNumbers: [UInt64]
-    /// For `.returned`: routing keys of mandatory publishes the broker could not route.
-    public var returnedRoutingKeys: [String]
-
-    public init(_ kind: Kind, _ message: String, replyCode: Int? = nil,
-                nackedSequenceNumbers: [UInt64] = [], returnedRoutingKeys: [String] = []) {
-        self.kind = kind
-        self.message = message
-        self.replyCode = replyCode
-        self.nackedSequenceNumbers = nackedSequenceNumbers
-        self.returnedRoutingKeys = returnedRoutingKeys
-    }
-
-    /// The broker answered 404 NOT_FOUND (e.g. `queueDepth` of a queue that does not exist).
-    public var isNotFound: Bool { replyCode == 404 }
-
-    public var description: String {
-        var s = "AMQPError.\(kind): \(message)"
-        if let replyCode { s += " (reply code \(replyCode))" }
-        return s
-    }
-}
-
-/// A queue or exchange argument value (x-queue-type, x-delivery-limit, x-dead-letter-exchange, …).
-public enum AMQPArgument: Sendable, Equatable, ExpressibleByStringLiteral, ExpressibleByIntegerLiteral,
-    ExpressibleByBooleanLiteral
-{
-    case string(String)
-    case int(Int)
-    case bool(Bool)
-
-    public init(stringLiteral value: String) { self = .string(value) }
-    public init(integerLiteral value: Int) { self = .int(value) }
-    public init(booleanLiteral value: Bool) { self = .bool(value) }
-}
-
-/// One message delivered to a consumer. Ack or nack it through the connection that received it.
-public struct AMQPDelivery: Sendable {
-    public var body: [UInt8]
-    public var deliveryTag: UInt64
-    public var redelivered: Bool
-    /// The `x-delivery-count` header quorum queues add on redelivery (absent on the first delivery).
-    public var deliveryCount: Int?
-    public var routingKey: String
-    public var exchange: String
-    /// For a dead-lettered message: the `reason` of its latest `x-death` entry
-    /// (`delivery_limit`, `rejected`, `expired`, `maxlen`).
-    public var deathReason: String?
-
-    public init(body: [UInt8], deliveryTag: UInt64, redelivered: Bool, deliveryCount: Int?,
-                routingKey: String, exchange: String, deathReason: String? = nil) {
-        self.body = body
-        self.deliveryTag = deliveryTag
-        self.redelivered = redelivered
-        self.deliveryCount = deliveryCount
-        self.routingKey = routingKey
-        self.exchange = exchange
-        self.deathReason = deathReason
-    }
-}
-
-// MARK: - URL
-
-/// Parsed `amqp://user:pass@host:port/vhost`.
-struct AMQPEndpoint {
-    var host = "127.0.0.1"
-    var port = 5672
-    var user = "guest"
-    var password = "guest"
-    var vhost = "/"
-
-    /// Never includes the password.
-    var redacted: String {
-        let h = host.contains(":") ? "[\(host)]" : host
-        return "amqp://\(user)@\(h):\(port)/\(vhost == "/" ? "%2F" : vhost)"
-    }
-
-    init(url: String) throws {
-        let prefix = "amqp://"
-        guard url.hasPrefix(prefix) else {
-            throw AMQPError(.invalidURL, "URL must start with amqp:// (amqps is not supported)")
-        }
-        var rest = Substring(url.dropFirst(prefix.count))
-        if let q = rest.firstIndex(of: "?") { rest = rest[..<q] }
-        var path: Substring? = nil
-        if let slash = rest.firstIndex(of: "/") {
-            path = rest[rest.index(after: slash)...]
-            rest = rest[..<slash]
-        }
-        var hostPort = rest
-        if let at = rest.lastIndex(of: "@") {
-            let userinfo = rest[..<at]
-            hostPort = rest[rest.index(after: at)...]
-            if let colon = userinfo.firstIndex(of: ":") {
-                user = try amqpPercentDecode(userinfo[..<colon], what: "user name")
-                password = try amqpPercentDecode(userinfo[userinfo.index(after: colon)...], what: "password")
-            } else {
-                user = try amqpPercentDecode(userinfo, what: "user name")
-            }
-        }
-        let portText: Substring
-        switch HostPort.split(hostPort[...]) {
-        case .success(let parts): (host, portText) = parts
-        case .failure(.unterminatedIPv6): throw AMQPError(.invalidURL, "unterminated [IPv6] host in AMQP URL")
-        case .failure(.textAfterIPv6): throw AMQPError(.invalidURL, "unexpected text after [IPv6] host in AMQP URL")
-        }
-        if !portText.isEmpty {
-            guard let p = Int(portText), (1...65535).contains(p) else {
-                throw AMQPError(.invalidURL, "invalid port in AMQP URL")
-            }
-            port = p
-        }
-        if let path {
-            let v = try amqpPercentDecode(path, what: "vhost")
-            // The spec makes "amqp://h/" the empty vhost; everybody means the default one.
-            vhost = v.isEmpty ? "/" : v
-        }
-    }
-}
-
-private func amqpPercentDecode(_ s: Substring, what: String) throws -> String {
-    guard let decoded = PercentDecoding.decode(s) else {
-        throw AMQPError(.invalidURL, "bad percent-encoding in the \(what) of the AMQP URL")
-    }
-    return decoded
-}
-
-// MARK: - C memory helpers
-
-/// Owns malloc'd copies of strings and tables handed to rabbitmq-c for the duration of one call.
-private final class CArena {
-    private var blocks: [UnsafeMutableRawPointer] = []
-
-    deinit { for b in blocks { free(b) } }
-
-    private func alloc(_ n: Int) -> UnsafeMutableRawPointer {
-        guard let p = malloc(max(n, 1)) else { fatalError("out of memory") }
-        blocks.append(p)
-        return p
-    }
-
-    func bytes(_ s: String) -> amqp_bytes_t {
-        let utf8 = Array(s.utf8)
-        if utf8.isEmpty { return amqp_bytes_t(len: 0, bytes: nil) }
-        let p = alloc(utf8.count)
-        utf8.withUnsafeBytes { p.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
-        return amqp_bytes_t(len: utf8.count, bytes: p)
-    }
-
-    /// NUL-terminated copy (for the few `const char *` parameters).
-    func cString(_ s: String) -> UnsafePointer<CChar> {
-        let utf8 = Array(s.utf8)
-        let p = alloc(utf8.count + 1)
-        utf8.withUnsafeBytes { if $0.count > 0 { p.copyMemory(from: $0.baseAddress!, byteCount: $0.count) } }
-        p.storeBytes(of: 0, toByteOffset: utf8.count, as: UInt8.self)
-        return UnsafePointer(p.assumingMemoryBound(to: CChar.self))
-    }
-
-    func table(_ args: [String: AMQPArgument]) -> amqp_table_t {
-        if args.isEmpty { return amqp_table_t(num_entries: 0, entries: nil) }
-        let raw = alloc(MemoryLayout<amqp_table_entry_t>.stride * args.count)
-        let entries = raw.bindMemory(to: amqp_table_entry_t.self, capacity: args.count)
-        // Sorted for a deterministic wire order.
-        for (i, (key, value)) in args.sorted(by: { $0.key < $1.key }).enumerated() {
-            var v = amqp_field_value_t()
-            switch value {
-            case .string(let s):
-                v.kind = UInt8(AMQP_FIELD_KIND_UTF8.rawValue)
-                v.value.bytes = bytes(s)
-            case .int(let n):
-                v.kind = UInt8(AMQP_FIELD_KIND_I64.rawValue)
-                v.value.i64 = Int64(n)
-            case .bool(let b):
-                v.kind = UInt8(AMQP_FIELD_KIND_BOOLEAN.rawValue)
-                v.value.boolean = b ? 1 : 0
-            }
-            (entries + i).initialize(to: amqp_table_entry_t(key: bytes(key), value: v))
-        }
-        return amqp_table_t(num_entries: Int32(args.count), entries: entries)
-    }
-}
-
-/// Runs `body` with an arena that stays alive until `body` returns (C calls happen inside it).
-private func withArena<R>(_ body: (CArena) throws -> R) rethrows -> R {
-    let arena = CArena()
-    return try withExtendedLifetime(arena) { try body(arena) }
-}
-
-private func string(_ b: amqp_bytes_t) -> String {
-    guard b.len > 0, let p = b.bytes else { return "" }
-    return String(decoding: UnsafeRawBufferPointer(start: p, count: b.len), as: UTF8.self)
-}
-
-private func libraryMessage(_ code: Int32) -> String {
-    if let p = amqp_error_string2(code) { return String(cString: p) }
-    return "rabbitmq-c error \(code)"
-}
-
-private func timevalFrom(seconds: Double) -> timeval {
-    let s = seconds.isNaN ? 0 : min(max(seconds, 0), 1e9)
-    let whole = s.rounded(.towardZero)
-    return timeval(tv_sec: Int(whole), tv_usec: Int((s - whole) * 1_000_000))
-}
-
-/// Seconds as a Duration, clamped to [0, ~30 years] so absurd inputs cannot trap.
-private func microseconds(_ seconds: Double) -> Duration {
-    let s = seconds.isNaN ? 0 : min(max(seconds, 0), 1e9)
-    return .microseconds(Int64(s * 1_000_000))
-}
-
-private func timevalFrom(duration d: Duration) -> timeval {
-    if d <= .zero { return timeval(tv_sec: 0, tv_usec: 0) }
-    let (sec, atto) = d.components
-    return timeval(tv_sec: Int(sec), tv_usec: Int(atto / 1_000_000_000_000))
-}
-
-// Method ids (amqp_framing.h defines them as casts, which do not import reliably).
-private let methodBasicDeliver: UInt32 = 0x003C_003C
-private let methodBasicAck: UInt32 = 0x003C_0050
-private let methodBasicNack: UInt32 = 0x003C_0078
-private let methodBasicReturn: UInt32 = 0x003C_0032
-private let methodBasicCancel: UInt32 = 0x003C_001E
-private let methodChannelClose: UInt32 = 0x0014_0028
-private let methodChannelCloseOk: UInt32 = 0x0014_0029
-private let methodConnectionClose: UInt32 = 0x000A_0032
-private let methodConnectionCloseOk: UInt32 = 0x000A_0033
-
-// MARK: - Confirm bookkeeping
-
-/// Tracks publish sequence numbers awaiting basic.ack/basic.nack. Sequence numbers are handed out
-/// in order from 1; everything below `floor` is settled, plus the individually settled ones in
-/// `settledAbove`, so memory stays proportional to out-of-order confirms, not to the window.
-struct ConfirmTracker {
-    private(set) var nextSequence: UInt64 = 1
-    private var floor: UInt64 = 1
-    private var settledAbove = Set<UInt64>()
-    var nacked: [UInt64] = []
-
-    var outstanding: Int { Int(nextSequence - floor) - settledAbove.count }
-
-    mutating func published() -> UInt64 {
-        defer { nextSequence += 1 }
-        return nextSequence
-    }
-
-    mutating func settle(tag: UInt64, multiple: Bool, ack: Bool) {
-        guard tag < nextSequence else { return }  // not ours; ignore
-        if multiple {
-            if tag >= floor {
-                var t = floor
-                while t <= tag {
-                    if !settledAbove.contains(t) {
-                        if !ack { nacked.append(t) }
-                    } else {
-                        settledAbove.remove(t)
-                    }
-                    t += 1
-                }
-                floor = tag + 1
-            }
-        } else if tag >= floor, !settledAbove.contains(tag) {
-            if !ack { nacked.append(tag) }
-            if tag == floor { floor += 1 } else { settledAbove.insert(tag) }
-        }
-        while settledAbove.remove(floor) != nil { floor += 1 }
-    }
-}
-
 // MARK: - Connection
 
 /// A blocking AMQP 0-9-1 connection (RabbitMQ) with one data channel. Not thread-safe: confine each
 /// instance to one thread. See the file header for channels, heartbeats and error recovery.
 public final class AMQPConnection {
     // Every stored property has a default so a throwing `init` leaves `self` fully initialised:
-    // `deinit` then runs and is the single owner of C cleanup (no double free).
-    private var conn: amqp_connection_state_t? = nil
-    private var failure: AMQPError? = nil
-    private var endpoint = "amqp://?"
-    private var adminChannelOpen = false
-    private var confirmsEnabled = false
-    private var confirms = ConfirmTracker()
-    private var returnedKeys: [String] = []
-    private var buffered: [AMQPDelivery] = []
-    private var bufferedIndex = 0
-    private var cancelledConsumers: [String] = []
-    private let heartbeat = AMQPHeartbeat()
+    // `deinit` then runs and is the single owner of C cleanup (no double free). Internal rather
+    // than private: the frame loop in AMQPConnection+Frames.swift shares them.
+    var conn: amqp_connection_state_t? = nil
+    var failure: AMQPError? = nil
+    var endpoint = "amqp://?"
+    var adminChannelOpen = false
+    var confirmsEnabled = false
+    var confirms = ConfirmTracker()
+    var returnedKeys: [String] = []
+    var buffered: [AMQPDelivery] = []
+    var bufferedIndex = 0
+    var cancelledConsumers: [String] = []
+    let heartbeat = AMQPHeartbeat()
     /// The heartbeat interval both sides agreed on at login (0: none).
     public private(set) var heartbeatSeconds = 0
 
-    private let dataChannel: amqp_channel_t = 1
-    private let adminChannel: amqp_channel_t = 2
+    let dataChannel: amqp_channel_t = 1
+    let adminChannel: amqp_channel_t = 2
 
     /// `amqp://user:pass@host:port/vhost` (`%2F` for "/", which is also the default). Connects, logs
     /// in with PLAIN and opens the data channel. `connectTimeoutSeconds` bounds the TCP connect and
@@ -490,7 +191,7 @@ public final class AMQPConnection {
         return try queueDeclare(name, passive: true, durable: false, arguments: [:]).messageCount
     }
 
-    private func queueDeclare(_ name: String, passive: Bool, durable: Bool,
+    func queueDeclare(_ name: String, passive: Bool, durable: Bool,
                               arguments: [String: AMQPArgument]) throws -> (messageCount: Int, consumerCount: Int) {
         let c = try adminReady()
         let ok = withArena { a in
@@ -648,165 +349,18 @@ public final class AMQPConnection {
         try checkRPC(channel: dataChannel, what: "basic.cancel")
     }
 
-    // MARK: Internals
+    // MARK: Internals (frame pumping: AMQPConnection+Frames.swift)
 
-    private enum Pumped {
-        case delivery(AMQPDelivery)
-        case timeout
-        case other
-    }
-
-    private func takeBuffered() -> AMQPDelivery? {
-        guard bufferedIndex < buffered.count else { return nil }
-        let d = buffered[bufferedIndex]
-        bufferedIndex += 1
-        if bufferedIndex == buffered.count {
-            buffered.removeAll(keepingCapacity: true)
-            bufferedIndex = 0
-        }
-        return d
-    }
-
-    /// Reads one delivery or one other frame (handled here), waiting at most `timeout`.
-    private func pump(timeout: Duration) throws -> Pumped {
-        let c = try ready()
-        amqp_maybe_release_buffers(c)
-        var tv = timevalFrom(duration: timeout)
-        var envelope = amqp_envelope_t()
-        let reply = amqp_consume_message(c, &envelope, &tv, 0)
-        switch reply.reply_type {
-        case AMQP_RESPONSE_NORMAL:
-            let delivery = copyDelivery(envelope)
-            amqp_destroy_envelope(&envelope)
-            return .delivery(delivery)
-        case AMQP_RESPONSE_LIBRARY_EXCEPTION:
-            if reply.library_error == AMQP_STATUS_TIMEOUT.rawValue { return .timeout }
-            if reply.library_error == AMQP_STATUS_UNEXPECTED_STATE.rawValue {
-                // Not a basic.deliver: rabbitmq-c put the frame back; take it and deal with it.
-                var frame = amqp_frame_t()
-                let rc = amqp_simple_wait_frame(c, &frame)
-                if rc != AMQP_STATUS_OK.rawValue {
-                    throw fail(.connectionClosed, "reading from \(endpoint) failed: \(libraryMessage(rc))")
-                }
-                try handle(frame)
-                return .other
-            }
-            throw fail(.connectionClosed, "reading from \(endpoint) failed: \(libraryMessage(reply.library_error))")
-        default:
-            throw fail(.connectionClosed, "unexpected reply while reading from \(endpoint)")
-        }
-    }
-
-    private func copyDelivery(_ e: amqp_envelope_t) -> AMQPDelivery {
-        var body: [UInt8] = []
-        if e.message.body.len > 0, let p = e.message.body.bytes {
-            body = Array(UnsafeRawBufferPointer(start: p, count: e.message.body.len))
-        }
-        var count: Int? = nil
-        var deathReason: String? = nil
-        let props = e.message.properties
-        if props._flags & amqp_flags_t(AMQP_BASIC_HEADERS_FLAG) != 0, props.headers.num_entries > 0,
-           let entries = props.headers.entries {
-            for i in 0..<Int(props.headers.num_entries) {
-                switch string(entries[i].key) {
-                case "x-delivery-count": count = integer(entries[i].value)
-                case "x-death": deathReason = latestDeathReason(entries[i].value)
-                default: break
-                }
-            }
-        }
-        return AMQPDelivery(body: body, deliveryTag: e.delivery_tag, redelivered: e.redelivered != 0,
-                            deliveryCount: count, routingKey: string(e.routing_key), exchange: string(e.exchange),
-                            deathReason: deathReason)
-    }
-
-    /// `x-death` is an array of tables, most recent first; each has a `reason` string.
-    private func latestDeathReason(_ v: amqp_field_value_t) -> String? {
-        guard UInt32(v.kind) == AMQP_FIELD_KIND_ARRAY.rawValue, v.value.array.num_entries > 0,
-              let first = v.value.array.entries, UInt32(first.pointee.kind) == AMQP_FIELD_KIND_TABLE.rawValue,
-              let fields = first.pointee.value.table.entries else { return nil }
-        for i in 0..<Int(first.pointee.value.table.num_entries) where string(fields[i].key) == "reason" {
-            let value = fields[i].value
-            if UInt32(value.kind) == AMQP_FIELD_KIND_UTF8.rawValue || UInt32(value.kind) == AMQP_FIELD_KIND_BYTES.rawValue {
-                return string(value.value.bytes)
-            }
-        }
-        return nil
-    }
-
-    private func integer(_ v: amqp_field_value_t) -> Int? {
-        switch UInt32(v.kind) {
-        case AMQP_FIELD_KIND_I8.rawValue: return Int(v.value.i8)
-        case AMQP_FIELD_KIND_U8.rawValue: return Int(v.value.u8)
-        case AMQP_FIELD_KIND_I16.rawValue: return Int(v.value.i16)
-        case AMQP_FIELD_KIND_U16.rawValue: return Int(v.value.u16)
-        case AMQP_FIELD_KIND_I32.rawValue: return Int(v.value.i32)
-        case AMQP_FIELD_KIND_U32.rawValue: return Int(v.value.u32)
-        case AMQP_FIELD_KIND_I64.rawValue: return Int(v.value.i64)
-        case AMQP_FIELD_KIND_U64.rawValue: return Int(exactly: v.value.u64)
-        default: return nil
-        }
-    }
-
-    /// A frame that is not a delivery: confirms, returns, broker closes, consumer cancels.
-    private func handle(_ frame: amqp_frame_t) throws {
-        guard frame.frame_type == UInt8(AMQP_FRAME_METHOD) else { return }  // stray content/heartbeat
-        let c = try ready()
-        let method = frame.payload.method
-        switch method.id {
-        case methodBasicAck:
-            let m = method.decoded.assumingMemoryBound(to: amqp_basic_ack_t.self).pointee
-            confirms.settle(tag: m.delivery_tag, multiple: m.multiple != 0, ack: true)
-        case methodBasicNack:
-            let m = method.decoded.assumingMemoryBound(to: amqp_basic_nack_t.self).pointee
-            confirms.settle(tag: m.delivery_tag, multiple: m.multiple != 0, ack: false)
-        case methodBasicReturn:
-            let m = method.decoded.assumingMemoryBound(to: amqp_basic_return_t.self).pointee
-            returnedKeys.append(string(m.routing_key))
-            // The returned message's header and body frames follow: read and drop them.
-            var message = amqp_message_t()
-            let r = amqp_read_message(c, frame.channel, &message, 0)
-            if r.reply_type == AMQP_RESPONSE_NORMAL {
-                amqp_destroy_message(&message)
-            } else {
-                throw fail(.connectionClosed, "reading a returned message from \(endpoint) failed")
-            }
-        case methodBasicCancel:
-            let m = method.decoded.assumingMemoryBound(to: amqp_basic_cancel_t.self).pointee
-            cancelledConsumers.append(string(m.consumer_tag))
-        case methodChannelClose:
-            let m = method.decoded.assumingMemoryBound(to: amqp_channel_close_t.self).pointee
-            var ok = amqp_channel_close_ok_t()
-            _ = amqp_send_method(c, frame.channel, methodChannelCloseOk, &ok)
-            if frame.channel == adminChannel {
-                adminChannelOpen = false
-            } else {
-                throw fail(.channelClosed, "broker closed channel \(frame.channel): \(string(m.reply_text))",
-                           replyCode: Int(m.reply_code))
-            }
-        case methodConnectionClose:
-            let m = method.decoded.assumingMemoryBound(to: amqp_connection_close_t.self).pointee
-            var ok = amqp_connection_close_ok_t()
-            _ = amqp_send_method(c, 0, methodConnectionCloseOk, &ok)
-            throw fail(.connectionClosed, "broker closed the connection: \(string(m.reply_text))",
-                       replyCode: Int(m.reply_code))
-        default:
-            break  // connection.blocked/unblocked, channel.flow, …
-        }
-    }
-
-    /// Every public operation holds the connection lock from start to end (the heartbeat thread
-    /// shares the C connection): `lockConnection(); defer { unlockConnection(wrote: …) }`.
-    private func lockConnection() { heartbeat.lock() }
+    func lockConnection() { heartbeat.lock() }
 
     /// `wrote`: the operation sends frames, which the broker counts as signs of life, so the
     /// heartbeat thread need not write for another half interval. Reads do not count.
-    private func unlockConnection(wrote: Bool) {
+    func unlockConnection(wrote: Bool) {
         if wrote { heartbeat.noteWrite() }
         heartbeat.unlock()
     }
 
-    private func ready() throws -> amqp_connection_state_t {
+    func ready() throws -> amqp_connection_state_t {
         if failure == nil, let broken = heartbeat.failure {
             _ = fail(.connectionClosed, "sending a heartbeat to \(endpoint) failed: \(broken)")
         }
@@ -815,7 +369,7 @@ public final class AMQPConnection {
         return c
     }
 
-    private func adminReady() throws -> amqp_connection_state_t {
+    func adminReady() throws -> amqp_connection_state_t {
         let c = try ready()
         if !adminChannelOpen {
             _ = amqp_channel_open(c, adminChannel)
@@ -826,14 +380,14 @@ public final class AMQPConnection {
     }
 
     /// Records a fatal error: the connection is unusable from now on.
-    private func fail(_ kind: AMQPError.Kind, _ message: String, replyCode: Int? = nil) -> AMQPError {
+    func fail(_ kind: AMQPError.Kind, _ message: String, replyCode: Int? = nil) -> AMQPError {
         let e = AMQPError(kind, message, replyCode: replyCode)
         if failure == nil { failure = e }
         return e
     }
 
     /// Checks the result of the last rabbitmq-c RPC on `channel`.
-    private func checkRPC(channel: amqp_channel_t, what: String) throws {
+    func checkRPC(channel: amqp_channel_t, what: String) throws {
         guard let c = conn else { throw AMQPError(.connectionClosed, "connection is closed") }
         let r = amqp_get_rpc_reply(c)
         switch r.reply_type {
@@ -866,7 +420,7 @@ public final class AMQPConnection {
         }
     }
 
-    private func loginError(_ r: amqp_rpc_reply_t) -> AMQPError {
+    func loginError(_ r: amqp_rpc_reply_t) -> AMQPError {
         switch r.reply_type {
         case AMQP_RESPONSE_SERVER_EXCEPTION where r.reply.id == methodConnectionClose:
             let m = r.reply.decoded.assumingMemoryBound(to: amqp_connection_close_t.self).pointee

@@ -68,7 +68,7 @@ public struct RedisError: Error, CustomStringConvertible, Sendable, Equatable {
     public var description: String { "RedisError.\(kind): \(message)" }
 }
 
-/// Parsed `redis://[[user]:password@]host[:port][/db]`.
+/// Parsed `redis://[[user]:password@]host[:port][/db]` (by Core's `ServerURL`).
 struct RedisEndpoint: Sendable {
     var host: String
     var port: Int
@@ -83,62 +83,27 @@ struct RedisEndpoint: Sendable {
     }
 
     init(url: String) throws {
-        let prefix = "redis://"
-        guard url.hasPrefix(prefix) else {
-            throw RedisError(.invalidURL, "URL must start with redis:// (rediss/unix sockets are not supported)")
-        }
-        var rest = Substring(url.dropFirst(prefix.count))
-        // Query strings are not supported; drop them rather than mis-parse.
-        if let q = rest.firstIndex(of: "?") { rest = rest[..<q] }
-        var path: Substring = ""
-        if let slash = rest.firstIndex(of: "/") {
-            path = rest[rest.index(after: slash)...]
-            rest = rest[..<slash]
-        }
-        var hostPort = rest
-        if let at = rest.lastIndex(of: "@") {
-            let userinfo = rest[..<at]
-            hostPort = rest[rest.index(after: at)...]
-            if let colon = userinfo.firstIndex(of: ":") {
-                let user = String(userinfo[..<colon])
-                let pass = String(userinfo[userinfo.index(after: colon)...])
-                username = user.isEmpty ? nil : try percentDecode(user, what: "user name")
-                password = try percentDecode(pass, what: "password")
-            } else if !userinfo.isEmpty {
-                // redis://secret@host is commonly meant as a password.
-                password = try percentDecode(String(userinfo), what: "password")
+        let parts: ServerURL
+        do {
+            parts = try ServerURL.parse(url, scheme: "redis", loneUserinfo: .password)
+            database = try parts.database()
+        } catch {
+            // Never the text: it may hold the password.
+            switch error {
+            case .wrongScheme: throw RedisError(.invalidURL, "URL must start with redis:// (rediss/unix sockets are not supported)")
+            case .unterminatedIPv6: throw RedisError(.invalidURL, "unterminated [IPv6] host in Redis URL")
+            case .textAfterIPv6: throw RedisError(.invalidURL, "unexpected text after [IPv6] host in Redis URL")
+            case .invalidPort: throw RedisError(.invalidURL, "invalid port in Redis URL")
+            case .invalidDatabase: throw RedisError(.invalidURL, "database in Redis URL must be a non-negative integer")
+            case .badPercentEncoding(let part):
+                throw RedisError(.invalidURL, "bad percent-encoding in the \(part.rawValue) of the Redis URL")
             }
         }
-        // Host, with optional [IPv6] form, and optional port.
-        let portText: Substring
-        switch HostPort.split(hostPort[...]) {
-        case .success(let parts): (host, portText) = parts
-        case .failure(.unterminatedIPv6): throw RedisError(.invalidURL, "unterminated [IPv6] host in Redis URL")
-        case .failure(.textAfterIPv6): throw RedisError(.invalidURL, "unexpected text after [IPv6] host in Redis URL")
-        }
-        if portText.isEmpty {
-            port = 6379
-        } else {
-            guard let p = Int(portText), (1...65535).contains(p) else {
-                throw RedisError(.invalidURL, "invalid port in Redis URL")
-            }
-            port = p
-        }
-        if !path.isEmpty {
-            guard let db = Int(path), db >= 0 else {
-                throw RedisError(.invalidURL, "database in Redis URL must be a non-negative integer")
-            }
-            database = db
-        }
+        host = parts.host
+        port = parts.port ?? 6379
+        username = parts.user.flatMap { $0.isEmpty ? nil : $0 }
+        password = parts.password
     }
-}
-
-private func percentDecode(_ s: String, what: String) throws -> String {
-    guard let decoded = PercentDecoding.decode(s[...]) else {
-        // Do not echo the text: it may be a password.
-        throw RedisError(.invalidURL, "bad percent-encoding in the \(what) of the Redis URL")
-    }
-    return decoded
 }
 
 /// Set once per process: hiredis writes with `write()`, which raises SIGPIPE on a closed peer.

@@ -179,7 +179,7 @@ struct ParseCase {
             }
             guard requests < prober.maxRounds else {
                 return Outcome(
-                    parse: .refused(code: "corrupt", message: "the header could not be read within \(prober.maxRounds) ranged reads"),
+                    parse: .refused(code: .corrupt, message: "the header could not be read within \(prober.maxRounds) ranged reads"),
                     requests: requests, bytesRead: data.bytesRead)
             }
             requests += 1
@@ -317,7 +317,7 @@ struct ParseRow {
             if let r = i.sampleRate, i.width == nil { parts.append("\(r)Hz") }
             if let e = i.textEncoding { parts.append(e) }
             return parts.isEmpty ? "ok" : "ok " + parts.joined(separator: " ")
-        case .refused(let code, _): return "refused " + code
+        case .refused(let code, _): return "refused " + code.rawValue
         case .needBytes(let o, let l): return "needBytes \(o)+\(l)"
         }
     }

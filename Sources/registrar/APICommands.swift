@@ -73,9 +73,10 @@ struct APICommand: AsyncParsableCommand {
         config.origins = OriginPolicy(publicOrigin: publicUrl.isEmpty ? nil : WebOrigin(url: publicUrl),
                                       trustedProxies: (try? TrustedProxies(parsing: trustedProxies)) ?? TrustedProxies())
         let logger = servers.logger("registrar.api")
-        let app = APIServer.make(config: config, urls: ServerURLs(postgres: servers.postgresURL, amqp: servers.amqpURL, redis: servers.redisURL,
-                                                                 amqpHeartbeatSeconds: try amqp.heartbeatSeconds()),
-                                 logger: logger)
+        let urls = ServerURLs(postgres: servers.postgresURL, amqp: servers.amqpURL, redis: servers.redisURL,
+                              amqpHeartbeatSeconds: try amqp.heartbeatSeconds())
+        let app = APIServer.make(config: config, backends: { LiveAPIBackends(urls: urls) },
+                                 integrationTester: LiveIntegrationTester(fetchAllow: config.fetchAllow), logger: logger)
         logger.info("listening", metadata: ["address": "\(host):\(port)"])
         if metricsPort > 0 { logger.info("metrics listening", metadata: ["address": "\(config.metricsHost ?? host):\(metricsPort)"]) }
         try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])

@@ -29,7 +29,7 @@ struct DeadChunkSelection: ParsableArguments {
     }
 
     func select(_ registry: PostgresRegistry) throws -> [DeadChunk] {
-        try registry.deadChunks(jobID: job).filter { chunk == nil || $0.seq == chunk }
+        try registry.jobs.deadChunks(jobID: job).filter { chunk == nil || $0.seq == chunk }
     }
 }
 
@@ -55,7 +55,7 @@ struct DLQList: ParsableCommand {
 
     func run() throws {
         let registry = try connectStore(servers)
-        let dead = try registry.deadChunks(jobID: job, includeResolved: includeResolved)
+        let dead = try registry.jobs.deadChunks(jobID: job, includeResolved: includeResolved)
         if json {
             for d in dead { print(d.jsonLine) }
             return
@@ -102,7 +102,7 @@ struct DLQReplay: ParsableCommand {
         var bodies: [(DeadChunk, [UInt8])] = []
         var refused = 0
         for d in chosen {
-            do { bodies.append((d, try registry.beginReplay(jobID: d.jobID, seq: d.seq))) } catch let e as DeadChunkRefusal {
+            do { bodies.append((d, try registry.jobs.beginReplay(jobID: d.jobID, seq: d.seq))) } catch let e as DeadChunkRefusal {
                 printError("not replayed: \(e)")
                 refused += 1
             }
@@ -111,7 +111,7 @@ struct DLQReplay: ParsableCommand {
         // the rebuilt progress drops exactly their old counts.
         if let tracker = try? RedisProgressTracker(url: servers.redisURL) {
             for job in Set(bodies.map(\.0.jobID)) {
-                do { try ProgressRebuilder(store: registry, progress: tracker).rebuild(jobID: job) } catch {
+                do { try ProgressRebuilder(jobs: registry.jobs, progress: tracker).rebuild(jobID: job) } catch {
                     printError("warning: progress of \(job) not rebuilt (\(error)); `registrar progress rebuild \(job)` later")
                 }
             }
@@ -124,9 +124,9 @@ struct DLQReplay: ParsableCommand {
                 throw CommandFailure("cannot reach RabbitMQ at \(redacted(servers.amqpURL)): \(error); the chunks stay 'replaying': run the same command again")
             }
             defer { queue.close() }
-            for (_, body) in bodies { try queue.publishChunk(body) }
+            for (d, body) in bodies { try queue.publishChunk(body, to: KindQueues.named(d.kind)) }
             try queue.waitForConfirms()
-            for (d, _) in bodies { try registry.finishReplay(jobID: d.jobID, seq: d.seq) }
+            for (d, _) in bodies { try registry.jobs.finishReplay(jobID: d.jobID, seq: d.seq) }
         }
         let units = bodies.reduce(0) { $0 + $1.0.unitCount }
         print("replayed \(bodies.count) chunk(s), \(units) unit(s), of \(Set(bodies.map(\.0.jobID)).count) job(s)")
@@ -144,7 +144,7 @@ struct DLQDiscard: ParsableCommand {
     func run() throws {
         let registry = try connectStore(servers)
         var closed = 0, units = 0
-        for d in try selection.select(registry) where try registry.discardDeadChunk(jobID: d.jobID, seq: d.seq) {
+        for d in try selection.select(registry) where try registry.jobs.discardDeadChunk(jobID: d.jobID, seq: d.seq) {
             closed += 1
             units += d.unitCount
         }

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 import RegistrarCore
-import RegistrarHTTP
+import RegistrarFetch
 import RegistrarPostgres
 import RegistrarRuntime
 

@@ -23,7 +23,7 @@ struct StatusCommand: ParsableCommand {
         }
         let state: JobState
         if let tracker = try? RedisProgressTracker(url: servers.redisURL),
-           let s = try JobMonitor(store: registry, progress: tracker).state(jobID: job) {
+           let s = try JobMonitor(jobs: registry.jobs, progress: tracker).state(jobID: job) {
             state = s.state
         } else if let s = try registry.jobState(jobID: job) {
             state = s
@@ -129,11 +129,11 @@ struct CancelCommand: ParsableCommand {
     func run() throws {
         if let api = APIClient.fromEnvironment() { return try runViaAPI(api) }
         let registry = try connectStore(servers)
-        guard let status = try registry.requestCancel(jobID: job) else { throw CommandFailure("no job \(job)") }
+        guard let status = try registry.jobs.requestCancel(jobID: job) else { throw CommandFailure("no job \(job)") }
         if status == .pending {
             print("cancel requested for \(job): units not yet processed will be cancelled")
             // A job with every chunk already finished ends now.
-            _ = try registry.finishJobIfComplete(jobID: job)
+            _ = try registry.jobs.finishJobIfComplete(jobID: job)
         } else {
             print("job \(job) already ended \(status.rawValue)")
         }

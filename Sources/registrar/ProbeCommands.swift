@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 import RegistrarCore
-import RegistrarHTTP
+import RegistrarFetch
 import RegistrarRuntime
 
 /// Options shared by the commands that read objects.
@@ -84,7 +84,7 @@ struct ProbeCommand: ParsableCommand {
             let fetcher = try RangeFetcher(policy: try fetch.policy(concurrency: 1))
             outcome = ProbeDriver.run(type: type, prober: prober) { offset, length in
                 let r = fetcher.fetch([FetchRequest(id: 0, url: target, rangeStart: offset, rangeLength: length)])[0]
-                if let failure = r.failure { return .failure(code: failure.rawValue, message: r.message ?? failure.rawValue) }
+                if let failure = r.failure { return .failure(code: failure.code, message: r.message ?? failure.rawValue) }
                 return .bytes(r.bytes, offset: r.bytesOffset, totalSize: r.totalSize, contentType: r.contentType)
             }
         } else {
@@ -103,7 +103,7 @@ struct ProbeCommand: ParsableCommand {
                     let data = try handle.read(upToCount: length) ?? Data()
                     return .bytes(Array(data), offset: offset, totalSize: size, contentType: nil)
                 } catch {
-                    return .failure(code: "read_failed", message: "\(error)")
+                    return .failure(code: UnitErrorCode(.readFailed), message: "\(error)")
                 }
             }
         }
@@ -111,7 +111,7 @@ struct ProbeCommand: ParsableCommand {
         case .described(let info):
             print(json ? ProbeReport.json(info) : ProbeReport.text(info, target: target))
         case .refused(let code, let message):
-            print(json ? JSONValue.object([("error", .object([("code", .string(code)), ("message", .string(message))]))]).compactText
+            print(json ? JSONValue.object([("error", .object([("code", .string(code.rawValue)), ("message", .string(message))]))]).compactText
                        : "\(redactQuery(target)): refused: \(code): \(message)")
             throw ExitCode(1)
         case .needBytes:
@@ -217,10 +217,10 @@ struct CheckCommand: ParsableCommand {
         var errors: [JSONValue] = []
         var batch: [RegistrationUnit] = []
         var fatal: ManifestIssue?
-        func fail(_ index: Int, _ item: String, _ urls: [String], _ code: String, _ message: String) {
+        func fail(_ index: Int, _ item: String, _ urls: [String], _ code: UnitErrorCode, _ message: String) {
             errors.append(.object([("unit", .number(String(index))), ("item", .string(item)),
                                    ("objectUrls", .array(urls.map { .string(redactQuery($0)) })),
-                                   ("code", .string(code)), ("message", .string(message))]))
+                                   ("code", .string(code.rawValue)), ("message", .string(message))]))
             if !json { print("unit \(index) (\(item)) \(code): \(message)") }
         }
         func flush() {
@@ -245,7 +245,7 @@ struct CheckCommand: ParsableCommand {
                 case .rejected(let r):
                     if let t = r.type { byType[t, default: 0] += 1 }
                     let first = r.errors.first
-                    fail(r.index, r.location.itemName, r.urls, first?.code.rawValue ?? "invalid_item",
+                    fail(r.index, r.location.itemName, r.urls, first.map { UnitErrorCode($0.code) } ?? .invalidItem,
                          r.errors.map { ($0.field.map { "\($0): " } ?? "") + $0.message }.joined(separator: "; "))
                 }
             }

@@ -29,7 +29,7 @@ struct ProgressRebuild: ParsableCommand {
             throw CommandFailure("cannot connect to Redis at \(redacted(servers.redisURL)): \(error)")
         }
         let jobs = all ? try registry.trackedJobIDs() : [job!]
-        let rebuilder = ProgressRebuilder(store: registry, progress: tracker)
+        let rebuilder = ProgressRebuilder(jobs: registry.jobs, progress: tracker)
         for id in jobs {
             guard let c = try rebuilder.rebuild(jobID: id) else { throw CommandFailure("no job \(id)") }
             print("\(id): done \(c.done), errors \(c.errors), skipped \(c.skipped), cancelled \(c.cancelled)")

@@ -61,7 +61,7 @@ struct SubmitCommand: ParsableCommand {
         let jobID = try registry.createJob(folderID: folderID, fileName: (manifest as NSString).lastPathComponent,
                                            format: format, ignoreErrors: ignoreErrors, manifest: &source, integrationID: integrationID)
         if let reason = summary.fatal ?? summary.fileErrors.first {
-            try registry.failJob(jobID: jobID, reason: reason)
+            try registry.jobs.failJob(jobID: jobID, reason: JobFailure(reason))
             if !wait && !json { printError("manifest refused: \(reason.description)") }
             if wait || json, let state = try registry.jobState(jobID: jobID) {
                 if wait { print("job \(jobID)") }
@@ -109,7 +109,7 @@ func followJob(_ jobID: String, registry: PostgresRegistry, servers: ServerOptio
     let display = ProgressDisplay(quiet: quiet)
     while true {
         let state: JobState
-        if let tracker, let s = try JobMonitor(store: registry, progress: tracker).state(jobID: jobID) {
+        if let tracker, let s = try JobMonitor(jobs: registry.jobs, progress: tracker).state(jobID: jobID) {
             state = s.state
         } else if let s = try registry.jobState(jobID: jobID) {
             state = s

@@ -30,7 +30,7 @@ fileprivate struct AVRun {
         return nil
     }
     var refusalCode: String? {
-        if case .refused(let code, _) = result { return code }
+        if case .refused(let code, _) = result { return code.rawValue }
         return nil
     }
 }

@@ -20,7 +20,7 @@ fileprivate struct Drive {
     /// The ranges asked for, in order.
     var requests: [(offset: Int64, length: Int)]
     var info: MediaInfo? { if case .described(let i) = result { return i } else { return nil } }
-    var refusal: String? { if case .refused(let c, _) = result { return c } else { return nil } }
+    var refusal: String? { if case .refused(let c, _) = result { return c.rawValue } else { return nil } }
 }
 
 /// Plays the driver: the first `head` bytes, then whatever ranges the probe asks for (clipped to

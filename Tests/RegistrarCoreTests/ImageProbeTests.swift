@@ -111,7 +111,7 @@ fileprivate func imageDescribed(_ r: FormatParse) -> MediaInfo? {
 }
 
 fileprivate func imageRefusal(_ r: FormatParse) -> String? {
-    if case .refused(let code, _) = r { return code }
+    if case .refused(let code, _) = r { return code.rawValue }
     return nil
 }
 

@@ -15,13 +15,16 @@ import Testing
         return bundleDir.appendingPathComponent("registrar")
     }
 
-    func registrar(_ args: [String]) throws -> Run {
+    func registrar(_ args: [String], environment: [String: String] = [:]) throws -> Run {
         let binary = Self.binary
         try #require(FileManager.default.isExecutableFile(atPath: binary.path),
                      "registrar not built at \(binary.path); run `swift build --build-tests` first")
         let p = Process()
         p.executableURL = binary
         p.arguments = args
+        if !environment.isEmpty {
+            p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         let out = Pipe(), err = Pipe()
         p.standardOutput = out
         p.standardError = err

@@ -360,7 +360,7 @@ extension LiveServers {
         defer { queue.close() }
         let ghost = UUID().uuidString.lowercased()
         try queue.publishChunk(ChunkCodec.encode(Chunk(jobID: ghost, seq: 0, folderID: UUID().uuidString.lowercased(),
-                                                       skipDuplicates: false, entries: [])))
+                                                       skipDuplicates: false, entries: [])), to: .registration)
         try queue.waitForConfirms()
         let deadline = Date().addingTimeInterval(20)
         while Date() < deadline && !h.log("w1").contains("chunk of a job that no longer exists") { usleep(100_000) }
@@ -385,8 +385,10 @@ extension LiveServers {
         let worker = try HTTP.send("GET", "http://127.0.0.1:\(wport)/metrics").text
         let coordinator = try HTTP.send("GET", "http://127.0.0.1:\(cport)/metrics").text
         // The names deploy/prometheus/alerts.yaml and the chart's rules are written against.
-        for name in [#"registrar_units_total{outcome="done"} \#(plan.ok)"#, #"registrar_units_total{outcome="error"} \#(plan.errors)"#,
-                     #"registrar_unit_errors_total{code="not_found"}"#, #"registrar_fetch_responses_total{status="404"}"#,
+        // Every engine series is labelled with its job kind (one name, one label set per registry).
+        for name in [#"registrar_units_total{kind="registration",outcome="done"} \#(plan.ok)"#,
+                     #"registrar_units_total{kind="registration",outcome="error"} \#(plan.errors)"#,
+                     #"registrar_unit_errors_total{kind="registration",code="not_found"}"#, #"registrar_fetch_responses_total{status="404"}"#,
                      "registrar_probe_duration_seconds_bucket", "registrar_probe_bytes_bucket", "registrar_chunks_acked_total",
                      #"registrar_build_info{role="worker""#, "registrar_process_resident_memory_bytes"] {
             #expect(worker.contains(name), "worker metrics lack \(name)")

@@ -3,6 +3,9 @@ import NIOCore
 @testable import RegistrarAPI
 import Testing
 
+// Needs no server: it lives in this target only because `GzipInflater` is RegistrarAPI's (the
+// one test target that links RegistrarAPI); it runs in a second without `scripts/services`.
+
 /// `GzipInflater` (zlib through compress-nio) on real gzip streams made by `/bin/gzip`: every
 /// way of splitting a stream gives back the original bytes, with windows and budgets small
 /// enough that each piece fills the window many times (the seam where uploads were corrupted),

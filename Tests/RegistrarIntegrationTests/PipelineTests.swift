@@ -259,6 +259,20 @@ extension LiveServers {
         try expectExact(h, job: job, folder: "fault", plan: plan, final: final)
     }
 
+    @Test func faultHooksAreIgnoredWithoutTheTestSwitch() throws {
+        let h = try PipelineHarness()
+        let plan = try makePlan(h, scale: 300)
+        try h.startCoordinator(extraArgs: ["--chunk-units", "50"], extraEnv: ["REGISTRAR_TEST_HOOKS": "0",
+                                                                          "REGISTRAR_FAULT_COORDINATOR_EXIT_AFTER_CHUNKS": "1"])
+        try h.startWorker("w1", extraEnv: ["REGISTRAR_TEST_HOOKS": "0", "REGISTRAR_FAULT_WORKER": "exit-after-commit"])
+        let (job, _) = try submit(h, plan.manifest, folder: "no-hooks")
+        let final = try h.waitForJob(job)
+        try expectExact(h, job: job, folder: "no-hooks", plan: plan, final: final)
+        // Neither process took the fault: both still run, and neither said a hook was on.
+        #expect(h.processes["w1"]?.isRunning == true && h.processes["coordinator"]?.isRunning == true)
+        #expect(!h.log("w1").contains("test hooks enabled") && !h.log("coordinator").contains("test hooks enabled"))
+    }
+
     @Test func aCoordinatorKilledMidSplitResumesExactly() throws {
         let h = try PipelineHarness()
         let plan = try makePlan(h, scale: 6_000)

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 /// Issue 20, Weak 4 (and the worker side of Weak 7 and the redirect item), end to end with real
-/// `registrar` processes: a trickling object (Tests/RegistrarHTTPTests/Support/fault_server.py,
+/// `registrar` processes: a trickling object (Tests/RegistrarFetchTests/Support/fault_server.py,
 /// one byte every 0.5 s) no longer holds a chunk for attempts × 30 s, a cancel reaches a chunk
 /// in flight, and another job's chunk is not stuck behind a slow one in a single worker.
 ///
@@ -20,7 +20,7 @@ extension LiveServers {
 
             init() throws {
                 let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-                    .appendingPathComponent("RegistrarHTTPTests/Support/fault_server.py")
+                    .appendingPathComponent("RegistrarFetchTests/Support/fault_server.py")
                 process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
                 process.arguments = ["python3", script.path]
                 let out = Pipe()

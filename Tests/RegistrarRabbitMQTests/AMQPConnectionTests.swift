@@ -11,15 +11,6 @@ import Glibc
 import Darwin
 #endif
 
-private func amqpURL() throws -> String {
-    let value = getenv("REGISTRAR_AMQP_URL").map { String(cString: $0) }
-    return try #require(value.flatMap { $0.isEmpty ? nil : $0 },
-                        "REGISTRAR_AMQP_URL is not set: run `scripts/services up` and `eval \"$(scripts/services env)\"`")
-}
-
-private func uniqueName(_ name: String) -> String {
-    "test.\(name).\(getpid()).\(UInt32.random(in: 0...UInt32.max))"
-}
 
 private func seconds(_ d: Duration) -> Double {
     let (s, atto) = d.components

@@ -12,7 +12,7 @@
 /// Grouping: consecutive rows with the same group/series title form one unit, in file order.
 /// Rows of one group must be contiguous: a title that comes back after other rows is refused
 /// with `csv_group_not_contiguous` rather than guessed at. That keeps memory bounded to one
-/// group however large the file is (see README, "CSV grouping").
+/// group however large the file is (see docs/manifests.md, "Manifest formats").
 public struct CSVManifestReader: ManifestReader {
     private enum Kind: Equatable {
         case video, image, group, dicom

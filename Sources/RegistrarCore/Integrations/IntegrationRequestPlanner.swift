@@ -82,7 +82,7 @@ public struct IntegrationRequestPlanner: Sendable {
         do {
             return .success(try signedRequest(url, location, auth: auth, date: date))
         } catch {
-            return .failure(CloudURLError(code: "signing_failed", message: error.description))
+            return .failure(CloudURLError(code: UnitErrorCode.signingFailed.rawValue, message: error.description))
         }
     }
 

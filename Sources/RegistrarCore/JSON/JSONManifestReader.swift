@@ -8,7 +8,7 @@
 ///
 /// Tolerant reading (each with a warning, nothing dropped silently):
 /// trailing commas are accepted; a repeated top-level key keeps the items of every occurrence;
-/// unknown keys are skipped. See the README for the whole policy.
+/// unknown keys are skipped. See docs/manifests.md for the whole policy.
 public struct JSONManifestReader: ManifestReader {
     private enum Section {
         case single(DataType)

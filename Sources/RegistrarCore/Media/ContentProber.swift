@@ -29,18 +29,18 @@ public struct ContentProber: MediaProber {
     /// alone decides and no type check applies.
     public func describe(declared type: DataType?, data: ProbeData, contentType: String?) -> FormatParse {
         if data.head.isEmpty || data.totalSize == 0 {
-            return .refused(code: "empty_object", message: "the object is empty")
+            return .refused(code: .emptyObject, message: "the object is empty")
         }
         if let max = limits.maxObjectBytes, let size = data.totalSize, size > max {
-            return .refused(code: "too_large", message: "the object is \(size) bytes; the limit is \(max)")
+            return .refused(code: .tooLarge, message: "the object is \(size) bytes; the limit is \(max)")
         }
         guard let format = Self.sniff(data.head[...]) else {
-            return .refused(code: "unsupported_type", message: "unrecognised content (\(Self.describeMagic(data.head)))")
+            return .refused(code: .unsupportedType, message: "unrecognised content (\(Self.describeMagic(data.head)))")
         }
         let expected = type.map(Self.expectedType(for:))
         // MP4 and M4A share a container: the tracks decide, so AV formats are checked after parsing.
         if let expected, !Self.isISOMedia(format), let actual = format.dataType, !Self.compatible(expected: expected, actual: actual, format: format) {
-            return .refused(code: "type_mismatch", message: Self.mismatch(expected, format))
+            return .refused(code: .typeMismatch, message: Self.mismatch(expected, format))
         }
         let result: FormatParse
         switch format.dataType {
@@ -53,7 +53,7 @@ public struct ContentProber: MediaProber {
             // A container's tracks decide: pictures make it a video, sound alone an audio file.
             let actual: DataType = info.width != nil || info.height != nil ? .video : .audio
             if !Self.compatible(expected: expected, actual: actual, format: actualFormat) {
-                return .refused(code: "type_mismatch", message: Self.mismatch(expected, actualFormat, mime: info.mimeType))
+                return .refused(code: .typeMismatch, message: Self.mismatch(expected, actualFormat, mime: info.mimeType))
             }
         }
         if info.format == nil { info.format = format }

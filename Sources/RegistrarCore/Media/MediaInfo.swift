@@ -69,5 +69,5 @@ public struct MediaInfo: Sendable, Equatable {
 /// errors are for infrastructure faults, which drive retry and nack.
 public enum UnitOutcome: Sendable, Equatable {
     case verified(MediaInfo)
-    case failed(code: String, message: String)
+    case failed(code: UnitErrorCode, message: String)
 }

@@ -8,14 +8,14 @@ public protocol MediaProber: Sendable {
 }
 
 /// Reachability only: an object that answered with bytes is accepted, its size and type recorded
-/// as the server gave them. Used when content probing is switched off (`worker --probe none`).
+/// as the server gave them. Used when content probing is switched off (`worker --probe reachability`).
 public struct ReachabilityProber: MediaProber {
     public init() {}
     public var maxRounds: Int { 1 }
 
     public func probe(type: DataType, data: ProbeData, contentType: String?) -> FormatParse {
         if data.head.isEmpty || data.totalSize == 0 {
-            return .refused(code: "empty_object", message: "the object is empty")
+            return .refused(code: .emptyObject, message: "the object is empty")
         }
         var info = MediaInfo()
         info.size = data.totalSize

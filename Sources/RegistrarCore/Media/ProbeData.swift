@@ -61,11 +61,11 @@ public enum FormatParse: Sendable, Equatable {
     /// Identified and described.
     case described(MediaInfo)
     /// More bytes are needed: the range to read next. The driver reads at most a few of these
-    /// per object (see `MediaProbe.maxRounds`).
+    /// per object (see `ContentProber.maxRounds`).
     case needBytes(offset: Int64, length: Int)
     /// Not acceptable: a stable code (`corrupt`, `unsupported_type`, `dimensions_exceed_limit`,
     /// `too_large`, …) and a sentence for people.
-    case refused(code: String, message: String)
+    case refused(code: UnitErrorCode, message: String)
 }
 
 /// Limits a probe enforces, so a hostile header is refused without allocating.

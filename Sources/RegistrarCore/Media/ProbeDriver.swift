@@ -4,7 +4,7 @@ public enum ProbeDriver {
     /// What one read returned.
     public enum Read {
         case bytes([UInt8], offset: Int64, totalSize: Int64?, contentType: String?)
-        case failure(code: String, message: String)
+        case failure(code: UnitErrorCode, message: String)
     }
 
     /// Probes as `type`, or — when nil — as whatever the content is.
@@ -38,6 +38,6 @@ public enum ProbeDriver {
                 next = (offset, length)
             }
         }
-        return .refused(code: "corrupt", message: "the header could not be read within \(prober.maxRounds) ranged reads")
+        return .refused(code: .corrupt, message: "the header could not be read within \(prober.maxRounds) ranged reads")
     }
 }

@@ -1,5 +1,4 @@
-/// Splits the `host[:port]` part of a server URL (`[v6]` literals included) — shared by the
-/// Redis and RabbitMQ adapters, which parse their own URLs for their C clients.
+/// Splits the `host[:port]` part of a server URL (`[v6]` literals included), for `ServerURL`.
 public enum HostPort {
     public enum Failure: Error, Equatable {
         case unterminatedIPv6

@@ -1,7 +1,7 @@
 /// Checks one `objectUrl` as written in a manifest and applies the documented repairs.
 ///
 /// Accepted schemes: `https`, `http`, `s3` and `gs` (every form the cloud integrations map).
-/// Policy (see README, "Tolerant reading"):
+/// Policy (see docs/manifests.md, "Tolerant reading"):
 /// - leading/trailing whitespace: JSON → trimmed with a warning; CSV → error (Encord: "Object URLs
 ///   can't contain whitespace").
 /// - whitespace inside the URL → error in both formats.

@@ -106,6 +106,9 @@ final class PipelineHarness {
         e["REGISTRAR_REDIS_URL"] = env.redis
         e["REGISTRAR_FETCH_ALLOW"] = "127.0.0.0/8"
         e["REGISTRAR_LOG_LEVEL"] = "info"
+        // The fault and pacing hooks (REGISTRAR_FAULT_*, REGISTRAR_TEST_CHUNK_DELAY_MS) some
+        // tests pass are read only behind this one switch.
+        e["REGISTRAR_TEST_HOOKS"] = "1"
         // One consume slot per worker process unless a test says otherwise: the paced tests
         // (REGISTRAR_TEST_CHUNK_DELAY_MS) are timed for one chunk at a time per worker.
         e["REGISTRAR_WORKER_SLOTS"] = "1"

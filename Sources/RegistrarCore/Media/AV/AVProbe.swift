@@ -75,10 +75,10 @@ public enum AVProbe {
     /// `dimensions_exceed_limit`, `too_large`, `empty_object`).
     public static func parse(_ format: MediaFormat, _ data: ProbeData, limits: ProbeLimits) -> FormatParse {
         if data.head.isEmpty || data.totalSize == 0 {
-            return .refused(code: "empty_object", message: "the object is empty")
+            return .refused(code: .emptyObject, message: "the object is empty")
         }
         if let max = limits.maxObjectBytes, let t = data.totalSize, t > max {
-            return .refused(code: "too_large", message: "the object is \(t) bytes; at most \(max) are accepted")
+            return .refused(code: .tooLarge, message: "the object is \(t) bytes; at most \(max) are accepted")
         }
         let src = AVSource(data)
         let result: FormatParse
@@ -93,7 +93,7 @@ public enum AVProbe {
             result = id3 ? MP3Parser.parse(src) : FLACParser.parse(src, at: 0)
         case .ogg: result = OggParser.parse(src)
         default:
-            return .refused(code: "unsupported_type", message: "\(format.rawValue) is not an audio or video format")
+            return .refused(code: .unsupportedType, message: "\(format.rawValue) is not an audio or video format")
         }
         if case .described(var info) = result {
             info.size = info.size ?? data.totalSize
@@ -114,7 +114,7 @@ public enum AVProbe {
     static func checkDimensions(_ w: Int, _ h: Int, _ limits: ProbeLimits) -> FormatParse? {
         let (pixels, overflow) = Int64(w).multipliedReportingOverflow(by: Int64(h))
         if w > limits.maxDimension || h > limits.maxDimension || overflow || pixels > limits.maxPixels {
-            return .refused(code: "dimensions_exceed_limit",
+            return .refused(code: .dimensionsExceedLimit,
                             message: "the video is \(w)×\(h); the limit is \(limits.maxDimension) per side and \(limits.maxPixels) pixels")
         }
         return nil

@@ -31,16 +31,16 @@ enum FLACParser {
     static func parse(_ src: AVSource, at start: Int64) -> FormatParse {
         guard let r = src.reader(at: start, count: 42) else {
             if let req = src.request(start, 4096) { return req }
-            return .refused(code: "corrupt", message: "the FLAC header is truncated")
+            return .refused(code: .corrupt, message: "the FLAC header is truncated")
         }
         guard r.matches(Array("fLaC".utf8)) else {
-            return .refused(code: "corrupt", message: "no fLaC marker")
+            return .refused(code: .corrupt, message: "no fLaC marker")
         }
         guard let type = r.byte(at: 4), type & 0x7F == 0, let length = r.uintBE(at: 5, 3), length >= 34 else {
-            return .refused(code: "corrupt", message: "the first FLAC metadata block is not STREAMINFO")
+            return .refused(code: .corrupt, message: "the first FLAC metadata block is not STREAMINFO")
         }
         guard let si = FLACStreamInfo(r.bytes.suffix(34)) else {
-            return .refused(code: "corrupt", message: "FLAC STREAMINFO has a sample rate of 0")
+            return .refused(code: .corrupt, message: "FLAC STREAMINFO has a sample rate of 0")
         }
         var info = MediaInfo()
         info.format = .flac

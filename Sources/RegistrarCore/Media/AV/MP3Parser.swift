@@ -165,5 +165,5 @@ enum MP3Parser {
         return nil
     }
 
-    static func corrupt(_ message: String) -> FormatParse { .refused(code: "corrupt", message: message) }
+    static func corrupt(_ message: String) -> FormatParse { .refused(code: .corrupt, message: message) }
 }

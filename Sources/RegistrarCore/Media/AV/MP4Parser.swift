@@ -180,7 +180,7 @@ enum MP4Parser {
                 guard let large = h.u64be() else {
                     if movie != nil { break walk }
                     if let req = src.request(offset, 16) { return req }
-                    return .refused(code: "corrupt", message: "the file ends inside a box header")
+                    return .refused(code: .corrupt, message: "the file ends inside a box header")
                 }
                 guard let l = avInt64(large) else { return corrupt("box at offset \(offset) declares an impossible size") }
                 size = l
@@ -319,7 +319,7 @@ enum MP4Parser {
                                                stats: stats, fragmentsComplete: fragmentsComplete))
             return .described(info)
         }
-        return .refused(code: "unsupported_type", message: "the file has no audio or video track")
+        return .refused(code: .unsupportedType, message: "the file has no audio or video track")
     }
 
     /// The duration: mvhd, else mehd, else (fragmented, not all fragments read) sidx or the last
@@ -389,7 +389,7 @@ enum MP4Parser {
         }
     }
 
-    static func corrupt(_ message: String) -> FormatParse { .refused(code: "corrupt", message: message) }
+    static func corrupt(_ message: String) -> FormatParse { .refused(code: .corrupt, message: message) }
 
     static func isPlausibleFirstBox(_ type: UInt32) -> Bool {
         switch type {
@@ -797,24 +797,5 @@ enum MP4Parser {
             best = max(best ?? 0, o)
         }
         return best
-    }
-}
-
-/// MSB-first bit reader over a few bytes (AAC AudioSpecificConfig, FLAC STREAMINFO).
-struct AVBitReader {
-    let bytes: ArraySlice<UInt8>
-    var bit = 0
-
-    init(_ bytes: ArraySlice<UInt8>) { self.bytes = bytes }
-
-    mutating func read(_ n: Int) -> UInt32? {
-        guard n >= 0, n <= 32, bit + n <= bytes.count * 8 else { return nil }
-        var v: UInt32 = 0
-        for _ in 0..<n {
-            let byte = bytes[bytes.startIndex + bit / 8]
-            v = (v << 1) | UInt32((byte >> UInt8(7 - bit % 8)) & 1)
-            bit += 1
-        }
-        return v
     }
 }

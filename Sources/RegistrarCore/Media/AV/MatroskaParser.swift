@@ -129,7 +129,7 @@ enum MatroskaParser {
         switch doc {
         case "webm"?: isWebM = true
         case "matroska"?, nil: isWebM = false
-        default: return .refused(code: "unsupported_type", message: "EBML document type '\(doc!)' is not WebM or Matroska")
+        default: return .refused(code: .unsupportedType, message: "EBML document type '\(doc!)' is not WebM or Matroska")
         }
 
         // Segment (after any Void elements).
@@ -298,7 +298,7 @@ enum MatroskaParser {
             if a.bitDepth > 0, ["pcm", "pcm_float", "flac"].contains(out.codec ?? "") { out.bitDepth = a.bitDepth }
             return .described(out)
         }
-        return .refused(code: "unsupported_type", message: "the file has no audio or video track")
+        return .refused(code: .unsupportedType, message: "the file has no audio or video track")
     }
 
     /// End time in seconds: the last block's time plus its track's frame duration when known.
@@ -519,5 +519,5 @@ enum MatroskaParser {
         }
     }
 
-    static func corrupt(_ message: String) -> FormatParse { .refused(code: "corrupt", message: message) }
+    static func corrupt(_ message: String) -> FormatParse { .refused(code: .corrupt, message: message) }
 }

@@ -89,14 +89,14 @@ enum OggParser {
             pos += Int64(page.length)
         }
         guard var stream = audio else {
-            if let v = video { return .refused(code: "unsupported_type", message: "Ogg video (\(v)) is not supported") }
-            return .refused(code: "unsupported_type", message: "the Ogg stream carries no Vorbis, Opus, FLAC or Speex audio")
+            if let v = video { return .refused(code: .unsupportedType, message: "Ogg video (\(v)) is not supported") }
+            return .refused(code: .unsupportedType, message: "the Ogg stream carries no Vorbis, Opus, FLAC or Speex audio")
         }
         if stream.sampleRate <= 0 || stream.channels <= 0 {
             return corrupt("the audio identification header declares no channels or sample rate")
         }
         if video != nil {
-            return .refused(code: "unsupported_type", message: "Ogg video (\(video!)) is not supported")
+            return .refused(code: .unsupportedType, message: "Ogg video (\(video!)) is not supported")
         }
 
         var info = MediaInfo()
@@ -193,5 +193,5 @@ enum OggParser {
         return crc == stored
     }
 
-    static func corrupt(_ message: String) -> FormatParse { .refused(code: "corrupt", message: message) }
+    static func corrupt(_ message: String) -> FormatParse { .refused(code: .corrupt, message: message) }
 }

@@ -128,5 +128,5 @@ enum WAVParser {
         }
     }
 
-    static func corrupt(_ message: String) -> FormatParse { .refused(code: "corrupt", message: message) }
+    static func corrupt(_ message: String) -> FormatParse { .refused(code: .corrupt, message: message) }
 }

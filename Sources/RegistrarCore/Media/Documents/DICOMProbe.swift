@@ -61,7 +61,7 @@ enum DICOMProbe {
         }
         if let c = found.columns, let r = found.rows {
             if c > limits.maxDimension || r > limits.maxDimension || Int64(c) * Int64(r) > limits.maxPixels {
-                return .refused(code: "dimensions_exceed_limit", message: "DICOM frames of \(c)×\(r) exceed the configured limit")
+                return .refused(code: .dimensionsExceedLimit, message: "DICOM frames of \(c)×\(r) exceed the configured limit")
             }
         }
         var info = MediaInfo()

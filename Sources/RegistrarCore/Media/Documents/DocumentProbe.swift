@@ -21,10 +21,10 @@ public enum DocumentProbe {
     /// Describes an object of a document format, or says which bytes it needs next.
     public static func parse(_ format: MediaFormat, _ data: ProbeData, limits: ProbeLimits) -> FormatParse {
         if data.ranges.allSatisfy({ $0.bytes.isEmpty }) || data.totalSize == 0 {
-            return .refused(code: "empty_object", message: "the object is empty")
+            return .refused(code: .emptyObject, message: "the object is empty")
         }
         if let max = limits.maxObjectBytes, let size = data.totalSize, size > max {
-            return .refused(code: "too_large", message: "the object is \(size) bytes, over the limit of \(max)")
+            return .refused(code: .tooLarge, message: "the object is \(size) bytes, over the limit of \(max)")
         }
         var result: FormatParse
         switch format {
@@ -34,7 +34,7 @@ public enum DocumentProbe {
         case .gzip: result = NIfTIProbe.parseGzip(data, limits: limits)
         case .text: result = TextProbe.parse(data)
         default:
-            return .refused(code: "unsupported_type", message: "\(format.rawValue) is not a document format")
+            return .refused(code: .unsupportedType, message: "\(format.rawValue) is not a document format")
         }
         switch result {
         case .described(var info):
@@ -78,6 +78,6 @@ public enum DocLimits {
 
 /// Shared refusals.
 enum DocRefusal {
-    static func corrupt(_ message: String) -> FormatParse { .refused(code: "corrupt", message: message) }
-    static func unsupported(_ message: String) -> FormatParse { .refused(code: "unsupported_type", message: message) }
+    static func corrupt(_ message: String) -> FormatParse { .refused(code: .corrupt, message: message) }
+    static func unsupported(_ message: String) -> FormatParse { .refused(code: .unsupportedType, message: message) }
 }

@@ -127,7 +127,7 @@ enum NIfTIProbe {
         let height = count >= 2 ? dims[1] : 1
         if width > limits.maxDimension || height > limits.maxDimension
             || Int64(width) * Int64(height) > limits.maxPixels {
-            return .refused(code: "dimensions_exceed_limit",
+            return .refused(code: .dimensionsExceedLimit,
                             message: "NIfTI slices of \(width)×\(height) exceed the configured limit")
         }
         var info = MediaInfo()

@@ -42,13 +42,13 @@ public enum ImageProbe {
     /// `unsupported_type`).
     public static func parse(_ format: MediaFormat, _ data: ProbeData, limits: ProbeLimits) -> FormatParse {
         if data.totalSize == 0 || (data.totalSize == nil && data.bytesRead == 0) {
-            return .refused(code: "empty_object", message: "the object is empty")
+            return .refused(code: .emptyObject, message: "the object is empty")
         }
         if let total = data.totalSize, total < 0 {
-            return .refused(code: "corrupt", message: "the object's size is negative (\(total))")
+            return .refused(code: .corrupt, message: "the object's size is negative (\(total))")
         }
         if let max = limits.maxObjectBytes, let total = data.totalSize, total > max {
-            return .refused(code: "too_large", message: "the object is \(total) bytes; the limit is \(max)")
+            return .refused(code: .tooLarge, message: "the object is \(total) bytes; the limit is \(max)")
         }
         let source = ImageProbeSource(data)
         let found: ImageDimensions
@@ -62,19 +62,19 @@ public enum ImageProbe {
             case .tiff: found = try TIFFImageParser.dimensions(source)
             case .avif, .heif: found = try HEIFImageParser.dimensions(source)
             default:
-                return .refused(code: "unsupported_type", message: "\(format.rawValue) is not an image format")
+                return .refused(code: .unsupportedType, message: "\(format.rawValue) is not an image format")
             }
         } catch {
             switch error {
             case .need(let offset, let length): return .needBytes(offset: offset, length: length)
-            case .corrupt(let message): return .refused(code: "corrupt", message: "\(formatName(format)): \(message)")
+            case .corrupt(let message): return .refused(code: .corrupt, message: "\(formatName(format)): \(message)")
             }
         }
         let described = describe(found, data: data, limits: limits)
         // The whole object in hand: it must also end where its format says (a header alone,
         // cut from a larger picture, is not an image).
         if case .described = described, let whole = data.wholeObject, let problem = ImageEndCheck.problem(format, whole) {
-            return .refused(code: "corrupt", message: "\(formatName(format)): \(problem)")
+            return .refused(code: .corrupt, message: "\(formatName(format)): \(problem)")
         }
         return described
     }
@@ -95,14 +95,9 @@ public enum ImageProbe {
 
     static func mimeType(_ format: MediaFormat, heic: Bool = true) -> String? {
         switch format {
-        case .jpeg: return "image/jpeg"
-        case .png: return "image/png"
-        case .gif: return "image/gif"
-        case .webp: return "image/webp"
-        case .bmp: return "image/bmp"
-        case .tiff: return "image/tiff"
-        case .avif: return "image/avif"
+        // HEIF's own MIME type when the brand says HEIC (`MediaFormat.mimeType` names the family).
         case .heif: return heic ? "image/heic" : "image/heif"
+        case .jpeg, .png, .gif, .webp, .bmp, .tiff, .avif: return format.mimeType
         default: return nil
         }
     }
@@ -110,12 +105,12 @@ public enum ImageProbe {
     private static func describe(_ found: ImageDimensions, data: ProbeData, limits: ProbeLimits) -> FormatParse {
         let name = formatName(found.format)
         guard found.width > 0, found.height > 0 else {
-            return .refused(code: "corrupt", message: "\(name): the header declares \(found.width)×\(found.height) pixels (zero width or height)")
+            return .refused(code: .corrupt, message: "\(name): the header declares \(found.width)×\(found.height) pixels (zero width or height)")
         }
         let (pixels, overflow) = Int64(found.width).multipliedReportingOverflow(by: Int64(found.height))
         if found.width > limits.maxDimension || found.height > limits.maxDimension || overflow || pixels > limits.maxPixels {
             return .refused(
-                code: "dimensions_exceed_limit",
+                code: .dimensionsExceedLimit,
                 message: "\(name): the header declares \(found.width)×\(found.height) pixels; the limits are \(limits.maxDimension) per side and \(limits.maxPixels) in all")
         }
         var info = MediaInfo()
