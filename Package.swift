@@ -23,7 +23,7 @@
 // System libraries (Debian 12 -dev packages, wrapped as system-library targets): libpq,
 // hiredis, rabbitmq-c and libcurl. Why C clients rather than postgres-nio/async-http-client:
 // COPY and multi-transfer HTTP run at the servers' limits, and they build in seconds where the
-// NIO stack adds minutes to every cold CI build (see ../shared/docs/DESIGN.md §7).
+// NIO stack adds minutes to every cold CI build (see docs/design.md, "Choices and why").
 //
 // Deliberately *not* used here: Foundation's JSONDecoder/JSONSerialization (they load the whole
 // document; the manifest readers stream), SwiftCSV/CSV.swift (they read whole files or lack

@@ -29,7 +29,7 @@ public struct FetchRequest: Sendable {
     }
 }
 
-/// Stable outcome codes (DESIGN.md §4). A unit whose fetch failed fails with `code`, the same
+/// Stable outcome codes (docs/design.md, "Verifying an object"). A unit whose fetch failed fails with `code`, the same
 /// string (`cancelled` excepted: it is never a unit's outcome).
 public enum FetchFailure: String, Sendable, CaseIterable {
     case notFound = "not_found"

@@ -13,7 +13,7 @@ private let curlGlobalSetup: Bool = {
     return curl_global_init(3 /* CURL_GLOBAL_ALL */) == CURLE_OK
 }()
 
-/// Ranged GETs over one libcurl multi handle (DESIGN.md §4–5).
+/// Ranged GETs over one libcurl multi handle (docs/design.md, "Verifying an object" and "Security").
 ///
 /// Synchronous and blocking; owned by one thread (not thread-safe, not reentrant). All transfers
 /// of one `fetch` call run concurrently through one CURLM driven by `curl_multi_poll`; retries wait

@@ -219,7 +219,7 @@ struct ConnectTests {
     }
 
     /// A wrong password for an existing role. Meaningful only where the server checks passwords
-    /// for that role (the throwaway server of local-services.md trusts loopback; a pg_hba line
+    /// for that role (the server `scripts/services` starts trusts loopback; a pg_hba line
     /// `host all registrar_pwtest 127.0.0.1/32 scram-sha-256` makes it check). Under trust auth
     /// the connection succeeds and there is nothing more to check.
     @Test func wrongPasswordFailsWithoutPassword() throws {

@@ -141,7 +141,7 @@ public struct CloudURLError: Error, Equatable, Sendable, CustomStringConvertible
 
 /// Parses object URLs into `CloudObjectLocation`s, and decides whether one belongs to an integration.
 public enum CloudURL {
-    /// Every form in `registration-spec.md` §E and issue 5: S3 (virtual-hosted, path-style,
+    /// Every URL form the integrations accept (docs/integrations.md): S3 (virtual-hosted, path-style,
     /// legacy `s3-REGION`, dual-stack, FIPS, access points, Multi-Region Access Points, `s3://`),
     /// GCS (`storage.cloud.google.com`, `storage.googleapis.com`, `gs://`), Azure Blob (public
     /// and sovereign clouds), OTC OBS, Wasabi, Oracle (S3-compatible and native). Any other

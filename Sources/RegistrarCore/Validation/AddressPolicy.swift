@@ -1,4 +1,4 @@
-/// SSRF rules for fetching object URLs (DESIGN.md §5). Pure: no I/O. The HTTP layer resolves a
+/// SSRF rules for fetching object URLs (docs/design.md, "Security"). Pure: no I/O. The HTTP layer resolves a
 /// host once, asks `AddressPolicy.check(host:addresses:)` about every address it got, and connects
 /// only to the vetted addresses.
 ///
