@@ -238,24 +238,16 @@ extension LiveServers {
         }
         let redis = try RedisConnection(url: h.env.redis)
         defer { redis.close() }
-        func text(_ r: RedisReply) -> String {
-            switch r {
-            case .string(let s), .status(let s), .error(let s): return s
-            case .integer(let i): return String(i)
-            case .array(let a): return a.map(text).joined(separator: " ")
-            case .null: return ""
-            }
-        }
         if case .array(let keys) = try redis.command(["KEYS", "*"]) {
-            for k in keys.map(text) {
+            for k in keys.map(redisText) {
                 if k.contains(needle) { found.append("redis key \(k)") }
                 let value: String
-                switch text(try redis.command(["TYPE", k])) {
-                case "string": value = text(try redis.command(["GET", k]))
-                case "hash": value = text(try redis.command(["HGETALL", k]))
-                case "set": value = text(try redis.command(["SMEMBERS", k]))
-                case "zset": value = text(try redis.command(["ZRANGE", k, "0", "-1"]))
-                case "list": value = text(try redis.command(["LRANGE", k, "0", "-1"]))
+                switch redisText(try redis.command(["TYPE", k])) {
+                case "string": value = redisText(try redis.command(["GET", k]))
+                case "hash": value = redisText(try redis.command(["HGETALL", k]))
+                case "set": value = redisText(try redis.command(["SMEMBERS", k]))
+                case "zset": value = redisText(try redis.command(["ZRANGE", k, "0", "-1"]))
+                case "list": value = redisText(try redis.command(["LRANGE", k, "0", "-1"]))
                 default: value = ""
                 }
                 if value.contains(needle) { found.append("redis value \(k)") }

@@ -91,22 +91,14 @@ extension LiveServers.PipelineTests {
         // Redis: every key of the pipeline tests' database and every value in it.
         let redis = try RedisConnection(url: h.env.redis)
         defer { redis.close() }
-        func text(_ r: RedisReply) -> String {
-            switch r {
-            case .string(let s), .status(let s), .error(let s): return s
-            case .integer(let i): return String(i)
-            case .array(let a): return a.map(text).joined(separator: " ")
-            case .null: return ""
-            }
-        }
-        for key in text(try redis.command(["KEYS", "*"])).split(separator: " ").map(String.init) {
+        for key in redisText(try redis.command(["KEYS", "*"])).split(separator: " ").map(String.init) {
             all += key + " "
-            switch text(try redis.command(["TYPE", key])) {
-            case "string": all += text(try redis.command(["GET", key]))
-            case "hash": all += text(try redis.command(["HGETALL", key]))
-            case "set": all += text(try redis.command(["SMEMBERS", key]))
-            case "zset": all += text(try redis.command(["ZRANGE", key, "0", "-1"]))
-            case "list": all += text(try redis.command(["LRANGE", key, "0", "-1"]))
+            switch redisText(try redis.command(["TYPE", key])) {
+            case "string": all += redisText(try redis.command(["GET", key]))
+            case "hash": all += redisText(try redis.command(["HGETALL", key]))
+            case "set": all += redisText(try redis.command(["SMEMBERS", key]))
+            case "zset": all += redisText(try redis.command(["ZRANGE", key, "0", "-1"]))
+            case "list": all += redisText(try redis.command(["LRANGE", key, "0", "-1"]))
             default: break
             }
         }
