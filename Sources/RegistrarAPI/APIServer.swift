@@ -30,8 +30,8 @@ public enum APIServer {
         health.register(on: router, metricsRoute: config.metricsPort == 0)
         router.get("/v1/openapi.json") { _, _ in JSONResponse.ok(OpenAPIDocument.json) }
         let auth = AuthMiddleware(pool: pool, cache: PrincipalCache(seconds: config.keyCacheSeconds, unknownSeconds: config.unknownKeyCacheSeconds),
-                                  limiter: RateLimiter(rate: config.rateLimit, burst: config.rateBurst),
-                                  failures: AuthFailureLimiter(rate: config.authFailureRate, burst: config.authFailureBurst),
+                                  limiter: TokenBuckets(rate: config.rateLimit, burst: config.rateBurst),
+                                  failures: TokenBuckets(rate: config.authFailureRate, burst: max(1, config.authFailureBurst)),
                                   trust: RequestTrust(origins: config.origins))
         let v1 = router.group("/v1").add(middleware: auth)
         FolderRoutes(pool: pool).register(on: v1)

@@ -10,15 +10,17 @@ import RegistrarRuntime
 /// The key is hashed and looked up in PostgreSQL; answers are cached for `cacheSeconds` so a
 /// busy poller costs one lookup per key per window (a revoked key stops working within that
 /// window), and unknown keys for a few seconds. Failed authentications are counted per client
-/// address (`AuthFailureLimiter`): an address over its budget gets `429` without a lookup,
+/// address (`failures`, a `TokenBuckets`): an address over its budget gets `429` without a lookup,
 /// unless its key is one already known to be valid. Browsers of the status page send the same
 /// key in the `registrar_key` cookie.
 struct AuthMiddleware: RouterMiddleware {
     typealias Context = APIContext
     let pool: BlockingPool
     let cache: PrincipalCache
-    let limiter: RateLimiter
-    let failures: AuthFailureLimiter
+    /// Requests per API key.
+    let limiter: TokenBuckets
+    /// Failed authentications per client address (charged before the lookup, refunded when the key was valid).
+    let failures: TokenBuckets
     let trust: RequestTrust
 
     func handle(_ request: Request, context: APIContext, next: (Request, APIContext) async throws -> Response) async throws -> Response {
@@ -71,7 +73,7 @@ struct AuthMiddleware: RouterMiddleware {
         let client = clientKey() // only off the fast path: parsing the peer and X-Forwarded-For
         // A failure is charged before the lookup (so concurrent requests cannot all slip through
         // on the last token) and refunded when the key turns out valid or cannot be checked.
-        if let wait = failures.charge(client) {
+        if let wait = failures.take(client) {
             AuthMetrics.throttled.increment()
             return .throttled(wait)
         }
@@ -155,93 +157,6 @@ final class PrincipalCache: Sendable {
             if e.count >= Self.maxEntries { e = e.filter { now.timeIntervalSince($0.value) < unknownSeconds } }
             if e.count >= Self.maxEntries { e.removeAll() }
             e[hash] = now
-        }
-    }
-}
-
-/// Failed authentications per client address, as a token bucket: `burst` failures at once,
-/// then `rate` per second. While an address has no token left, keys not already known valid
-/// are refused from it without a lookup (`AuthMiddleware.authenticate`). In memory, per API
-/// process. Buckets that have refilled are dropped when the map grows, so it holds at most
-/// `maxAddresses` addresses that tried keys recently.
-final class AuthFailureLimiter: Sendable {
-    private struct Bucket { var tokens: Double; var at: Double }
-    private let buckets = NIOLockedValueBox<[String: Bucket]>([:])
-    let rate: Double
-    let burst: Double
-    let maxAddresses: Int
-
-    init(rate: Double, burst: Double, maxAddresses: Int = 100_000) {
-        self.rate = rate
-        self.burst = max(1, burst)
-        self.maxAddresses = maxAddresses
-    }
-
-    private func refilled(_ b: Bucket?, now: Double) -> Bucket {
-        guard var b else { return Bucket(tokens: burst, at: now) }
-        b.tokens = min(burst, b.tokens + (now - b.at) * rate)
-        b.at = now
-        return b
-    }
-
-    /// Charges one failure to `address` in advance: nil when it had a token to spend (the
-    /// caller may try the key), else the seconds until it will have one (nothing charged).
-    func charge(_ address: String) -> Int? {
-        guard rate > 0 else { return nil }
-        let now = Date().timeIntervalSinceReferenceDate
-        return buckets.withLockedValue { b in
-            if b[address] == nil, b.count >= maxAddresses {
-                b = b.filter { refilled($0.value, now: now).tokens < burst }
-                if b.count >= maxAddresses { b.removeAll() }
-            }
-            var bucket = refilled(b[address], now: now)
-            defer { b[address] = bucket }
-            if bucket.tokens >= 1 {
-                bucket.tokens -= 1
-                return nil
-            }
-            return max(1, Int(((1 - bucket.tokens) / rate).rounded(.up)))
-        }
-    }
-
-    /// Gives back a charge whose key was valid (or could not be checked).
-    func refund(_ address: String) {
-        guard rate > 0 else { return }
-        buckets.withLockedValue { b in
-            guard var bucket = b[address] else { return }
-            bucket.tokens = min(burst, bucket.tokens + 1)
-            b[address] = bucket
-        }
-    }
-}
-
-/// A token bucket per API key: `rate` requests per second on average, bursts up to `burst`.
-/// In memory, per API process (with N replicas a key gets up to N × rate; say so in the docs).
-final class RateLimiter: Sendable {
-    private struct Bucket { var tokens: Double; var at: Double }
-    private let buckets = NIOLockedValueBox<[String: Bucket]>([:])
-    let rate: Double
-    let burst: Double
-
-    init(rate: Double, burst: Double) {
-        self.rate = rate
-        self.burst = burst
-    }
-
-    /// nil when allowed; else the seconds to wait.
-    func take(_ key: String) -> Int? {
-        guard rate > 0 else { return nil }
-        let now = Date().timeIntervalSinceReferenceDate
-        return buckets.withLockedValue { b in
-            var bucket = b[key] ?? Bucket(tokens: burst, at: now)
-            bucket.tokens = min(burst, bucket.tokens + (now - bucket.at) * rate)
-            bucket.at = now
-            defer { b[key] = bucket }
-            if bucket.tokens >= 1 {
-                bucket.tokens -= 1
-                return nil
-            }
-            return max(1, Int(((1 - bucket.tokens) / rate).rounded(.up)))
         }
     }
 }
