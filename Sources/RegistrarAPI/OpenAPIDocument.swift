@@ -409,7 +409,7 @@ enum OpenAPIDocument {
                     ],
                 ], codes: ["400"]),
             ],
-        ]
+        ].merging(catalogPaths) { a, _ in a }
     }
 
     /// Every `/v1` route: the bearer key, and the answers `AuthMiddleware` can give (plus the
@@ -682,6 +682,6 @@ enum OpenAPIDocument {
                            "additionalProperties": object(["ok": ["type": "boolean"] as Object,
                                                            "reason": ["type": ["string", "null"]] as Object])] as Object,
             ]),
-        ]
+        ].merging(catalogSchemas) { a, _ in a }
     }
 }

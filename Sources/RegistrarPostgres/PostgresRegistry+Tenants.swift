@@ -71,11 +71,13 @@ extension PostgresRegistry {
     /// The principal a live key (given by its hash) acts for.
     public func principal(keyHash: String) throws -> Principal? {
         let rows = try connection.query("""
-            SELECT k.tenant_id, t.name, k.id FROM api_keys k JOIN tenants t ON t.id = k.tenant_id
+            SELECT k.tenant_id, t.name, k.id, u.id, u.email, u.role
+            FROM api_keys k JOIN tenants t ON t.id = k.tenant_id LEFT JOIN users u ON u.id = k.user_id
             WHERE k.key_hash = $1 AND k.revoked_at IS NULL
             """, [keyHash])
         guard rows.count == 1 else { return nil }
-        return Principal(tenantID: rows[0, 0]!, tenantName: rows[0, 1]!, keyID: rows[0, 2]!)
+        return Principal(tenantID: rows[0, 0]!, tenantName: rows[0, 1]!, keyID: rows[0, 2]!, userID: rows[0, 3], userEmail: rows[0, 4],
+                         workspaceRole: rows[0, 5].flatMap(WorkspaceRole.init(rawValue:)) ?? .admin)
     }
 }
 

@@ -240,5 +240,125 @@ public enum Schema {
         -- (whose chunks were consecutive).
         ALTER TABLE chunks ADD COLUMN last_unit integer, ALTER COLUMN url_count SET DEFAULT 0;
         """),
+        Migration(version: 7, name: "catalog", sql: """
+        -- Users, groups, datasets, ontologies and projects (docs/catalog.md). Every row belongs
+        -- to a tenant (the workspace); another tenant's row is "not found".
+        CREATE TABLE users (
+            id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+            tenant_id uuid NOT NULL REFERENCES tenants ON DELETE CASCADE,
+            email text NOT NULL CHECK (email = lower(email)),
+            name text,
+            role text NOT NULL DEFAULT 'member' CHECK (role IN ('admin', 'member')),
+            created_at timestamptz NOT NULL DEFAULT now(),
+            UNIQUE (tenant_id, email)
+        );
+        -- A key made for a user acts as that user; NULL: a workspace service key (acts as admin).
+        ALTER TABLE api_keys ADD COLUMN user_id uuid REFERENCES users ON DELETE CASCADE;
+
+        CREATE TABLE user_groups (
+            id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+            tenant_id uuid NOT NULL REFERENCES tenants ON DELETE CASCADE,
+            name text NOT NULL,
+            description text,
+            created_at timestamptz NOT NULL DEFAULT now(),
+            UNIQUE (tenant_id, name)
+        );
+        CREATE TABLE group_members (
+            group_id uuid NOT NULL REFERENCES user_groups ON DELETE CASCADE,
+            user_id uuid NOT NULL REFERENCES users ON DELETE CASCADE,
+            added_at timestamptz NOT NULL DEFAULT now(),
+            PRIMARY KEY (group_id, user_id)
+        );
+        CREATE INDEX group_members_by_user ON group_members (user_id);
+
+        -- The structure is kept as the text the API answers (key order is part of the contract;
+        -- jsonb would reorder keys). `version` grows by one on every update.
+        CREATE TABLE ontologies (
+            id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+            tenant_id uuid NOT NULL REFERENCES tenants ON DELETE CASCADE,
+            title text NOT NULL,
+            description text,
+            structure text NOT NULL,
+            version integer NOT NULL DEFAULT 1,
+            created_by uuid REFERENCES users ON DELETE SET NULL,
+            created_at timestamptz NOT NULL DEFAULT now(),
+            updated_at timestamptz NOT NULL DEFAULT now()
+        );
+        CREATE INDEX ontologies_by_tenant ON ontologies (tenant_id, created_at, id);
+
+        CREATE TABLE datasets (
+            id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+            tenant_id uuid NOT NULL REFERENCES tenants ON DELETE CASCADE,
+            title text NOT NULL,
+            description text,
+            -- A mirrored dataset follows this folder: files registered into it later join.
+            mirrored_folder_id uuid REFERENCES folders ON DELETE RESTRICT,
+            created_by uuid REFERENCES users ON DELETE SET NULL,
+            created_at timestamptz NOT NULL DEFAULT now()
+        );
+        CREATE INDEX datasets_by_tenant ON datasets (tenant_id, created_at, id);
+        CREATE INDEX datasets_by_mirror ON datasets (mirrored_folder_id) WHERE mirrored_folder_id IS NOT NULL;
+
+        -- A file's membership of a dataset (a data unit). `copy` is 0 for the first membership;
+        -- Encord's DUPLICATE behaviour adds copies 1, 2, ... Files cannot be deleted while a
+        -- dataset holds them (RESTRICT).
+        CREATE TABLE dataset_files (
+            id bigserial PRIMARY KEY,
+            dataset_id uuid NOT NULL REFERENCES datasets ON DELETE CASCADE,
+            file_id bigint NOT NULL REFERENCES files ON DELETE RESTRICT,
+            copy integer NOT NULL DEFAULT 0,
+            job_id uuid,                             -- the attach job that added it (NULL: mirrored)
+            added_at timestamptz NOT NULL DEFAULT now(),
+            UNIQUE (dataset_id, file_id, copy)
+        );
+        CREATE INDEX dataset_files_by_file ON dataset_files (file_id);
+
+        -- The workspace's project tags (projects pick from this list).
+        CREATE TABLE workspace_tags (
+            tenant_id uuid NOT NULL REFERENCES tenants ON DELETE CASCADE,
+            name text NOT NULL,
+            created_at timestamptz NOT NULL DEFAULT now(),
+            PRIMARY KEY (tenant_id, name)
+        );
+
+        CREATE TABLE projects (
+            id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+            tenant_id uuid NOT NULL REFERENCES tenants ON DELETE CASCADE,
+            title text NOT NULL,
+            description text,
+            tags text[] NOT NULL DEFAULT '{}',
+            ontology_id uuid REFERENCES ontologies ON DELETE RESTRICT,
+            workflow text NOT NULL,                  -- the workflow graph JSON (issue 13 defines it)
+            created_by uuid REFERENCES users ON DELETE SET NULL,
+            created_at timestamptz NOT NULL DEFAULT now(),
+            updated_at timestamptz NOT NULL DEFAULT now()
+        );
+        CREATE INDEX projects_by_tenant ON projects (tenant_id, created_at, id);
+        CREATE INDEX projects_by_ontology ON projects (ontology_id) WHERE ontology_id IS NOT NULL;
+
+        -- A dataset cannot be deleted while a project uses it (RESTRICT).
+        CREATE TABLE project_datasets (
+            project_id uuid NOT NULL REFERENCES projects ON DELETE CASCADE,
+            dataset_id uuid NOT NULL REFERENCES datasets ON DELETE RESTRICT,
+            attached_at timestamptz NOT NULL DEFAULT now(),
+            PRIMARY KEY (project_id, dataset_id)
+        );
+        CREATE INDEX project_datasets_by_dataset ON project_datasets (dataset_id);
+
+        -- Collaborators: a user or a group (every member of the group), with one role.
+        CREATE TABLE project_members (
+            id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+            project_id uuid NOT NULL REFERENCES projects ON DELETE CASCADE,
+            user_id uuid REFERENCES users ON DELETE CASCADE,
+            group_id uuid REFERENCES user_groups ON DELETE CASCADE,
+            role text NOT NULL CHECK (role IN ('ADMIN', 'TEAM_MANAGER', 'REVIEWER', 'ANNOTATOR', 'ANNOTATOR_REVIEWER', 'VIEWER')),
+            added_at timestamptz NOT NULL DEFAULT now(),
+            CHECK ((user_id IS NULL) <> (group_id IS NULL))
+        );
+        CREATE UNIQUE INDEX project_members_user ON project_members (project_id, user_id) WHERE user_id IS NOT NULL;
+        CREATE UNIQUE INDEX project_members_group ON project_members (project_id, group_id) WHERE group_id IS NOT NULL;
+        CREATE INDEX project_members_by_user ON project_members (user_id) WHERE user_id IS NOT NULL;
+        CREATE INDEX project_members_by_group ON project_members (group_id) WHERE group_id IS NOT NULL;
+        """),
     ]
 }

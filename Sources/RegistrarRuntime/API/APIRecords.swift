@@ -8,10 +8,20 @@ public struct Principal: Sendable, Equatable {
     public var tenantID: String
     public var tenantName: String
     public var keyID: String
-    public init(tenantID: String, tenantName: String, keyID: String) {
+    /// The user the key acts as; nil for a workspace service key (`keys create --tenant`).
+    public var userID: String?
+    /// The user's email (nil for a service key).
+    public var userEmail: String?
+    /// The workspace role the key acts with: a service key is `admin`.
+    public var workspaceRole: WorkspaceRole
+    public init(tenantID: String, tenantName: String, keyID: String, userID: String? = nil, userEmail: String? = nil,
+                workspaceRole: WorkspaceRole = .admin) {
         self.tenantID = tenantID
         self.tenantName = tenantName
         self.keyID = keyID
+        self.userID = userID
+        self.userEmail = userEmail
+        self.workspaceRole = workspaceRole
     }
 }
 

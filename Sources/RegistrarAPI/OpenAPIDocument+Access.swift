@@ -1,0 +1,4 @@
+extension OpenAPIDocument {
+    static var accessPaths: Object { [:] }
+    static var accessSchemas: Object { [:] }
+}

@@ -1,0 +1,4 @@
+extension OpenAPIDocument {
+    static var datasetPaths: Object { [:] }
+    static var datasetSchemas: Object { [:] }
+}

@@ -1,0 +1,4 @@
+extension OpenAPIDocument {
+    static var ontologyPaths: Object { [:] }
+    static var ontologySchemas: Object { [:] }
+}
