@@ -38,7 +38,7 @@ public enum ProjectRole: String, Sendable, CaseIterable, Codable, Comparable {
 
     /// Parses a role name (case-insensitive, `-` or `_`) or its Encord integer; nil otherwise.
     public init?(parsing text: String) {
-        let name = text.uppercased().replacingOccurrences(of: "-", with: "_")
+        let name = String(text.uppercased().map { $0 == "-" ? "_" : $0 })
         if let role = ProjectRole(rawValue: name) { self = role; return }
         if let value = Int(text), let role = ProjectRole.allCases.first(where: { $0.encordValue == value }) { self = role; return }
         return nil
