@@ -1,5 +1,6 @@
 import Hummingbird
 import NIOCore
+import RegistrarCore
 import RegistrarRuntime
 
 /// The request context of every API route: Hummingbird's core storage plus who is calling.
@@ -23,5 +24,12 @@ public struct APIContext: RequestContext, RemoteAddressRequestContext {
     func tenant() throws -> Principal {
         guard let principal else { throw APIError.unauthorized }
         return principal
+    }
+
+    /// The caller, if a workspace admin (service keys are); else 403 naming the role.
+    func workspaceAdmin(_ action: String) throws -> Principal {
+        let caller = try tenant()
+        guard caller.workspaceRole == .admin else { throw APIError.forbidden(action, required: "workspace role admin") }
+        return caller
     }
 }

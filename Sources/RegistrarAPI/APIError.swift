@@ -36,6 +36,16 @@ public struct APIError: Error, HTTPResponseError, Sendable {
     static func badRequest(_ message: String, field: String) -> APIError {
         APIError(.badRequest, "invalid_parameter", message, details: [("field", .string(field))])
     }
+    /// 403 `forbidden`: the caller is in the right tenant but lacks the role; `required` names
+    /// the role(s) that would do (e.g. "project role ADMIN", "workspace role admin").
+    static func forbidden(_ action: String, required: String) -> APIError {
+        APIError(.forbidden, "forbidden", "\(action) requires \(required)", details: [("required", .string(required))])
+    }
+    /// 403 for a project permission the caller's roles do not grant, naming the roles that do.
+    static func forbidden(_ action: String, needs permission: ProjectPermission) -> APIError {
+        let roles = ProjectRole.granting(permission)
+        return forbidden(action, required: (roles.count == 1 ? "project role " : "one of the project roles ") + ProjectRole.names(roles))
+    }
     static let unauthorized = APIError(.unauthorized, "unauthorized",
                                        "send a valid API key as 'Authorization: Bearer rgk_…' (create one with `registrar keys create`)")
     static func unavailable(_ what: String) -> APIError {
