@@ -47,6 +47,9 @@ public struct APIConfiguration: Sendable {
     public var fetchAllow = ""
     /// The credential key ring, read when a request needs it (default: `REGISTRAR_ENCRYPTION_KEYS`
     /// or `REGISTRAR_ENCRYPTION_KEYS_FILE`, as every process reads it; tests pass their own).
+    /// The secret `GET /v1/objects/{key}` links are signed with (≥ 32 bytes; every replica
+    /// the same). Nil: the route is not served.
+    public var linkSecret: [UInt8]?
     public var keyRing: @Sendable () throws -> EncryptionKeyRing = { try KeyRingLoader.fromEnvironment() }
     /// Whether the API makes swift-metrics record into its Prometheus registry (once per
     /// process). In-process tests turn it off: other roles' code runs in the same process.

@@ -409,7 +409,7 @@ enum OpenAPIDocument {
                     ],
                 ], codes: ["400"]),
             ],
-        ].merging(catalogPaths) { a, _ in a }
+        ].merging(catalogPaths) { a, _ in a }.merging(objectPaths) { a, _ in a }
     }
 
     /// Every `/v1` route: the bearer key, and the answers `AuthMiddleware` can give (plus the

@@ -36,6 +36,7 @@ struct APICommand: AsyncParsableCommand {
     var trustedProxies = ServerOptions.env("REGISTRAR_TRUSTED_PROXIES", "")
     @Option(help: "The origin browsers use for the status page, e.g. https://registrar.example.com; requests for another host can't use the cookie to write (env REGISTRAR_PUBLIC_URL).")
     var publicUrl = ServerOptions.env("REGISTRAR_PUBLIC_URL", "")
+    @OptionGroup var storage: StorageOptions
     @OptionGroup var servers: ServerOptions
     @OptionGroup var manifestLimits: ManifestLimitOptions
     @OptionGroup var amqp: AMQPOptions
@@ -48,6 +49,8 @@ struct APICommand: AsyncParsableCommand {
         if authFailureRate < 0 || !authFailureRate.isFinite { throw ValidationError("--auth-failure-rate must be ≥ 0") }
         if authFailureBurst < 1 || !authFailureBurst.isFinite { throw ValidationError("--auth-failure-burst must be ≥ 1") }
         if unknownKeyCacheSeconds < 0 || !unknownKeyCacheSeconds.isFinite { throw ValidationError("--unknown-key-cache-seconds must be ≥ 0") }
+        _ = try storage.location()
+        _ = try storage.linkSecret()
         if metricsPort < 0 || metricsPort > 65535 { throw ValidationError("--metrics-port must be 0 to 65535") }
         if metricsPort != 0 && metricsPort == port { throw ValidationError("--metrics-port must differ from --port") }
     }
@@ -73,8 +76,14 @@ struct APICommand: AsyncParsableCommand {
         config.origins = OriginPolicy(publicOrigin: publicUrl.isEmpty ? nil : WebOrigin(url: publicUrl),
                                       trustedProxies: (try? TrustedProxies(parsing: trustedProxies)) ?? TrustedProxies())
         let logger = servers.logger("registrar.api")
+        if let secret = try storage.linkSecret() {
+            config.linkSecret = secret
+        } else {
+            config.linkSecret = (0..<32).map { _ in UInt8.random(in: 0...255) }
+            logger.warning("REGISTRAR_LINK_SECRET is not set: object links signed by this process work only until it restarts, and not on other replicas")
+        }
         let urls = ServerURLs(postgres: servers.postgresURL, amqp: servers.amqpURL, redis: servers.redisURL,
-                              amqpHeartbeatSeconds: try amqp.heartbeatSeconds())
+                              amqpHeartbeatSeconds: try amqp.heartbeatSeconds(), storage: try storage.location())
         let app = APIServer.make(config: config, backends: { LiveAPIBackends(urls: urls) },
                                  integrationTester: LiveIntegrationTester(fetchAllow: config.fetchAllow), logger: logger)
         logger.info("listening", metadata: ["address": "\(host):\(port)"])

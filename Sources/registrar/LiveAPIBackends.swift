@@ -17,6 +17,8 @@ struct ServerURLs: Sendable {
     var redis: String
     /// Proposed to the broker by the publisher connections (their own thread keeps idle ones alive).
     var amqpHeartbeatSeconds: Int = AMQPWorkQueue.defaultHeartbeatSeconds
+    /// Registrar's own object storage (`REGISTRAR_STORAGE_URL`).
+    var storage: StorageLocation?
 }
 
 /// One API pool thread's connections, opened on first use and dropped after a fault so the next
@@ -28,6 +30,19 @@ final class LiveAPIBackends: APIBackends {
     private var _publisher: AMQPWorkQueue?
 
     init(urls: ServerURLs) { self.urls = urls }
+
+    private var _storage: (any ObjectStorage)?
+
+    func storage() throws -> any ObjectStorage {
+        if let s = _storage { return s }
+        guard let location = urls.storage else { throw StorageError.unavailable("no object storage is configured") }
+        let s: any ObjectStorage
+        switch location {
+        case .directory(let root): s = try LocalObjectStorage(root: root)
+        }
+        _storage = s
+        return s
+    }
 
     func registry() throws -> any APIStore {
         if let r = _registry { return r }

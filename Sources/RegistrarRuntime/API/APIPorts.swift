@@ -134,4 +134,10 @@ public protocol APIBackends: AnyObject {
     /// After an error from any of them: drop whatever may be broken, so the next call reconnects.
     /// Never wrong to drop; the backends decide what the error means.
     func dropUnhealthy(after error: Error)
+    /// Registrar's own object storage (signed links, exports). The default says none is set up.
+    func storage() throws -> any ObjectStorage
+}
+
+extension APIBackends {
+    public func storage() throws -> any ObjectStorage { throw StorageError.unavailable("no object storage is configured") }
 }

@@ -12,6 +12,8 @@ public final class MemoryAPIWorld: @unchecked Sendable {
     public let registry: MemoryRegistry
     public let tracker: MemoryProgressTracker
     public let broker: MemoryBroker
+    /// Registrar's own object storage (signed links).
+    public let storage = MemoryObjectStorage()
     private let lock = NSLock()
     private var down: Set<Server> = []
 
@@ -82,6 +84,8 @@ final class MemoryAPIBackends: APIBackends {
         connection = c
         return c
     }
+
+    func storage() throws -> any ObjectStorage { world.storage }
 
     func dropUnhealthy(after error: Error) {
         if let e = error as? PortError, e.isUnavailable { connection?.close(); connection = nil }
