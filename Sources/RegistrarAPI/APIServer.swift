@@ -38,6 +38,7 @@ public enum APIServer {
         UploadRoutes(pool: pool, config: config, metrics: metrics, cache: SnapshotCache(ttl: config.snapshotCacheSeconds)).register(on: v1)
         ErrorRoutes(pool: pool).register(on: v1)
         IntegrationRoutes(pool: pool, tester: integrationTester, keyRing: config.keyRing).register(on: v1)
+        OntologyRoutes(pool: pool).register(on: v1)
         StatusPage(pool: pool, auth: auth).register(on: router)
         // Last: it wraps only the not-found answer (405 with Allow for a known path).
         router.add(middleware: MethodNotAllowedMiddleware(routes: router.routes))

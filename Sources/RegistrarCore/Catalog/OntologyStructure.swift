@@ -62,7 +62,7 @@ public enum OntologyStructure {
     }
 
     /// The deepest `[`/`{` nesting of a JSON text (strings skipped), stopping past the limit.
-    static func jsonDepth(_ bytes: [UInt8]) -> Int {
+    public static func jsonDepth(_ bytes: [UInt8]) -> Int {
         var depth = 0, deepest = 0, inString = false, escaped = false
         for b in bytes {
             if inString {
