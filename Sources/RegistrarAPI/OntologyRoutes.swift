@@ -42,7 +42,7 @@ struct OntologyRoutes {
         case nil: break
         case .string(let raw)?:
             let title = raw.trimmingCharacters(in: .whitespacesAndNewlines)
-            guard !title.isEmpty, title.count <= 255, !title.hasControlCharacter else { fallthrough }
+            guard !title.isEmpty, raw.unicodeScalars.count <= 255, !title.hasControlCharacter else { fallthrough }
             body.title = title
         default:
             throw APIError(.unprocessableContent, "invalid_body", "title must be 1 to 255 characters, none of them control characters",
@@ -51,7 +51,7 @@ struct OntologyRoutes {
         switch value["description"] {
         case nil: break
         case .null?: body.description = .some(nil)
-        case .string(let d)? where d.count <= 10_000: body.description = .some(d.isEmpty ? nil : d)
+        case .string(let d)? where d.unicodeScalars.count <= 10_000: body.description = .some(d.isEmpty ? nil : d)
         default:
             throw APIError(.unprocessableContent, "invalid_body", "description must be a string of at most 10000 characters, or null",
                            details: [("field", .string("description"))])

@@ -159,6 +159,7 @@ struct LiveAPI {
         "POST /v1/uploads/{id}/cancel", "POST /v1/uploads/{id}/retry",
         "POST /v1/integrations", "GET /v1/integrations", "GET /v1/integrations/{id}", "DELETE /v1/integrations/{id}",
         "POST /v1/integrations/{id}/test",
+        "POST /v1/ontologies", "GET /v1/ontologies", "GET /v1/ontologies/{id}", "PUT /v1/ontologies/{id}", "DELETE /v1/ontologies/{id}",
     ]
 
     let harness: PipelineHarness
