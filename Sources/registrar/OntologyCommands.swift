@@ -113,7 +113,7 @@ struct OntologyValidateCommand: ParsableCommand {
             var objects = 0, classifications = 0
             if case .array(let o)? = s["objects"] { objects = o.count }
             if case .array(let c)? = s["classifications"] { classifications = c.count }
-            print("\(file): valid (\(objects) objects, \(classifications) classifications)")
+            print("\(file): valid (\(objects) object\(objects == 1 ? "" : "s"), \(classifications) classification\(classifications == 1 ? "" : "s"))")
         } else {
             OntologyCLI.printIssues(result.issues, omitted: result.omitted, source: file)
         }
