@@ -39,6 +39,7 @@ public enum APIServer {
         ErrorRoutes(pool: pool).register(on: v1)
         IntegrationRoutes(pool: pool, tester: integrationTester, keyRing: config.keyRing).register(on: v1)
         if let links = config.linkSecret.flatMap(SignedLink.init(secret:)) { ObjectRoutes(pool: pool, links: links).register(on: router) }
+        OntologyRoutes(pool: pool).register(on: v1)
         StatusPage(pool: pool, auth: auth).register(on: router)
         // Last: it wraps only the not-found answer (405 with Allow for a known path).
         router.add(middleware: MethodNotAllowedMiddleware(routes: router.routes))

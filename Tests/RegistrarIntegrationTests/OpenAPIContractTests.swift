@@ -160,6 +160,7 @@ struct LiveAPI {
         "POST /v1/integrations", "GET /v1/integrations", "GET /v1/integrations/{id}", "DELETE /v1/integrations/{id}",
         "POST /v1/integrations/{id}/test",
         "GET /v1/objects/{key}",
+        "POST /v1/ontologies", "GET /v1/ontologies", "GET /v1/ontologies/{id}", "PUT /v1/ontologies/{id}", "DELETE /v1/ontologies/{id}",
     ]
 
     let harness: PipelineHarness
