@@ -30,6 +30,8 @@ public final class MemoryRegistry: RegistrationStore, @unchecked Sendable {
     public let jobs: MemoryJobStore
     /// What the API's ports add: tenants, keys, integrations, upload extras (`MemoryRegistry+API`).
     let api = MemoryAPIState()
+    /// Users, groups, tags, projects, collaborators (`MemoryRegistry+Access`).
+    let access = MemoryAccessState()
     let lock = NSRecursiveLock()
     var folders: [String: (tenantID: String, name: String)] = [:]
     var facts: [String: Facts] = [:]
