@@ -408,4 +408,13 @@ extension PostgresRegistry: AccessStore {
             INSERT INTO api_keys (tenant_id, user_id, name, prefix, key_hash) VALUES ($1, $2::uuid, $3, $4, $5) RETURNING id
             """, [tenantID, userID, name, prefix, hash])[0, 0]!
     }
+
+    /// The users with this (normalised) email, in any tenant (tenant id and name, user id), for
+    /// `keys create --user` without `--tenant`.
+    public func usersByEmail(_ email: String) throws -> [(tenantID: String, tenantName: String, userID: String)] {
+        let rows = try connection.query("""
+            SELECT u.tenant_id, t.name, u.id FROM users u JOIN tenants t ON t.id = u.tenant_id WHERE u.email = $1 ORDER BY t.name
+            """, [email])
+        return (0..<rows.count).map { (rows[$0, 0]!, rows[$0, 1]!, rows[$0, 2]!) }
+    }
 }
