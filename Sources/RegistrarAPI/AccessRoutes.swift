@@ -183,7 +183,9 @@ struct AccessRoutes {
 
     @Sendable func deleteTag(_ request: Request, context: APIContext) async throws -> Response {
         let caller = try context.workspaceAdmin("deleting a workspace tag")
-        let name = try context.parameters.require("name")
+        // Path parameters arrive percent-encoded ("night%20shift"); tags are stored decoded.
+        let raw = try context.parameters.require("name")
+        let name = raw.removingPercentEncoding ?? raw
         guard try await pool.access({ try $0.deleteTag(tenantID: caller.tenantID, name: name) }) else { throw APIError.notFound("tag", name) }
         return Response(status: .noContent)
     }

@@ -164,4 +164,19 @@ import Testing
             #expect(try await client.call("/v1/projects/\(p)", key: reviewer.key).status == .forbidden)
         }
     }
+
+    @Test func tagsWithSpacesAreDeletedByTheirEncodedName() async throws {
+        let rig = APIRig()
+        let (_, service) = try rig.tenant()
+        try await rig.run { client in
+            #expect(try await client.call("/v1/tags", .post, key: service, body: #"{"name": "night shift"}"#).status == .created)
+            #expect(try await client.call("/v1/tags", .post, key: service, body: #"{"name": "night shift"}"#).errorCode == "tag_exists")
+            let p = try await client.call("/v1/projects", .post, key: service, body: #"{"title": "P", "tags": ["night shift"], "workflowTemplateId": null}"#)
+            #expect(p.status == .created)
+            let id = try #require(p.json["id"]?.string)
+            #expect(try await client.call("/v1/tags/night%20shift", .delete, key: service).status == .noContent)
+            #expect(try await client.call("/v1/tags", key: service).json.items.isEmpty)
+            #expect(try await client.call("/v1/projects/\(id)", key: service).json["tags"] == .array([]))
+        }
+    }
 }
