@@ -300,6 +300,16 @@ extension LiveServers {
         _ = try w.object("POST", "/v1/projects/\(p)/members", key: owner, body: #"{"email": "viewer@x.io", "role": "VIEWER"}"#, expect: 201)
         let refused = try w.h.run(["projects", "delete", p], extraEnv: ["REGISTRAR_API_URL": w.api.base, "REGISTRAR_API_KEY": viewer])
         #expect(refused.status != 0 && refused.stderr.contains("forbidden"))
+        // users add through the API with a workspace admin's service key; a member's key is refused.
+        let serviceEnv = ["REGISTRAR_API_URL": w.api.base, "REGISTRAR_API_KEY": w.service]
+        let viaAPI = try w.h.run(["users", "add", "--email", "Via.API@x.io", "--json"], extraEnv: serviceEnv)
+        #expect(viaAPI.status == 0 && (try? viaAPI.json().string("email")) == "via.api@x.io")
+        let memberAdd = try w.h.run(["users", "add", "--email", "nope@x.io"], extraEnv: env)
+        #expect(memberAdd.status != 0 && memberAdd.stderr.contains("workspace role admin"))
+        let group = try w.h.run(["groups", "create", "night shift", "--json"], extraEnv: serviceEnv)
+        #expect(group.status == 0 && (try? group.json().string("name")) == "night shift")
+        let unset = try w.h.run(["groups", "list"])
+        #expect(unset.status != 0 && unset.stderr.contains("REGISTRAR_API_URL"))
     }
 }
 }
