@@ -9,6 +9,8 @@ public struct APIKeyRecord: Sendable {
     public var prefix: String
     public var createdAt: String
     public var revokedAt: String?
+    /// The user the key acts as (nil: a workspace service key).
+    public var userEmail: String? = nil
 }
 
 /// Tenants and API keys. Every object (folder, job, file, error, integration) belongs to one
@@ -51,13 +53,13 @@ extension PostgresRegistry {
 
     public func apiKeys(tenantID: String?) throws -> [APIKeyRecord] {
         let rows = try connection.query("""
-            SELECT k.id, t.name, k.name, k.prefix, \(SQLTime.iso("k.created_at")), \(SQLTime.iso("k.revoked_at"))
-            FROM api_keys k JOIN tenants t ON t.id = k.tenant_id
+            SELECT k.id, t.name, k.name, k.prefix, \(SQLTime.iso("k.created_at")), \(SQLTime.iso("k.revoked_at")), u.email
+            FROM api_keys k JOIN tenants t ON t.id = k.tenant_id LEFT JOIN users u ON u.id = k.user_id
             WHERE $1::uuid IS NULL OR k.tenant_id = $1::uuid ORDER BY k.created_at
             """, [tenantID])
         return (0..<rows.count).map {
             APIKeyRecord(id: rows[$0, 0]!, tenant: rows[$0, 1]!, name: rows[$0, 2], prefix: rows[$0, 3]!,
-                         createdAt: rows[$0, 4]!, revokedAt: rows[$0, 5])
+                         createdAt: rows[$0, 4]!, revokedAt: rows[$0, 5], userEmail: rows[$0, 6])
         }
     }
 

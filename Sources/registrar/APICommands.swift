@@ -128,11 +128,14 @@ struct KeysCommand: ParsableCommand {
 
     struct Create: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create an API key. The key is printed once, alone on the last line; only its hash is stored.")
-        @Option(help: "The tenant the key acts for.") var tenant: String
+        @Option(help: "The tenant the key acts for (with --user: the user's tenant, needed only when the email is in several).") var tenant: String?
+        @Option(help: "Make a key that acts as this user (an email; see `registrar users add`); without it, a workspace-admin service key.") var user: String?
         @Option(help: "A label for the key.") var name: String?
         @OptionGroup var servers: ServerOptions
         func run() throws {
             let registry = try connectStore(servers)
+            if let user { return try createUserKey(registry, email: user) }
+            guard let tenant else { throw CommandFailure("say which tenant the key is for (--tenant NAME), or which user it acts as (--user EMAIL)") }
             guard let tenantID = try registry.tenantID(name: tenant) else {
                 throw CommandFailure("no tenant named \(tenant) (create it with `registrar tenants add \(tenant)`)")
             }
@@ -155,7 +158,7 @@ struct KeysCommand: ParsableCommand {
                 tenantID = id
             }
             for k in try registry.apiKeys(tenantID: tenantID) {
-                print("\(k.id)\t\(k.tenant)\t\(k.prefix)…\t\(k.name ?? "-")\t\(k.createdAt)\t\(k.revokedAt.map { "revoked \($0)" } ?? "active")")
+                print("\(k.id)\t\(k.tenant)\t\(k.prefix)…\t\(k.name ?? "-")\t\(k.createdAt)\t\(k.revokedAt.map { "revoked \($0)" } ?? "active")\t\(k.userEmail ?? "service")")
             }
         }
     }

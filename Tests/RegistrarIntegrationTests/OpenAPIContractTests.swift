@@ -161,6 +161,15 @@ struct LiveAPI {
         "POST /v1/integrations/{id}/test",
         "GET /v1/objects/{key}",
         "POST /v1/ontologies", "GET /v1/ontologies", "GET /v1/ontologies/{id}", "PUT /v1/ontologies/{id}", "DELETE /v1/ontologies/{id}",
+        // Access (issue 12): users, groups, tags, projects and collaborators.
+        "POST /v1/users", "GET /v1/users", "GET /v1/users/{id}", "PATCH /v1/users/{id}", "DELETE /v1/users/{id}",
+        "POST /v1/groups", "GET /v1/groups", "GET /v1/groups/{id}", "PATCH /v1/groups/{id}", "DELETE /v1/groups/{id}",
+        "POST /v1/groups/{id}/members", "DELETE /v1/groups/{id}/members/{userId}",
+        "POST /v1/tags", "GET /v1/tags", "DELETE /v1/tags/{name}",
+        "POST /v1/projects", "GET /v1/projects", "GET /v1/projects/{id}", "PATCH /v1/projects/{id}", "DELETE /v1/projects/{id}",
+        "GET /v1/projects/{id}/me", "POST /v1/projects/{id}/datasets", "DELETE /v1/projects/{id}/datasets/{datasetId}",
+        "POST /v1/projects/{id}/members", "GET /v1/projects/{id}/members", "PATCH /v1/projects/{id}/members/{memberId}",
+        "DELETE /v1/projects/{id}/members/{memberId}",
     ]
 
     let harness: PipelineHarness

@@ -61,7 +61,9 @@ extension MemoryRegistry: UploadStore, TenancyStore, IntegrationRecords, Deploym
     public func principal(keyHash: String) throws -> Principal? {
         locked {
             guard let key = api.keys[keyHash], !key.revoked, let tenant = api.tenants[key.tenantID] else { return nil }
-            return Principal(tenantID: key.tenantID, tenantName: tenant.name, keyID: key.id)
+            let user = keyUser(key.id)
+            return Principal(tenantID: key.tenantID, tenantName: tenant.name, keyID: key.id, userID: user?.id, userEmail: user?.email,
+                             workspaceRole: user?.role ?? .admin)
         }
     }
 

@@ -32,6 +32,8 @@ public final class MemoryRegistry: RegistrationStore, @unchecked Sendable {
     let api = MemoryAPIState()
     /// Ontologies (`MemoryRegistry+Ontologies`).
     let ontologyState = MemoryOntologyState()
+    /// Users, groups, tags, projects, collaborators (`MemoryRegistry+Access`).
+    let access = MemoryAccessState()
     let lock = NSRecursiveLock()
     var folders: [String: (tenantID: String, name: String)] = [:]
     var facts: [String: Facts] = [:]
