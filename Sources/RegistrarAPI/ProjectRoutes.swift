@@ -51,9 +51,14 @@ struct ProjectRoutes {
         }
         let workflow: JSONValue
         switch body.value["workflow"] {
-        case nil, .null?: workflow = DefaultWorkflow.graph { UUID().uuidString.lowercased() }
-        case let given? where DefaultWorkflow.hasGraphShape(given): workflow = given
-        default: throw JSONBody.invalid("workflow", "must be an object with a graphNodes array of objects (annotation-spec §3)")
+        case nil, .null?: workflow = WorkflowGraph.standard { UUID().uuidString.lowercased() }.json
+        case let given?:
+            switch WorkflowGraph.parse(given) {
+            case .success(let graph): workflow = graph.json
+            case .failure(let refused):
+                throw APIError(.unprocessableContent, "invalid_workflow", "workflow: \(refused.issues.count) problem(s), e.g. \(refused.issues[0])",
+                               details: [("field", .string("workflow")), ("errors", .array(refused.issues.prefix(100).map(\.json)))])
+            }
         }
         let project = NewProject(tenantID: caller.tenantID, title: title, description: description, tags: tags, ontologyID: ontology,
                                  datasetIDs: datasets, workflow: workflow.compactText, createdBy: caller.userID)

@@ -69,9 +69,8 @@ import Testing
             let uuids = nodes.compactMap { $0["uuid"]?.string }
             #expect(Set(uuids).count == 4 && uuids.allSatisfy(UUIDText.isValid))
             #expect(nodes[0]["toNode"]?.string == uuids[1] && nodes[1]["toNode"]?.string == uuids[2])
-            guard case .array(let ways)? = nodes[2]["pathways"] else { Issue.record("no pathways"); return }
-            #expect(ways.compactMap { $0["name"]?.string } == ["approved", "rejected"])
-            #expect(ways.compactMap { $0["targetNode"]?.string } == [uuids[3], uuids[1]])
+            #expect(nodes[2]["toNode"]?.string == uuids[3] && nodes[2]["rejectedToNode"]?.string == uuids[1])
+            #expect((try? WorkflowGraph.parse(created.json["workflow"]!).get()) != nil, "the default is a valid workflow")
             // A second project mints its own uuids.
             let second = try await client.call("/v1/projects", .post, key: service, body: #"{"title": "Other"}"#)
             #expect(second.json["workflow"]?["graphNodes"]?.compactText.contains(uuids[0]) == false)
@@ -84,8 +83,19 @@ import Testing
             #expect(template.status == .unprocessableContent && template.errorCode == "not_supported")
             let flow = try await client.call("/v1/projects", .post, key: service, body: #"{"title": "x", "workflow": {"stages": []}}"#)
             #expect(flow.status == .unprocessableContent && flow.json["error"]?["details"]?["field"]?.string == "workflow")
-            let inline = try await client.call("/v1/projects", .post, key: service, body: #"{"title": "x", "workflow": {"graphNodes": [{"uuid": "a", "nodeType": "START"}]}}"#)
-            #expect(inline.status == .created && inline.json["workflow"] == .object([("graphNodes", .array([.object([("uuid", .string("a")), ("nodeType", .string("START"))])]))]))
+            // An inline graph is checked by the workflow rules; each problem names its node.
+            let a = "00000000-0000-4000-8000-00000000000a", b = "00000000-0000-4000-8000-00000000000b", c = "00000000-0000-4000-8000-00000000000c"
+            let broken = try await client.call("/v1/projects", .post, key: service, body: """
+                {"title": "x", "workflow": {"graphNodes": [{"uuid": "\(a)", "nodeType": "START", "toNode": "\(c)"}, {"uuid": "\(c)", "nodeType": "DONE", "title": "Complete"}]}}
+                """)
+            #expect(broken.status == .unprocessableContent && broken.errorCode == "invalid_workflow")
+            #expect(broken.json["error"]?["details"]?["errors"]?.compactText.contains("needs_annotate_and_complete") == true)
+            let graph = """
+                {"graphNodes": [{"uuid": "\(a)", "nodeType": "START", "toNode": "\(b)"}, {"uuid": "\(b)", "nodeType": "ANNOTATION", "title": "Draw", "toNode": "\(c)"}, {"uuid": "\(c)", "nodeType": "DONE", "title": "Done"}]}
+                """
+            let inline = try await client.call("/v1/projects", .post, key: service, body: "{\"title\": \"x\", \"workflow\": \(graph)}")
+            #expect(inline.status == .created && inline.json["workflow"]?["graphNodes"]?.compactText.contains("\"title\":\"Draw\"") == true)
+            #expect(inline.json["workflow"]?["graphNodes"]?.compactText.contains("\"nodeSubtype\":\"COMPLETED\"") == true, "stored as normalised")
             #expect(try await client.call("/v1/projects", .post, key: service, body: #"{"description": "no title"}"#).json["error"]?["details"]?["field"]?.string == "title")
         }
     }

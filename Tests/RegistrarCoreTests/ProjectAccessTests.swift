@@ -38,13 +38,4 @@ import Testing
             #expect(EmailAddress.normalized(bad) == nil, "\(bad)")
         }
     }
-
-    @Test func theDefaultWorkflowIsStartAnnotateReviewComplete() {
-        var n = 0
-        let graph = DefaultWorkflow.graph { n += 1; return "u\(n)" }
-        #expect(graph.compactText == #"{"graphNodes":[{"uuid":"u1","nodeType":"START","toNode":"u2"},{"uuid":"u2","nodeType":"ANNOTATION","title":"Annotate","toNode":"u3"},{"uuid":"u3","nodeType":"REVIEW","title":"Review","pathways":[{"uuid":"u5","name":"approved","targetNode":"u4"},{"uuid":"u6","name":"rejected","targetNode":"u2"}]},{"uuid":"u4","nodeType":"DONE","title":"Complete","nodeSubtype":"COMPLETED"}]}"#)
-        #expect(DefaultWorkflow.hasGraphShape(graph))
-        #expect(!DefaultWorkflow.hasGraphShape(.object([("stages", .array([]))])))
-        #expect(!DefaultWorkflow.hasGraphShape(.object([("graphNodes", .array([.string("x")]))])))
-    }
 }
