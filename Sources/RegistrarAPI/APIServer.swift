@@ -35,6 +35,8 @@ public enum APIServer {
                                   trust: RequestTrust(origins: config.origins))
         let v1 = router.group("/v1").add(middleware: auth)
         FolderRoutes(pool: pool).register(on: v1)
+        DatasetRoutes(pool: pool).register(on: v1)
+        JobRoutes(pool: pool).register(on: v1)
         UploadRoutes(pool: pool, config: config, metrics: metrics, cache: SnapshotCache(ttl: config.snapshotCacheSeconds)).register(on: v1)
         ErrorRoutes(pool: pool).register(on: v1)
         IntegrationRoutes(pool: pool, tester: integrationTester, keyRing: config.keyRing).register(on: v1)

@@ -30,6 +30,8 @@ public final class MemoryRegistry: RegistrationStore, @unchecked Sendable {
     public let jobs: MemoryJobStore
     /// What the API's ports add: tenants, keys, integrations, upload extras (`MemoryRegistry+API`).
     let api = MemoryAPIState()
+    /// Datasets and their memberships (`MemoryRegistry+Datasets`).
+    let catalogDatasets = MemoryDatasetState()
     let lock = NSRecursiveLock()
     var folders: [String: (tenantID: String, name: String)] = [:]
     var facts: [String: Facts] = [:]
@@ -162,6 +164,7 @@ public final class MemoryRegistry: RegistrationStore, @unchecked Sendable {
                     files[nextFileID] = File(id: nextFileID, folderID: result.folderID, jobID: result.jobID, unit: u, info: info,
                                              createdAt: MemoryJobStore.now())
                     byJobUnit[result.jobID, default: [:]][u.index] = nextFileID
+                    mirrorNewFile(nextFileID, folderID: result.folderID)
                 }
                 inserted = added.map(\.0.urlKey)
                 return ChunkWrite(done: added.count, skipped: verified.count - added.count, errors: result.errors)
