@@ -16,7 +16,8 @@ struct Registrar: AsyncParsableCommand {
         subcommands: [ValidateCommand.self, SubmitCommand.self, StatusCommand.self, ErrorsCommand.self, FilesCommand.self,
                       CancelCommand.self, ProbeCommand.self, CheckCommand.self, CoordinatorCommand.self, WorkerCommand.self,
                       MigrateCommand.self, RetryCommand.self, APICommand.self, TenantsCommand.self, KeysCommand.self,
-                      IntegrationsCommand.self, DLQCommand.self, ProgressCommand.self]
+                      IntegrationsCommand.self, DLQCommand.self, ProgressCommand.self,
+                      DatasetsCommand.self, JobsCommand.self]
     )
 
     /// Custom entry point: ArgumentParser exits 64 on usage errors; our contract is 2.

@@ -199,5 +199,33 @@ extension LiveServers {
         let other = try api.tenantKey("initech")
         #expect(try api.call("POST", "/v1/datasets", key: other, body: Data(#"{"title": "x", "mirroredFolderId": "\#(f)"}"#.utf8), headers: Self.json).status == 404)
     }
+
+    @Test func theCLICreatesAttachesFollowsAndLists() throws {
+        let (h, api, key) = try setUp()
+        let f = try folder(api, key: key, name: "cli")
+        try insertFiles(h, folder: f, n: 700, type: "video")
+        try h.startCoordinator()
+        try h.startWorker("w1")
+        let env = ["REGISTRAR_API_URL": api.base, "REGISTRAR_API_KEY": key]
+        let created = try h.run(["datasets", "create", "--title", "From CLI", "--json"], extraEnv: env)
+        #expect(created.status == 0)
+        let ds = try created.json().string("id")
+        let attach = try h.run(["datasets", "attach", ds, "--folder", f, "--duplicates", "SKIP", "--wait", "--json"], extraEnv: env)
+        #expect(attach.status == 0, "\(attach.stdout) \(attach.stderr)")
+        let final = try attach.json()
+        #expect(final.string("kind") == "dataset-attach" && final.string("status") == "DONE" && final.int("done") == 700)
+        let status = try h.run(["jobs", "status", final.string("id")], extraEnv: env)
+        #expect(status.stdout.contains("dataset-attach") && status.stdout.contains("DONE"))
+        let list = try h.run(["datasets", "list"], extraEnv: env)
+        #expect(list.stdout.contains("From CLI") && list.stdout.contains("700 files (video 700)"))
+        // FAIL on files already there: exit 1, the job ends ERROR.
+        let fail = try h.run(["datasets", "attach", ds, "--folder", f, "--duplicates", "FAIL", "--wait"], extraEnv: env)
+        #expect(fail.status == 1 && fail.stdout.contains("ERROR"))
+        // Refusals: exit 1 with the API's message; without the API variables, a clear error.
+        let missing = try h.run(["datasets", "get", "00000000-0000-0000-0000-000000000000"], extraEnv: env)
+        #expect(missing.status == 1 && missing.stderr.contains("not_found"))
+        let unset = try h.run(["datasets", "list"], extraEnv: ["REGISTRAR_API_URL": "", "REGISTRAR_API_KEY": ""])
+        #expect(unset.status == 2 && unset.stderr.contains("REGISTRAR_API_URL"))
+    }
 }
 }
