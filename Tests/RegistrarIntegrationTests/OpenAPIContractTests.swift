@@ -69,6 +69,9 @@ extension LiveServers {
             include-path-regex = '^/v1/uploads/\\{id\\}'
             parameters = { "path.id" = { dictionary = "seeded-upload", probability = 0.5 } }
             [[operations]]
+            include-path-regex = '^/v1/jobs/\\{id\\}'
+            parameters = { "path.id" = { dictionary = "seeded-upload", probability = 0.5 } }
+            [[operations]]
             include-operation-id = "getFile"
             parameters = { "path.id" = { dictionary = "seeded-file", probability = 0.5 } }
             """.write(to: config, atomically: true, encoding: .utf8)
@@ -159,6 +162,9 @@ struct LiveAPI {
         "POST /v1/uploads/{id}/cancel", "POST /v1/uploads/{id}/retry",
         "POST /v1/integrations", "GET /v1/integrations", "GET /v1/integrations/{id}", "DELETE /v1/integrations/{id}",
         "POST /v1/integrations/{id}/test",
+        "POST /v1/datasets", "GET /v1/datasets", "GET /v1/datasets/{id}", "PATCH /v1/datasets/{id}", "DELETE /v1/datasets/{id}",
+        "GET /v1/datasets/{id}/files", "POST /v1/datasets/{id}/attach", "POST /v1/datasets/{id}/detach",
+        "GET /v1/jobs/{id}", "GET /v1/jobs/{id}/errors", "POST /v1/jobs/{id}/cancel",
     ]
 
     let harness: PipelineHarness
