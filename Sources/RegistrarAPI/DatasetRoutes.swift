@@ -67,7 +67,7 @@ struct DatasetRoutes {
         let outcome = try await pool.run { backends in
             let created = try backends.registry().createDataset(tenantID: caller.tenantID, title: title, description: description,
                                                                 mirroredFolderID: folder, createdBy: caller.userID)
-            if case .created(_, let job?) = created { try UploadRoutes.publish(job, backends: backends) }
+            if case .created(_, let job?) = created { try Self.queue(job, backends: backends) }
             return created
         }
         switch outcome {
@@ -77,6 +77,12 @@ struct DatasetRoutes {
             // The dataset's JSON with the attach job that brings the folder's current files.
             return JSONResponse.ok(String(json.dropLast()) + ",\"jobId\":\"\(job)\"}", status: .created)
         }
+    }
+
+    /// Gives the tracker the job's total (counted when it was created) and queues it.
+    static func queue(_ job: String, backends: any APIBackends) throws {
+        if let total = try backends.registry().jobStore.job(job)?.totalUnits { try? backends.tracker().setTotal(jobID: job, total: total) }
+        try UploadRoutes.publish(job, backends: backends)
     }
 
     @Sendable func list(_ request: Request, context: APIContext) async throws -> Response {
@@ -203,7 +209,7 @@ struct DatasetRoutes {
             _ = try Self.modifiable(id, caller, "attach files to this dataset", backends: backends)
             let outcome = try backends.registry().createAttachJob(tenantID: caller.tenantID, datasetID: id, folderIDs: folders,
                                                                   fileIDs: files, duplicates: behaviour)
-            if case .attachJob(let job) = outcome { try UploadRoutes.publish(job, backends: backends) }
+            if case .attachJob(let job) = outcome { try Self.queue(job, backends: backends) }
             return outcome
         }
         if let refusal = Self.refusal(outcome, datasetID: id) { throw refusal }

@@ -140,6 +140,16 @@ extension OpenAPIDocument {
         ]
     }
 
+    /// An attach/detach body must name at least one folder or file.
+    static func atLeastOneTarget(_ schema: Object) -> Object {
+        var s = schema
+        s["anyOf"] = [
+            ["required": ["folderIds"], "properties": ["folderIds": ["minItems": 1] as Object]] as Object,
+            ["required": ["fileIds"], "properties": ["fileIds": ["minItems": 1] as Object]] as Object,
+        ]
+        return s
+    }
+
     static var datasetSchemas: Object {
         let title: Object = ["type": "string", "minLength": 1, "maxLength": 255]
         let description: Object = ["type": ["string", "null"], "maxLength": 10_000]
@@ -192,9 +202,9 @@ extension OpenAPIDocument {
                 "addedAt": timestamp,
             ], description: "A file's membership of a dataset."),
             "DataUnitPage": page(of: "DataUnit", description: "A page of data units."),
-            "DatasetAttach": object(targets.merging(["duplicates": ["type": "string", "enum": ["SKIP", "FAIL", "DUPLICATE"], "default": "SKIP"] as Object]) { a, _ in a },
-                                    required: [], description: "At least one folder or file id."),
-            "DatasetDetach": object(targets, required: [], description: "At least one folder or file id."),
+            "DatasetAttach": atLeastOneTarget(object(targets.merging(["duplicates": ["type": "string", "enum": ["SKIP", "FAIL", "DUPLICATE"], "default": "SKIP"] as Object]) { a, _ in a },
+                                                     required: [], description: "At least one folder or file id.")),
+            "DatasetDetach": atLeastOneTarget(object(targets, required: [], description: "At least one folder or file id.")),
             "JobCreated": object(["jobId": uuid, "links": object(["job": ["type": "string"] as Object])]),
             "Job": object(progress, required: progress.keys.filter { $0 != "links" }.sorted() + ["links"],
                           description: "An engine job of any kind. At the end, done + errors + skipped + cancelled = total."),

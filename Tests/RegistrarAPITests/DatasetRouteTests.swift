@@ -97,6 +97,7 @@ import Testing
             #expect(params.duplicates == .fail && params.folders.map(\.id) == [mine] && params.fileIDs.isEmpty)
             let view = try await client.call("/v1/jobs/\(job)", key: key)
             #expect(view.json["kind"]?.string == "dataset-attach" && view.json["status"]?.string == "PENDING")
+            #expect(view.json["total"]?.int == 3 && view.json["totalKnown"]?.bool == true)   // the folder's 3 files; files[0] is one of them
             #expect(view.json["links"]?["self"]?.string == "/v1/jobs/\(job)")
             #expect(try await client.call("/v1/jobs/\(job)", key: other).status == .notFound)
             #expect(try await client.call("/v1/jobs/nope", key: key).status == .notFound)

@@ -85,7 +85,7 @@ extension LiveServers {
         try h.startWorker("w1", extraArgs: ["--kinds", "dataset-attach"], extraEnv: ["REGISTRAR_TEST_CHUNK_DELAY_MS": "700", "REGISTRAR_WORKER_SLOTS": "2"])
         let job = try attach(api, key: key, dataset: ds, body: #"{"folderIds": ["\#(folder)"]}"#)
         let started = try api.json("GET", "/v1/jobs/\(job)", key: key, expect: 200)
-        #expect(started.string("kind") == "dataset-attach")
+        #expect(started.string("kind") == "dataset-attach" && started.int("total") == 100_000)   // total up front
         let deadline = Date().addingTimeInterval(120)
         while try h.count("SELECT count(*) FROM chunks WHERE job_id = $1 AND state = 'done'", [job]) < 2 && Date() < deadline { usleep(100_000) }
         #expect(try h.count("SELECT count(*) FROM chunks WHERE job_id = $1 AND state = 'done'", [job]) >= 2)

@@ -35,6 +35,7 @@ extension PostgresRegistry: DatasetStore, DatasetAttachStore {
                 let params = DatasetAttachParams(datasetID: id, duplicates: .skip, folders: [.init(id: folder.lowercased(), maxFileID: maxFileID)],
                                                  fileIDs: [], mirror: true)
                 job = try jobs.createJob(NewJob(kind: DatasetAttach.kind, tenantID: tenantID, params: params.json))
+                try jobs.recordTotal(jobID: job!, units: try attachUnitCount(tenantID: tenantID, params: params))
             }
             let json = try connection.query("SELECT \(Self.datasetJSON) FROM datasets d WHERE d.id = $1::uuid", [id])[0, 0]!
             return .created(json: json, attachJobID: job)
@@ -145,7 +146,10 @@ extension PostgresRegistry: DatasetStore, DatasetAttachStore {
         // A file of a listed folder is attached with its folder: one unit per file.
         let singles = Set(fileIDs).filter { id in covered[owners[id]!].map { id > $0 } ?? true }.sorted()
         let params = DatasetAttachParams(datasetID: datasetID.lowercased(), duplicates: duplicates, folders: folders, fileIDs: singles)
-        return .attachJob(try jobs.createJob(NewJob(kind: DatasetAttach.kind, tenantID: tenantID, params: params.json)))
+        // Counted now, like an upload's manifest: the job's total is known from its first answer.
+        let job = try jobs.createJob(NewJob(kind: DatasetAttach.kind, tenantID: tenantID, params: params.json))
+        try jobs.recordTotal(jobID: job, units: try attachUnitCount(tenantID: tenantID, params: params))
+        return .attachJob(job)
     }
 
     public func detach(tenantID: String, datasetID: String, folderIDs: [String], fileIDs: [Int64]) throws -> DatasetTargetOutcome {

@@ -34,6 +34,7 @@ public enum DatasetStoreConformance {
         let planner = DatasetAttachPlanner(store: kind, chunkFiles: chunk)
         let stored = try #require(try s.store.jobStore.job(job))
         guard case .accepted(let units) = try planner.prepare(stored) else { Issue.record("refused"); return (UnitCounts(), []) }
+        #expect(stored.totalUnits == units, "the total is counted when the job is created")
         try s.store.jobStore.recordTotal(jobID: job, units: units)
         var chunks: [DatasetAttachChunk] = []
         try planner.plan(stored) { planned in chunks.append(try #require(DatasetAttachChunk.decode(planned.encode()))) }

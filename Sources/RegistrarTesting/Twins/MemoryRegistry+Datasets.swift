@@ -89,6 +89,7 @@ extension MemoryRegistry: DatasetStore, DatasetAttachStore {
             if let folder, let maxFileID {
                 let params = DatasetAttachParams(datasetID: id, duplicates: .skip, folders: [.init(id: folder, maxFileID: maxFileID)], fileIDs: [], mirror: true)
                 job = try jobs.createJob(NewJob(kind: DatasetAttach.kind, tenantID: tenantID, params: params.json))
+                try jobs.recordTotal(jobID: job!, units: try attachUnitCount(tenantID: tenantID, params: params))
             }
             return .created(json: datasetJSON(id)!, attachJobID: job)
         }
@@ -181,7 +182,9 @@ extension MemoryRegistry: DatasetStore, DatasetAttachStore {
         let covered = Dictionary(folders.map { ($0.id, $0.maxFileID) }, uniquingKeysWith: { a, _ in a })
         let singles = Set(fileIDs).filter { id in covered[owners[id]!].map { id > $0 } ?? true }.sorted()
         let params = DatasetAttachParams(datasetID: key, duplicates: duplicates, folders: folders, fileIDs: singles)
-        return .attachJob(try jobs.createJob(NewJob(kind: DatasetAttach.kind, tenantID: tenantID, params: params.json)))
+        let job = try jobs.createJob(NewJob(kind: DatasetAttach.kind, tenantID: tenantID, params: params.json))
+        try jobs.recordTotal(jobID: job, units: try attachUnitCount(tenantID: tenantID, params: params))
+        return .attachJob(job)
     }
 
     public func detach(tenantID: String, datasetID: String, folderIDs: [String], fileIDs: [Int64]) throws -> DatasetTargetOutcome {
