@@ -227,5 +227,24 @@ extension LiveServers {
         let unset = try h.run(["datasets", "list"], extraEnv: ["REGISTRAR_API_URL": "", "REGISTRAR_API_KEY": ""])
         #expect(unset.status == 2 && unset.stderr.contains("REGISTRAR_API_URL"))
     }
+
+    @Test func aCancelledAttachKeepsItsCommittedChunksAndCountsTheRest() throws {
+        let (h, api, key) = try setUp()
+        let f = try folder(api, key: key, name: "cancel")
+        try insertFiles(h, folder: f, n: 40_000)
+        try h.startCoordinator()
+        try h.startWorker("w1", extraEnv: ["REGISTRAR_TEST_CHUNK_DELAY_MS": "600"])
+        let ds = try dataset(api, key: key, title: "Cancelled").string("id")
+        let job = try attach(api, key: key, dataset: ds, body: #"{"folderIds": ["\#(f)"]}"#)
+        let deadline = Date().addingTimeInterval(60)
+        while try h.count("SELECT count(*) FROM chunks WHERE job_id = $1 AND state = 'done'", [job]) < 1 && Date() < deadline { usleep(100_000) }
+        let cancel = try api.json("POST", "/v1/jobs/\(job)/cancel", key: key, expect: 202)
+        #expect(cancel.string("kind") == "dataset-attach")
+        let final = try follow(api, job, key: key)
+        #expect(final.string("status") == "CANCELLED")
+        #expect(final.int("done") > 0 && final.int("cancelled") > 0 && final.int("done") + final.int("cancelled") == 40_000)
+        #expect(try ledger(h, job) == [final.int("done"), final.int("errors"), final.int("skipped"), final.int("cancelled")])
+        #expect(try h.count("SELECT count(*) FROM dataset_files WHERE dataset_id = $1", [ds]) == final.int("done"))
+    }
 }
 }
