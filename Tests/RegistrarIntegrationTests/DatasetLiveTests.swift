@@ -246,5 +246,31 @@ extension LiveServers {
         #expect(try ledger(h, job) == [final.int("done"), final.int("errors"), final.int("skipped"), final.int("cancelled")])
         #expect(try h.count("SELECT count(*) FROM dataset_files WHERE dataset_id = $1", [ds]) == final.int("done"))
     }
+
+    @Test func aMirroredDatasetCreatedDuringAnUploadHoldsEveryFileOnce() throws {
+        let (h, api, key) = try setUp()
+        let f = try folder(api, key: key, name: "busy")
+        let png = try MediaSamples.bytes("images/png-rgb8.png")
+        let object = try h.putObject("busy/a.png", bytes: png)
+        // 240 distinct URLs of one object (the server ignores the query), 20 units per chunk.
+        let manifest = #"{"images": [\#((0..<240).map { #"{"objectUrl": "\#(object)?u=\#($0)"}"# }.joined(separator: ","))]}"#
+        try h.startCoordinator(extraArgs: ["--chunk-units", "20"])
+        try h.startWorker("w1", extraEnv: ["REGISTRAR_TEST_CHUNK_DELAY_MS": "250", "REGISTRAR_WORKER_SLOTS": "2"])
+        let upload = try api.json("POST", "/v1/folders/\(f)/uploads", key: key, body: Data(manifest.utf8), headers: Self.json, expect: 202).string("id")
+        let deadline = Date().addingTimeInterval(60)
+        while try h.count("SELECT count(*) FROM files WHERE folder_id = $1", [f]) < 40 && Date() < deadline { usleep(50_000) }
+        // Mid-upload: some files are in, chunks are committing.
+        let created = try dataset(api, key: key, title: "Busy", extra: #", "mirroredFolderId": "\#(f)""#)
+        let ds = created.string("id")
+        let filesThen = try h.count("SELECT count(*) FROM files WHERE folder_id = $1", [f])
+        #expect(filesThen < 240, "the dataset was created while the upload ran")
+        let end = Date().addingTimeInterval(120)
+        while Date() < end, try api.json("GET", "/v1/uploads/\(upload)", key: key, expect: 200).string("status") == "PENDING" { usleep(200_000) }
+        if let job = created["jobId"] as? String { #expect(try follow(api, job, key: key).string("status") == "DONE") }
+        let files = try h.count("SELECT count(*) FROM files WHERE folder_id = $1", [f])
+        #expect(files == 240)
+        #expect(try h.count("SELECT count(*) FROM dataset_files WHERE dataset_id = $1", [ds]) == files)
+        #expect(try h.count("SELECT count(DISTINCT file_id) FROM dataset_files WHERE dataset_id = $1", [ds]) == files)
+    }
 }
 }
