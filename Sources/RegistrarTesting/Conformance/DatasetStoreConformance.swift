@@ -16,8 +16,16 @@ public enum DatasetStoreConformance {
 
     static func unique(_ p: String) -> String { APIStoreConformance.unique(p) }
 
+    /// An upload of `urls` into the folder, planned, with the chunk result that would register
+    /// them (for tests that commit it inside a transaction of their own).
+    public static func pendingUpload(_ s: APIStoreUnderTest, tenant: String, folder: String, urls: [String]) throws -> ChunkResult {
+        let (job, units, _) = try APIStoreConformance.upload(s, tenant: tenant, folder: folder, urls)
+        return ChunkResult(jobID: job, seq: 0, folderID: folder, skipDuplicates: false, unitCount: urls.count,
+                           items: units.map { .verified($0, APIStoreConformance.info(1)) })
+    }
+
     /// A folder of `n` registered images; returns the folder id and the file ids ascending.
-    static func folderWithFiles(_ s: APIStoreUnderTest, tenant: String, name: String, n: Int) throws -> (String, [Int64]) {
+    public static func folderWithFiles(_ s: APIStoreUnderTest, tenant: String, name: String, n: Int) throws -> (String, [Int64]) {
         let folder = try #require(JSONCompare.string(try s.store.createFolder(tenantID: tenant, name: name), "id"))
         let urls = (0..<n).map { "https://b.example/\(name)/\($0).png?sig=secret" }
         let (job, units, _) = try APIStoreConformance.upload(s, tenant: tenant, folder: folder, urls)
