@@ -37,6 +37,8 @@ public enum APIServer {
         FolderRoutes(pool: pool).register(on: v1)
         AccessRoutes(pool: pool).register(on: v1)
         ProjectRoutes(pool: pool).register(on: v1)
+        DatasetRoutes(pool: pool).register(on: v1)
+        JobRoutes(pool: pool).register(on: v1)
         UploadRoutes(pool: pool, config: config, metrics: metrics, cache: SnapshotCache(ttl: config.snapshotCacheSeconds)).register(on: v1)
         ErrorRoutes(pool: pool).register(on: v1)
         IntegrationRoutes(pool: pool, tester: integrationTester, keyRing: config.keyRing).register(on: v1)

@@ -62,6 +62,9 @@ struct FolderRoutes {
         case .deleted: return Response(status: .noContent)
         case .notFound: throw APIError.notFound("folder", id)
         case .notEmpty(let why): throw APIError(.conflict, "folder_not_empty", "only an empty folder can be deleted: \(why)")
+        case .inDatasets(let ids):
+            throw APIError(.conflict, "folder_in_datasets", "datasets hold files of this folder or mirror it: \(ids.joined(separator: ", "))",
+                           details: [("datasetIds", .array(ids.map(JSONValue.string)))])
         }
     }
 

@@ -20,6 +20,18 @@ public struct UploadSnapshot: Sendable {
     public static func load(jobID: String, tenantID: String, backends: any APIBackends) throws -> UploadSnapshot? {
         let registry = try backends.registry()
         guard let extras = try registry.jobExtras(jobID: jobID, window: rateWindow), extras.tenantID == tenantID else { return nil }
+        return try load(jobID: jobID, extras: extras, registry: registry, backends: backends)
+    }
+
+    /// Any engine job of the tenant (`GET /v1/jobs/{id}`), with its kind; nil when there is none.
+    public static func loadAnyKind(jobID: String, tenantID: String, backends: any APIBackends) throws -> (kind: String, snapshot: UploadSnapshot)? {
+        let registry = try backends.registry()
+        guard let (kind, extras) = try registry.anyJobExtras(tenantID: tenantID, jobID: jobID, window: rateWindow),
+              let snapshot = try load(jobID: jobID, extras: extras, registry: registry, backends: backends) else { return nil }
+        return (kind, snapshot)
+    }
+
+    private static func load(jobID: String, extras: JobExtras, registry: any APIStore, backends: any APIBackends) throws -> UploadSnapshot? {
         var rebuilt = false
         let state: JobState
         if let tracker = try? backends.tracker(), let s = try? JobMonitor(jobs: registry.jobStore, progress: tracker).state(jobID: jobID) {
@@ -45,17 +57,38 @@ public struct UploadSnapshot: Sendable {
         "\(state.status.rawValue)|\(state.phase.rawValue)|\(state.total ?? -1)|\(state.counts.done)|\(state.counts.errors)|\(state.counts.skipped)|\(state.counts.cancelled)"
     }
 
-    public var json: String {
+    /// The progress fields every kind shows, from `status` to `finishedAt`.
+    var progressMembers: [(key: String, value: JSONValue)] {
         func str(_ s: String?) -> JSONValue { s.map(JSONValue.string) ?? .null }
         func int(_ n: Int?) -> JSONValue { n.map { .number(String($0)) } ?? .null }
         let c = state.counts
-        var members: [(key: String, value: JSONValue)] = [
-            ("id", .string(state.id)), ("status", .string(state.status.rawValue)), ("phase", .string(state.phase.rawValue)),
+        return [
+            ("status", .string(state.status.rawValue)), ("phase", .string(state.phase.rawValue)),
             ("total", int(state.total)), ("totalKnown", .bool(state.total != nil)),
             ("done", int(c.done)), ("errors", int(c.errors)), ("skipped", int(c.skipped)), ("cancelled", int(c.cancelled)),
             ("pending", int(state.pending)),
             ("rate", .number(String(format3(rate)))), ("etaSeconds", int(etaSeconds)),
             ("createdAt", str(createdAt)), ("startedAt", str(state.startedAt)), ("finishedAt", str(state.finishedAt)),
+        ]
+    }
+
+    /// `GET /v1/jobs/{id}`: the job's kind and the progress fields (an upload's own fields are at `links.upload`).
+    public func jobJSON(kind: String) -> String {
+        var members: [(key: String, value: JSONValue)] = [("id", .string(state.id)), ("kind", .string(kind))]
+        members += progressMembers
+        members += [("ignoreErrors", .bool(extras.ignoreErrors)), ("error", state.error.map(JSONValue.string) ?? .null)]
+        var links: [(key: String, value: JSONValue)] = [("self", .string("/v1/jobs/\(state.id)")), ("errors", .string("/v1/jobs/\(state.id)/errors"))]
+        if kind == KindQueues.registration.kind { links.append(("upload", .string("/v1/uploads/\(state.id)"))) }
+        members.append(("links", .object(links)))
+        return JSONValue.object(members).compactText
+    }
+
+    public var json: String {
+        func str(_ s: String?) -> JSONValue { s.map(JSONValue.string) ?? .null }
+        func int(_ n: Int?) -> JSONValue { n.map { .number(String($0)) } ?? .null }
+        var members: [(key: String, value: JSONValue)] = [("id", .string(state.id))]
+        members += progressMembers
+        members += [
             ("folderId", .string(extras.folderID)), ("fileName", str(extras.fileName)), ("format", .string(extras.format)),
             ("manifestBytes", int(extras.manifestBytes)), ("ignoreErrors", .bool(extras.ignoreErrors)),
             ("retryOf", str(extras.retryOf)), ("error", str(state.error)),

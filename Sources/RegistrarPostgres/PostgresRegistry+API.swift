@@ -72,6 +72,12 @@ extension PostgresRegistry: UploadStore, TenancyStore, IntegrationRecords, Deplo
                 FROM folders f WHERE f.id = $2::uuid AND f.tenant_id = $1 FOR UPDATE
                 """, [tenantID, id])
             guard rows.count == 1 else { return .notFound }
+            let holders = try connection.query("""
+                SELECT id::text FROM datasets WHERE mirrored_folder_id = $1::uuid
+                UNION SELECT DISTINCT m.dataset_id::text FROM files f JOIN dataset_files m ON m.file_id = f.id WHERE f.folder_id = $1::uuid
+                ORDER BY 1
+                """, [id])
+            if holders.count > 0 { return .inDatasets((0..<holders.count).map { holders[$0, 0]! }) }
             if rows[0, 0] != "0" { return .notEmpty("the folder holds \(rows[0, 0]!) files") }
             if rows[0, 1] != "0" { return .notEmpty("the folder has \(rows[0, 1]!) running uploads") }
             _ = try connection.query("DELETE FROM folder_url_keys WHERE folder_id = $1::uuid", [id])
@@ -112,9 +118,15 @@ extension PostgresRegistry: UploadStore, TenancyStore, IntegrationRecords, Deplo
     /// name, and units finished in the last `window` seconds with the seconds that window covers
     /// (for a finished job: all its processed units over its whole run, the average rate).
     public func jobExtras(jobID: String, window: Int) throws -> JobExtras? {
+        try engineJobExtras(jobID: jobID, window: window, registrationOnly: true)
+    }
+
+    /// `jobExtras` for a job of any kind (`registrationOnly` false): a kind without a folder or
+    /// manifest has "" and 0 there.
+    func engineJobExtras(jobID: String, window: Int, registrationOnly: Bool = false) throws -> JobExtras? {
         guard UUIDText.isValid(jobID) else { return nil }
         let rows = try connection.query("""
-            SELECT j.folder_id, j.retry_of, j.file_name, j.format, j.manifest_bytes, j.ignore_errors, j.tenant_id,
+            SELECT coalesce(j.folder_id::text, ''), j.retry_of, j.file_name, coalesce(j.format, ''), j.manifest_bytes, j.ignore_errors, j.tenant_id,
                    \(SQLTime.iso("j.created_at")),
                    CASE WHEN j.finished_at IS NULL
                         THEN (SELECT coalesce(sum(unit_count), 0) FROM chunks c
@@ -123,8 +135,8 @@ extension PostgresRegistry: UploadStore, TenancyStore, IntegrationRecords, Deplo
                    extract(epoch FROM CASE WHEN j.finished_at IS NULL
                         THEN least(make_interval(secs => $2), now() - coalesce(j.started_at, j.created_at))
                         ELSE j.finished_at - coalesce(j.started_at, j.created_at) END)
-            FROM upload_jobs j WHERE j.id = $1::uuid
-            """, [jobID, String(window)])
+            FROM jobs j WHERE j.id = $1::uuid AND (j.kind = 'registration' OR NOT $3::boolean)
+            """, [jobID, String(window), registrationOnly ? "true" : "false"])
         guard rows.count == 1 else { return nil }
         return JobExtras(tenantID: rows[0, 6]!, folderID: rows[0, 0]!, retryOf: rows[0, 1], fileName: rows[0, 2], format: rows[0, 3]!,
                          manifestBytes: rows[0, 4].flatMap { Int($0) } ?? 0, ignoreErrors: rows[0, 5] == "t", createdAt: rows[0, 7]!,

@@ -203,9 +203,18 @@ public final class PostgresRegistry: RegistrationStore {
                 FROM staging_files s \(keyJoin)
                 ORDER BY s.unit_index
                 ON CONFLICT (job_id, unit_index) DO NOTHING
-                RETURNING url_key
+                RETURNING url_key, id
                 """, [result.folderID, result.jobID])
             inserted = (0..<rows.count).compactMap { rows[$0, 0] }
+            if rows.count > 0 {
+                // Mirrored datasets of the folder take the new files in this same transaction
+                // (docs/datasets.md): exact, whatever happens to the chunk afterwards.
+                _ = try connection.query("""
+                    INSERT INTO dataset_files (dataset_id, file_id, copy)
+                    SELECT d.id, f, 0 FROM datasets d, unnest($2::bigint[]) AS f WHERE d.mirrored_folder_id = $1::uuid
+                    ON CONFLICT (dataset_id, file_id, copy) DO NOTHING
+                    """, [result.folderID, PGArray.ints((0..<rows.count).compactMap { rows[$0, 1].flatMap { Int($0) } })])
+            }
             if !result.skipDuplicates {
                 // Remember the first registration of each key, for later skip-duplicate jobs.
                 _ = try connection.query(Self.recordURLKeysSQL, [result.folderID, result.jobID])

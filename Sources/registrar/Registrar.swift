@@ -17,7 +17,8 @@ struct Registrar: AsyncParsableCommand {
                       CancelCommand.self, ProbeCommand.self, CheckCommand.self, CoordinatorCommand.self, WorkerCommand.self,
                       MigrateCommand.self, RetryCommand.self, APICommand.self, TenantsCommand.self, KeysCommand.self,
                       IntegrationsCommand.self, DLQCommand.self, ProgressCommand.self,
-                      OntologiesCommand.self, UsersCommand.self, GroupsCommand.self, ProjectsCommand.self]
+                      OntologiesCommand.self, UsersCommand.self, GroupsCommand.self, ProjectsCommand.self,
+                      DatasetsCommand.self, JobsCommand.self]
     )
 
     /// Custom entry point: ArgumentParser exits 64 on usage errors; our contract is 2.

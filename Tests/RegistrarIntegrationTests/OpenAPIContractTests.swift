@@ -69,6 +69,9 @@ extension LiveServers {
             include-path-regex = '^/v1/uploads/\\{id\\}'
             parameters = { "path.id" = { dictionary = "seeded-upload", probability = 0.5 } }
             [[operations]]
+            include-path-regex = '^/v1/jobs/\\{id\\}'
+            parameters = { "path.id" = { dictionary = "seeded-upload", probability = 0.5 } }
+            [[operations]]
             include-operation-id = "getFile"
             parameters = { "path.id" = { dictionary = "seeded-file", probability = 0.5 } }
             """.write(to: config, atomically: true, encoding: .utf8)
@@ -170,6 +173,9 @@ struct LiveAPI {
         "GET /v1/projects/{id}/me", "POST /v1/projects/{id}/datasets", "DELETE /v1/projects/{id}/datasets/{datasetId}",
         "POST /v1/projects/{id}/members", "GET /v1/projects/{id}/members", "PATCH /v1/projects/{id}/members/{memberId}",
         "DELETE /v1/projects/{id}/members/{memberId}",
+        "POST /v1/datasets", "GET /v1/datasets", "GET /v1/datasets/{id}", "PATCH /v1/datasets/{id}", "DELETE /v1/datasets/{id}",
+        "GET /v1/datasets/{id}/files", "POST /v1/datasets/{id}/attach", "POST /v1/datasets/{id}/detach",
+        "GET /v1/jobs/{id}", "GET /v1/jobs/{id}/errors", "POST /v1/jobs/{id}/cancel",
     ]
 
     let harness: PipelineHarness

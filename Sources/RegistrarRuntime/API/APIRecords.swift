@@ -82,6 +82,8 @@ public enum FolderDeleteOutcome: Sendable, Equatable {
     case deleted, notFound
     /// Refused: the folder holds files or has a running upload (the reason says which).
     case notEmpty(String)
+    /// Refused: datasets hold files of the folder or mirror it (their ids, sorted).
+    case inDatasets([String])
 }
 
 /// A new upload (registration job) as the API submits it: the manifest is stored with it.

@@ -122,6 +122,8 @@ extension MemoryRegistry: UploadStore, TenancyStore, IntegrationRecords, Deploym
         let key = id.lowercased()
         return try locked {
             guard UUIDText.isValid(id), folders[key]?.tenantID == tenantID else { return .notFound }
+            let holders = datasetsHolding(folderID: key)
+            if !holders.isEmpty { return .inDatasets(holders) }
             let held = files.values.filter { $0.folderID == key }.count
             if held > 0 { return .notEmpty("the folder holds \(held) files") }
             let uploads = facts.filter { $0.value.folderID == key }.map(\.key)
@@ -250,8 +252,16 @@ extension MemoryRegistry: UploadStore, TenancyStore, IntegrationRecords, Deploym
     }
 
     public func jobExtras(jobID: String, window: Int) throws -> JobExtras? {
+        try engineJobExtras(jobID: jobID, window: window, registrationOnly: true)
+    }
+
+    /// `jobExtras` for a job of any kind (`registrationOnly` false): "" and 0 where a kind has no folder or manifest.
+    func engineJobExtras(jobID: String, window: Int, registrationOnly: Bool = false) throws -> JobExtras? {
         let id = jobID.lowercased()
-        guard UUIDText.isValid(jobID), let job = try jobs.job(id), let f = locked({ facts[id] }) else { return nil }
+        guard UUIDText.isValid(jobID), let job = try jobs.job(id) else { return nil }
+        let found = locked { facts[id] }
+        if registrationOnly && found == nil { return nil }
+        let f = found ?? Facts(folderID: "", format: .json, manifest: [])
         let manifestBytes = locked { f.manifestJobID.flatMap { facts[$0]?.manifest.count } ?? f.manifest.count }
         let start = Self.date(job.startedAt ?? job.createdAt) ?? Date()
         let chunks = jobs.finishedChunks(jobID: id)
@@ -265,7 +275,7 @@ extension MemoryRegistry: UploadStore, TenancyStore, IntegrationRecords, Deploym
             seconds = min(Double(window), Date().timeIntervalSince(start))
         }
         return JobExtras(tenantID: job.tenantID, folderID: f.folderID, retryOf: f.retryOf, fileName: locked { api.fileNames[id] },
-                         format: f.format.rawValue, manifestBytes: manifestBytes, ignoreErrors: job.ignoreErrors, createdAt: job.createdAt,
+                         format: found == nil ? "" : f.format.rawValue, manifestBytes: manifestBytes, ignoreErrors: job.ignoreErrors, createdAt: job.createdAt,
                          recentUnits: units, recentSeconds: seconds)
     }
 

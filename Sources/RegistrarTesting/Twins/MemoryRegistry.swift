@@ -34,6 +34,8 @@ public final class MemoryRegistry: RegistrationStore, @unchecked Sendable {
     let ontologyState = MemoryOntologyState()
     /// Users, groups, tags, projects, collaborators (`MemoryRegistry+Access`).
     let access = MemoryAccessState()
+    /// Datasets and their memberships (`MemoryRegistry+Datasets`).
+    let catalogDatasets = MemoryDatasetState()
     let lock = NSRecursiveLock()
     var folders: [String: (tenantID: String, name: String)] = [:]
     var facts: [String: Facts] = [:]
@@ -166,6 +168,7 @@ public final class MemoryRegistry: RegistrationStore, @unchecked Sendable {
                     files[nextFileID] = File(id: nextFileID, folderID: result.folderID, jobID: result.jobID, unit: u, info: info,
                                              createdAt: MemoryJobStore.now())
                     byJobUnit[result.jobID, default: [:]][u.index] = nextFileID
+                    mirrorNewFile(nextFileID, folderID: result.folderID)
                 }
                 inserted = added.map(\.0.urlKey)
                 return ChunkWrite(done: added.count, skipped: verified.count - added.count, errors: result.errors)
