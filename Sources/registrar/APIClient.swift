@@ -122,3 +122,12 @@ extension JobState {
                   startedAt: v["startedAt"]?.stringValue, finishedAt: v["finishedAt"]?.stringValue, error: v["error"]?.stringValue)
     }
 }
+
+/// The API client for commands that speak only the API (the catalog's), or a clear error naming
+/// the two variables to set.
+func catalogAPI() throws -> APIClient {
+    guard let api = APIClient.fromEnvironment() else {
+        throw CommandFailure("set REGISTRAR_API_URL and REGISTRAR_API_KEY (a key made with `registrar keys create`): this command speaks the HTTP API")
+    }
+    return api
+}

@@ -9,14 +9,6 @@ import RegistrarRuntime
 // add`) and go through the API instead when REGISTRAR_API_URL and REGISTRAR_API_KEY are set.
 // `groups` speaks the API only.
 
-/// The API client for catalog commands, or a clear error naming the two variables.
-func catalogAPI() throws -> APIClient {
-    guard let api = APIClient.fromEnvironment() else {
-        throw CommandFailure("set REGISTRAR_API_URL and REGISTRAR_API_KEY (a key made with `registrar keys create`) to use this command")
-    }
-    return api
-}
-
 /// Prints an API object: its JSON with `--json`, else the fields named, tab-separated.
 func printObject(_ value: JSONValue, json: Bool, _ fields: [String]) {
     if json { print(value.compactText); return }

@@ -6,14 +6,6 @@ import RegistrarRuntime
 // `registrar datasets …` and `registrar jobs …`: the HTTP API's datasets and engine jobs
 // (docs/datasets.md). They speak the API only (REGISTRAR_API_URL + REGISTRAR_API_KEY).
 
-/// The API client, or a clear error naming the variables to set.
-func catalogAPI() throws -> APIClient {
-    guard let api = APIClient.fromEnvironment() else {
-        throw CommandFailure("set REGISTRAR_API_URL and REGISTRAR_API_KEY: this command speaks the HTTP API")
-    }
-    return api
-}
-
 /// Runs an API call, turning an error answer into exit code 1 with its message.
 func viaAPI<T>(_ body: () throws -> T) throws -> T {
     do { return try body() } catch let failure as APIFailure {

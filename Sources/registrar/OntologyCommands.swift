@@ -19,12 +19,7 @@ struct OntologiesCommand: ParsableCommand {
 
 /// Shared pieces of the ontology commands.
 enum OntologyCLI {
-    static func client() throws -> APIClient {
-        guard let api = APIClient.fromEnvironment() else {
-            throw CommandFailure("set REGISTRAR_API_URL (e.g. http://127.0.0.1:8080) and REGISTRAR_API_KEY (an rgk_… key) to use `registrar ontologies`")
-        }
-        return api
-    }
+    static func client() throws -> APIClient { try catalogAPI() }
 
     /// A structure file's bytes (`-`: standard input).
     static func read(_ path: String) throws -> [UInt8] {

@@ -33,8 +33,8 @@ extension MemoryRegistry: AccessStore {
 
     // MARK: Seams for tests and the other catalog parts
 
-    /// Makes an ontology or a dataset known to projects (the ontology and dataset parts keep
-    /// their own twin state; until they are merged, tests declare the ids they use here).
+    /// Makes an ontology or a dataset id known to projects without creating one (tests that
+    /// need only the id; ontologies and datasets made through their stores are known anyway).
     public func noteCatalogObject(ontology: Bool, id: String, tenantID: String) {
         locked { if ontology { access.ontologies[id.lowercased()] = tenantID } else { access.datasets[id.lowercased()] = tenantID } }
     }
@@ -259,10 +259,18 @@ extension MemoryRegistry: AccessStore {
 
     func checkReferences(tenantID: String, tags: [String]?, ontologyID: String??, datasetIDs: [String]) throws {
         if let unknown = tags?.first(where: { access.tags[tenantID]?[$0] == nil }) { throw AccessRefusal.unknownTag(unknown) }
-        if case .some(.some(let o)) = ontologyID, access.ontologies[o.lowercased()] != tenantID {
+        // The ontology and dataset twins hold the real rows; `noteCatalogObject` stays for
+        // tests that need only an id.
+        func knownOntology(_ id: String) -> Bool {
+            ontologyState.rows[id.lowercased()]?.tenantID == tenantID || access.ontologies[id.lowercased()] == tenantID
+        }
+        func knownDataset(_ id: String) -> Bool {
+            catalogDatasets.datasets[id.lowercased()]?.tenantID == tenantID || access.datasets[id.lowercased()] == tenantID
+        }
+        if case .some(.some(let o)) = ontologyID, !knownOntology(o) {
             throw AccessRefusal.notFound(field: "ontologyId", id: o)
         }
-        if let d = datasetIDs.first(where: { access.datasets[$0.lowercased()] != tenantID }) {
+        if let d = datasetIDs.first(where: { !knownDataset($0) }) {
             throw AccessRefusal.notFound(field: "datasetIds", id: d)
         }
     }

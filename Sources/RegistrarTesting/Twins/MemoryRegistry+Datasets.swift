@@ -122,7 +122,8 @@ extension MemoryRegistry: DatasetStore, DatasetAttachStore {
     public func deleteDataset(tenantID: String, id: String) throws -> DatasetDeleteOutcome {
         guard let key = tenantDataset(tenantID, id) else { return .notFound }
         return locked {
-            if let users = ds.projectsUsing[key], !users.isEmpty { return .inUse(users.sorted()) }
+            let users = (ds.projectsUsing[key] ?? []).union(access.projects.filter { $0.value.datasetIDs.contains(key) }.keys)
+            if !users.isEmpty { return .inUse(users.sorted()) }
             ds.datasets[key] = nil
             ds.members = ds.members.filter { $0.value.datasetID != key }
             return .deleted

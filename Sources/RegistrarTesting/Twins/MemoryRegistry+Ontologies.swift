@@ -13,8 +13,8 @@ final class MemoryOntologyState {
     }
     var rows: [String: Row] = [:]
     var lastMicros: Int64 = 0
-    /// ontology id → (project id → tenant id): the projects that use it. Until the twin keeps
-    /// projects itself, tests say so with `useOntology(_:byProject:tenantID:)`.
+    /// ontology id → (project id → tenant id): projects marked as using it by tests
+    /// (`useOntology`), besides the access twin's projects.
     var users: [String: [String: String]] = [:]
 }
 
@@ -102,7 +102,12 @@ extension MemoryRegistry: OntologyStore {
     }
 
     public func projectsUsingOntology(tenantID: String, id: String) throws -> [String] {
-        locked { (ontologyState.users[id.lowercased()] ?? [:]).filter { $0.value == tenantID }.keys.sorted() }
+        locked {
+            let key = id.lowercased()
+            let marked = (ontologyState.users[key] ?? [:]).filter { $0.value == tenantID }.keys
+            let projects = access.projects.filter { $0.value.tenantID == tenantID && $0.value.ontologyID == key }.keys
+            return Set(marked).union(projects).sorted()
+        }
     }
 
     public func deleteOntology(tenantID: String, id: String) throws -> OntologyWriteOutcome {
