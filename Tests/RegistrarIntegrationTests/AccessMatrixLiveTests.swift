@@ -3,7 +3,7 @@ import RegistrarCore
 import Testing
 
 /// The role matrix against the real `registrar api` process and PostgreSQL: every user, group,
-/// tag and project route × every caller, the status each cell expects derived from
+/// tag, project, dataset and ontology route × every caller, the status each cell expects derived from
 /// `ProjectRole.allows` (through `ProjectAccess`) and the workspace rules — never typed in by
 /// hand. Users and their keys are made with the real CLI (`users add`, `keys create --user`).
 extension LiveServers {
@@ -18,14 +18,20 @@ extension LiveServers {
         case project(ProjectPermission)
         /// Anyone in the project's workspace, collaborator or not (`/me`).
         case projectWorkspace
+        /// The object's creator or a workspace admin (datasets and ontologies: the fixture's
+        /// are made by `Self.owner`, a plain member).
+        case creatorOrAdmin
     }
+
+    /// The member whose key creates the fixture's own dataset and ontology.
+    static let owner = "annotator@x.io"
 
     /// What a key of another tenant gets: 404 on tenant 1's objects; on a create or list route
     /// it acts on its own workspace (its keys are workspace admins), so the route's success.
     enum Foreign: Sendable { case notFound, ownWorkspace }
 
     /// One route of the matrix. `fresh`: the route changes or deletes its target, so every cell
-    /// gets a fixture of its own. The lead adds dataset and ontology rows here.
+    /// gets a fixture of its own.
     struct Route: Sendable {
         var name: String
         var method: String
@@ -48,6 +54,10 @@ extension LiveServers {
         var group: String
         var tag: String
         var n: Int
+        /// A dataset and an ontology created by `owner`, unused by any project; an empty folder.
+        var ownedDataset = ""
+        var ownedOntology = ""
+        var folder = ""
     }
 
     static let routes: [Route] = [
@@ -109,6 +119,27 @@ extension LiveServers {
               rule: .project(.manageMembers), success: 204, fresh: true),
         Route(name: "DELETE member ADMIN", method: "DELETE", path: { "/v1/projects/\($0.project)/members/\($0.secondAdminMember)" },
               rule: .project(.administer), success: 204, fresh: true),
+        // Datasets: any user creates and reads; the creator or a workspace admin changes.
+        Route(name: "POST /datasets", method: "POST", path: { _ in "/v1/datasets" }, body: { #"{"title": "d\#($0.n)"}"# },
+              rule: .anyUser, success: 201, foreign: .ownWorkspace),
+        Route(name: "GET /datasets", method: "GET", path: { _ in "/v1/datasets" }, rule: .anyUser, success: 200, foreign: .ownWorkspace),
+        Route(name: "GET /datasets/{id}", method: "GET", path: { "/v1/datasets/\($0.ownedDataset)" }, rule: .anyUser, success: 200),
+        Route(name: "GET /datasets/{id}/files", method: "GET", path: { "/v1/datasets/\($0.ownedDataset)/files" }, rule: .anyUser, success: 200),
+        Route(name: "PATCH /datasets/{id}", method: "PATCH", path: { "/v1/datasets/\($0.ownedDataset)" }, body: { _ in #"{"title": "Renamed"}"# },
+              rule: .creatorOrAdmin, success: 200, fresh: true),
+        Route(name: "POST /datasets/{id}/attach", method: "POST", path: { "/v1/datasets/\($0.ownedDataset)/attach" },
+              body: { #"{"folderIds": ["\#($0.folder)"]}"# }, rule: .creatorOrAdmin, success: 202, fresh: true),
+        Route(name: "POST /datasets/{id}/detach", method: "POST", path: { "/v1/datasets/\($0.ownedDataset)/detach" },
+              body: { #"{"folderIds": ["\#($0.folder)"]}"# }, rule: .creatorOrAdmin, success: 200, fresh: true),
+        Route(name: "DELETE /datasets/{id}", method: "DELETE", path: { "/v1/datasets/\($0.ownedDataset)" }, rule: .creatorOrAdmin, success: 204, fresh: true),
+        // Ontologies: the same rules.
+        Route(name: "POST /ontologies", method: "POST", path: { _ in "/v1/ontologies" },
+              body: { #"{"title": "o\#($0.n)", "structure": {"objects": [], "classifications": []}}"# }, rule: .anyUser, success: 201, foreign: .ownWorkspace),
+        Route(name: "GET /ontologies", method: "GET", path: { _ in "/v1/ontologies" }, rule: .anyUser, success: 200, foreign: .ownWorkspace),
+        Route(name: "GET /ontologies/{id}", method: "GET", path: { "/v1/ontologies/\($0.ownedOntology)" }, rule: .anyUser, success: 200),
+        Route(name: "PUT /ontologies/{id}", method: "PUT", path: { "/v1/ontologies/\($0.ownedOntology)" }, body: { _ in #"{"title": "Renamed"}"# },
+              rule: .creatorOrAdmin, success: 200, fresh: true),
+        Route(name: "DELETE /ontologies/{id}", method: "DELETE", path: { "/v1/ontologies/\($0.ownedOntology)" }, rule: .creatorOrAdmin, success: 204, fresh: true),
     ]
 
     /// A caller: its key, its workspace role and its roles on the fixture projects (direct and
@@ -128,6 +159,7 @@ extension LiveServers {
         case .anyUser, .projectWorkspace: return route.success
         case .workspaceAdmin: return caller.workspaceRole == .admin ? route.success : 403
         case .project(let permission): return access.allows(permission) ? route.success : 403
+        case .creatorOrAdmin: return caller.workspaceRole == .admin || caller.name == owner ? route.success : 403
         }
     }
 
@@ -186,8 +218,16 @@ extension LiveServers {
             _ = try object("POST", "/v1/groups/\(group)/members", key: service, body: #"{"email": "target\#(n)@x.io"}"#, expect: 200)
             let tag = "tag-\(n)"
             _ = try object("POST", "/v1/tags", key: service, body: #"{"name": "\#(tag)"}"#, expect: 201)
+            // Made by a plain member through the API: its creator may change them, other members may not.
+            let ownerKey = keys[AccessMatrixLiveTests.owner]!
+            let ownedDataset = try object("POST", "/v1/datasets", key: ownerKey, body: #"{"title": "owned \#(n)"}"#, expect: 201).string("id")
+            let ownedOntology = try object("POST", "/v1/ontologies", key: ownerKey,
+                                           body: #"{"title": "owned \#(n)", "structure": {"objects": [{"name": "Car", "shape": "bounding_box"}], "classifications": []}}"#,
+                                           expect: 201).string("id")
+            let folder = try object("POST", "/v1/folders", key: service, body: #"{"name": "matrix \#(n)"}"#, expect: 201).string("id")
             return Fixture(project: project, dataset: dataset, spareDataset: spareDataset, annotatorMember: ids["target@x.io"]!,
-                           secondAdminMember: ids["admin2@x.io"]!, user: user, group: group, tag: tag, n: n)
+                           secondAdminMember: ids["admin2@x.io"]!, user: user, group: group, tag: tag, n: n,
+                           ownedDataset: ownedDataset, ownedOntology: ownedOntology, folder: folder)
         }
     }
 
@@ -211,9 +251,8 @@ extension LiveServers {
         _ = try w.api.tenantKey("t3")
         callers.append(Caller(name: "tenant 3 admin user", key: try w.user("boss@x.io", role: "admin", tenant: "t3"), workspaceRole: .admin,
                               roles: [], foreign: true))
-        // Datasets are the datasets part's: rows of tenant 1 inserted directly.
-        w.dataset = try #require(try w.h.db.query("INSERT INTO datasets (tenant_id, title) VALUES ($1, 'd') RETURNING id", [w.tenant1])[row: 0, column: 0])
-        w.spareDataset = try #require(try w.h.db.query("INSERT INTO datasets (tenant_id, title) VALUES ($1, 'e') RETURNING id", [w.tenant1])[row: 0, column: 0])
+        w.dataset = try w.object("POST", "/v1/datasets", key: w.service, body: #"{"title": "d"}"#, expect: 201).string("id")
+        w.spareDataset = try w.object("POST", "/v1/datasets", key: w.service, body: #"{"title": "e"}"#, expect: 201).string("id")
         w.group = try w.object("POST", "/v1/groups", key: w.service, body: #"{"name": "reviewers"}"#, expect: 201).string("id")
         _ = try w.object("POST", "/v1/groups/\(w.group)/members", key: w.service, body: #"{"email": "grouped@x.io"}"#, expect: 200)
 
