@@ -30,7 +30,9 @@ enum OpenAPIDocument {
                     Registers cloud objects (images, video, audio, PDFs, text, DICOM, NIfTI) listed in a manifest \
                     into folders, and reports progress and per-unit errors. Every `/v1` route except this document \
                     needs `Authorization: Bearer rgk_…` (create a key with `registrar keys create --tenant NAME`); \
-                    every object belongs to the key's tenant, and another tenant's object answers 404. \
+                    every object belongs to the key's tenant, and another tenant's object answers 404; inside the tenant, \
+                    acting without the role a route needs answers 403 `forbidden` with `details.required` naming it \
+                    (keys made with `registrar keys create --user EMAIL` act as that user; `--tenant` keys as a workspace admin). \
                     Errors are `{"error": {"code", "message", "details"}}`. Lists are paged: pass the `nextCursor` \
                     of one page as `cursor` to get the next; `null` means the last page. Cursors are opaque tokens, \
                     good only for the listing (and tenant) that gave them; anything else is `400 invalid_parameter`. \
@@ -46,6 +48,11 @@ enum OpenAPIDocument {
                 ["name": "uploads", "description": "Manifests submitted for registration (jobs) and their progress."],
                 ["name": "files", "description": "Registered files."],
                 ["name": "integrations", "description": "Cloud storage credentials uploads read private objects with."],
+                ["name": "access", "description": "Users, groups and workspace tags (docs/catalog.md)."],
+                ["name": "projects", "description": "Projects: an ontology, datasets, a workflow and collaborators with roles."],
+                ["name": "datasets", "description": "Datasets: files attached from folders, what projects annotate."],
+                ["name": "ontologies", "description": "What may be labelled: objects, classifications and their attributes."],
+                ["name": "jobs", "description": "Any engine job (registration, dataset attach, …): progress and cancel."],
                 ["name": "operations", "description": "Health, readiness, metrics and this document (no key)."],
             ],
             "paths": paths,

@@ -22,6 +22,8 @@ struct StatusPage {
     static let errorsPerPage = 100
     /// Folders offered in the "New upload" form's list (by name; a new name can always be typed).
     static let foldersInForm = 500
+    /// Datasets and projects listed on the first page (the CLI and API list them all).
+    static let catalogRows = 20
     /// How long the browser keeps the key (a revoked key stops working anyway, within the
     /// principal cache's seconds).
     static let cookieMaxAge = 12 * 3600
@@ -57,7 +59,10 @@ struct StatusPage {
         }
         let limit = Self.uploadsPerPage
         let folderLimit = Self.foldersInForm
-        let page: ([UploadSnapshot], String?, [StatusPageHTML.FolderOption])
+        let page: ([UploadSnapshot], String?, [StatusPageHTML.FolderOption], StatusPageHTML.Catalog?)
+        // Members see the projects they collaborate on; admins and service keys all of them.
+        let visibleTo = who.workspaceRole == .admin ? nil : (who.userID ?? "")
+        let isFirstPage = cursor == nil
         do {
             page = try await pool.run { backends in
                 let registry = try backends.registry()
@@ -66,14 +71,18 @@ struct StatusPage {
                 // per-folder counts, too costly for every page view).
                 let folders = try registry.folderNames(tenantID: tenantID, limit: folderLimit)
                     .map { StatusPageHTML.FolderOption(id: $0.id, name: $0.name) }
+                // The catalog on the first page: the newest datasets and projects with their counts.
+                let catalog = isFirstPage ? StatusPageHTML.Catalog(
+                    datasets: try registry.datasets(tenantID: tenantID, after: nil, limit: Self.catalogRows).items,
+                    projects: try registry.projects(tenantID: tenantID, visibleTo: visibleTo, after: nil, limit: Self.catalogRows).items) : nil
                 return (try ids.ids.compactMap { try UploadSnapshot.load(jobID: $0, tenantID: tenantID, backends: backends) },
-                        PageTokens.token(ids.next.map { [String($0.createdMicros), $0.id] }, scope: scope), folders)
+                        PageTokens.token(ids.next.map { [String($0.createdMicros), $0.id] }, scope: scope), folders, catalog)
             }
         } catch {
             return Self.unavailable(nonce: nonce, tenant: who.tenantName)
         }
         let html = StatusPageHTML.uploads(nonce: nonce, tenant: who.tenantName, items: page.0.map(UploadView.init),
-                                          next: page.1, isFirstPage: cursor == nil, folders: page.2)
+                                          next: page.1, isFirstPage: isFirstPage, folders: page.2, catalog: page.3)
         return Self.html(html, nonce: nonce)
     }
 

@@ -260,8 +260,53 @@ enum StatusPageHTML {
             """
     }
 
+    /// The datasets and projects the first page lists: the API's JSON objects as stored.
+    struct Catalog {
+        var datasets: [String]
+        var projects: [String]
+    }
+
+    /// Datasets (files, by type) and projects (datasets, collaborators), newest first.
+    static func catalog(_ catalog: Catalog) -> String {
+        func rows(_ items: [String], _ cells: (JSONValue) -> [String]) -> String {
+            items.compactMap { JSONValue.parse(Array($0.utf8)) }.map { item in
+                let title = HTML.escape(item["title"]?.stringValue ?? "")
+                let id = HTML.escape(item["id"]?.stringValue ?? "")
+                return "<tr><th scope=\"row\">\(title)<br><code class=\"id\">\(id)</code></th>"
+                    + cells(item).map { "<td>\(HTML.escape($0))</td>" }.joined() + "</tr>"
+            }.joined()
+        }
+        func count(_ v: JSONValue?) -> String {
+            if case .number(let n)? = v { return n }
+            if case .array(let a)? = v { return String(a.count) }
+            return "0"
+        }
+        func byType(_ v: JSONValue?) -> String {
+            guard case .object(let members)? = v, !members.isEmpty else { return "—" }
+            return members.map { "\($0.key) \(count($0.value))" }.joined(separator: ", ")
+        }
+        var body = "<section aria-labelledby=\"catalog-h\"><h2 id=\"catalog-h\">Datasets and projects</h2>"
+        if catalog.datasets.isEmpty {
+            body += "<p class=\"empty\">No datasets yet: <code>registrar datasets create --title T</code>, then "
+                + "<code>registrar datasets attach ID --folder F --wait</code>.</p>"
+        } else {
+            body += "<div class=\"table-scroll\"><table class=\"datasets\"><caption>Datasets (the first 20; <code>registrar datasets list</code> shows all).</caption>"
+                + "<thead><tr><th scope=\"col\">Dataset</th><th scope=\"col\">Files</th><th scope=\"col\">By type</th></tr></thead><tbody>"
+                + rows(catalog.datasets) { [count($0["fileCount"]), byType($0["byType"])] } + "</tbody></table></div>"
+        }
+        if catalog.projects.isEmpty {
+            body += "<p class=\"empty\">No projects you can see: <code>registrar projects create --title T --dataset ID --ontology ID</code>.</p>"
+        } else {
+            body += "<div class=\"table-scroll\"><table class=\"projects\"><caption>Projects you can see (the first 20, by title).</caption>"
+                + "<thead><tr><th scope=\"col\">Project</th><th scope=\"col\">Datasets</th><th scope=\"col\">Collaborators</th>"
+                + "<th scope=\"col\">Groups</th></tr></thead><tbody>"
+                + rows(catalog.projects) { [count($0["datasetIds"]), count($0["memberCount"]), count($0["groupCount"])] } + "</tbody></table></div>"
+        }
+        return body + "</section>"
+    }
+
     static func uploads(nonce: String, tenant: String, items: [UploadView], next: String?, isFirstPage: Bool,
-                        folders: [FolderOption] = []) -> String {
+                        folders: [FolderOption] = [], catalog: Catalog? = nil) -> String {
         var body = "<h1>Uploads</h1>"
         if isFirstPage { body += newUploadForm(folders: folders) }
         body += liveNotice
@@ -301,6 +346,7 @@ enum StatusPageHTML {
         if !isFirstPage {
             body += "<nav class=\"pager\" aria-label=\"Back\"><a href=\"/\">← Newest uploads</a></nav>"
         }
+        if let catalog { body += self.catalog(catalog) }
         return layout(title: "Uploads", nonce: nonce, tenant: tenant, live: true, body: body)
     }
 

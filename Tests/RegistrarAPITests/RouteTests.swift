@@ -348,4 +348,24 @@ import Testing
             #expect(home.status == .ok && home.text.contains("acme-corp") && !home.text.contains(key))
         }
     }
+
+    @Test func statusPageListsDatasetsAndProjectsWithCounts() async throws {
+        let rig = APIRig()
+        let (_, key) = try rig.tenant()
+        try await rig.run { client in
+            let cookie: HTTPFields = [.cookie: "registrar_key=\(key)"]
+            let empty = try await client.call("/", key: nil, headers: cookie)
+            #expect(empty.text.contains("No datasets yet") && empty.text.contains("No projects you can see"))
+            let dataset = try await client.call("/v1/datasets", .post, key: key, body: #"{"title": "Street <scenes>"}"#)
+            let datasetID = try #require(dataset.json["id"]?.stringValue)
+            let project = try await client.call("/v1/projects", .post, key: key, body: #"{"title": "Cars", "datasetIds": ["\#(datasetID)"]}"#)
+            #expect(project.status == .created)
+            let page = try await client.call("/", key: nil, headers: cookie)
+            #expect(page.text.contains("Street &lt;scenes&gt;"), "titles are escaped")
+            #expect(page.text.contains("<code class=\"id\">\(datasetID)</code>"))
+            // The project row: its title, one dataset, no collaborators or groups yet (a service key made it).
+            #expect(page.text.contains("<tr><th scope=\"row\">Cars<br>"))
+            #expect(page.text.contains("</code></th><td>1</td><td>0</td><td>0</td></tr>"))
+        }
+    }
 }
