@@ -32,7 +32,7 @@ struct DatasetsCommand: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create a dataset (with --mirror, one that follows a folder).")
         @Option(help: "Title (required).") var title: String
         @Option(help: "Description.") var description: String?
-        @Option(name: .customLong("mirror"), help: "A folder id: the dataset follows it (its files now and every file registered into it later).")
+        @Option(name: .customLong("mirror"), help: "A folder (id or name): the dataset follows it (its files now and every file registered into it later).")
         var mirroredFolder: String?
         @Flag(help: "Print the API's JSON.") var json = false
 
@@ -40,7 +40,7 @@ struct DatasetsCommand: ParsableCommand {
             let api = try catalogAPI()
             var body: [(key: String, value: JSONValue)] = [("title", .string(title))]
             if let description { body.append(("description", .string(description))) }
-            if let mirroredFolder { body.append(("mirroredFolderId", .string(mirroredFolder))) }
+            if let mirroredFolder { body.append(("mirroredFolderId", .string(try DatasetsCommand.folderID(mirroredFolder, api)))) }
             let d = try viaAPI { try api.call("POST", "/v1/datasets", json: JSONValue.object(body).compactText) }
             if json { print(d.compactText); return }
             print("created dataset \(d["id"]?.stringValue ?? "?")")
@@ -97,18 +97,25 @@ struct DatasetsCommand: ParsableCommand {
     }
 
     /// `--folder` and `--file` as the API's `folderIds`/`fileIds` members.
-    static func targets(folders: [String], files: [String]) throws -> [(key: String, value: JSONValue)] {
+    static func targets(folders: [String], files: [String], api: APIClient) throws -> [(key: String, value: JSONValue)] {
         guard !folders.isEmpty || !files.isEmpty else { throw CommandFailure("give at least one --folder or --file") }
         var body: [(key: String, value: JSONValue)] = []
-        if !folders.isEmpty { body.append(("folderIds", .array(folders.map(JSONValue.string)))) }
+        if !folders.isEmpty { body.append(("folderIds", .array(try folders.map { JSONValue.string(try folderID($0, api)) }))) }
         if !files.isEmpty { body.append(("fileIds", .array(files.map(JSONValue.string)))) }
         return body
+    }
+
+    /// A folder given by id or by name (as `registrar submit --folder` names them).
+    static func folderID(_ given: String, _ api: APIClient) throws -> String {
+        if UUIDText.isValid(given) { return given }
+        guard let id = try viaAPI({ try api.folderID(name: given, create: false) }) else { throw CommandFailure("no folder named \(given)") }
+        return id
     }
 
     struct Attach: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Attach files of folders and single files (a job; --wait follows it).")
         @Argument(help: "Dataset id.") var id: String
-        @Option(name: .customLong("folder"), parsing: .upToNextOption, help: "Folder ids: all their files.") var folders: [String] = []
+        @Option(name: .customLong("folder"), parsing: .upToNextOption, help: "Folders (ids or names): all their files.") var folders: [String] = []
         @Option(name: .customLong("file"), parsing: .upToNextOption, help: "File ids.") var files: [String] = []
         @Option(help: "A file already in the dataset: SKIP (default), FAIL (a unit error) or DUPLICATE (a new copy).") var duplicates: String?
         @Flag(help: "Follow the job to its end (exit 1 unless DONE).") var wait = false
@@ -117,7 +124,7 @@ struct DatasetsCommand: ParsableCommand {
         func run() throws {
             if let duplicates, DuplicatesBehavior(rawValue: duplicates) == nil { throw CommandFailure("--duplicates must be SKIP, FAIL or DUPLICATE") }
             let api = try catalogAPI()
-            var body = try DatasetsCommand.targets(folders: folders, files: files)
+            var body = try DatasetsCommand.targets(folders: folders, files: files, api: api)
             if let duplicates { body.append(("duplicates", .string(duplicates))) }
             let answer = try viaAPI { try api.call("POST", "/v1/datasets/\(id)/attach", json: JSONValue.object(body).compactText) }
             guard let job = answer["jobId"]?.stringValue else { throw CommandFailure("unexpected answer from the API: \(answer.compactText)") }
@@ -132,12 +139,12 @@ struct DatasetsCommand: ParsableCommand {
     struct Detach: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Detach files (every copy) of folders and single files, at once.")
         @Argument(help: "Dataset id.") var id: String
-        @Option(name: .customLong("folder"), parsing: .upToNextOption, help: "Folder ids.") var folders: [String] = []
+        @Option(name: .customLong("folder"), parsing: .upToNextOption, help: "Folders (ids or names).") var folders: [String] = []
         @Option(name: .customLong("file"), parsing: .upToNextOption, help: "File ids.") var files: [String] = []
         @Flag(help: "Print the API's JSON.") var json = false
         func run() throws {
             let api = try catalogAPI()
-            let body = try DatasetsCommand.targets(folders: folders, files: files)
+            let body = try DatasetsCommand.targets(folders: folders, files: files, api: api)
             let answer = try viaAPI { try api.call("POST", "/v1/datasets/\(id)/detach", json: JSONValue.object(body).compactText) }
             print(json ? answer.compactText : "detached \(answer["detached"]?.intValue ?? 0) data units")
         }

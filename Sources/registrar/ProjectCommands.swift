@@ -11,14 +11,21 @@ struct ProjectsCommand: ParsableCommand {
 
     struct Create: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create a project (only a title is required); you become its ADMIN.")
-        @Argument(help: "The project's title.") var title: String
+        @Option(name: .customLong("title"), help: "The project's title (required; or give it as the argument).") var titleOption: String?
+        @Argument(help: "The project's title (same as --title).") var titleArgument: String?
         @Option(help: "A description.") var description: String?
         @Option(name: .customLong("tag"), help: "A workspace tag (repeat for several).") var tags: [String] = []
         @Option(help: "The ontology's id.") var ontology: String?
         @Option(name: .customLong("dataset"), help: "A dataset's id (repeat for several).") var datasets: [String] = []
         @Option(help: "A file holding the workflow graph JSON ({\"graphNodes\": [...]}); default: the standard workflow.") var workflowFile: String?
         @Flag(help: "Print JSON.") var json = false
+        func validate() throws {
+            if titleOption == nil && titleArgument == nil { throw ValidationError("give the project's title: --title T") }
+            if titleOption != nil && titleArgument != nil { throw ValidationError("give the title once: --title T or as the argument") }
+        }
+
         func run() throws {
+            let title = titleOption ?? titleArgument ?? ""
             var workflow: JSONValue?
             if let workflowFile {
                 guard let data = FileManager.default.contents(atPath: workflowFile), let value = JSONValue.parse(Array(data)) else {
