@@ -57,11 +57,9 @@ struct AccessRoutes {
 
     @Sendable func listUsers(_ request: Request, context: APIContext) async throws -> Response {
         let caller = try context.tenant()
-        let limit = try QueryFlag.limit(request.uri.queryParameters.get("limit"))
-        let scope = ["users", caller.tenantID]
-        let cursor = try PageTokens.key(request.uri.queryParameters.get("cursor"), scope: scope)?[0]
-        let page = try await pool.access { try $0.users(tenantID: caller.tenantID, after: cursor, limit: limit) }
-        return JSONResponse.page(page.items, next: PageTokens.token(page.nextCursor.map { [$0] }, scope: scope))
+        return try await PageTokens.keyedPage(request, scope: ["users", caller.tenantID]) { after, limit in
+            try await pool.access { try $0.users(tenantID: caller.tenantID, after: after, limit: limit) }
+        }
     }
 
     @Sendable func getUser(_ request: Request, context: APIContext) async throws -> Response {
@@ -105,11 +103,9 @@ struct AccessRoutes {
 
     @Sendable func listGroups(_ request: Request, context: APIContext) async throws -> Response {
         let caller = try context.tenant()
-        let limit = try QueryFlag.limit(request.uri.queryParameters.get("limit"))
-        let scope = ["groups", caller.tenantID]
-        let cursor = try PageTokens.key(request.uri.queryParameters.get("cursor"), scope: scope)?[0]
-        let page = try await pool.access { try $0.groups(tenantID: caller.tenantID, after: cursor, limit: limit) }
-        return JSONResponse.page(page.items, next: PageTokens.token(page.nextCursor.map { [$0] }, scope: scope))
+        return try await PageTokens.keyedPage(request, scope: ["groups", caller.tenantID]) { after, limit in
+            try await pool.access { try $0.groups(tenantID: caller.tenantID, after: after, limit: limit) }
+        }
     }
 
     @Sendable func getGroup(_ request: Request, context: APIContext) async throws -> Response {

@@ -39,11 +39,9 @@ struct FolderRoutes {
 
     @Sendable func list(_ request: Request, context: APIContext) async throws -> Response {
         let tenant = try context.tenant()
-        let limit = try QueryFlag.limit(request.uri.queryParameters.get("limit"))
-        let scope = PageTokens.folders(tenant.tenantID)
-        let cursor = try PageTokens.key(request.uri.queryParameters.get("cursor"), scope: scope)?[0]
-        let page = try await pool.run { try $0.registry().folders(tenantID: tenant.tenantID, after: cursor, limit: limit) }
-        return JSONResponse.page(page.items, next: PageTokens.token(page.nextCursor.map { [$0] }, scope: scope))
+        return try await PageTokens.keyedPage(request, scope: PageTokens.folders(tenant.tenantID)) { after, limit in
+            try await pool.run { try $0.registry().folders(tenantID: tenant.tenantID, after: after, limit: limit) }
+        }
     }
 
     @Sendable func get(_ request: Request, context: APIContext) async throws -> Response {

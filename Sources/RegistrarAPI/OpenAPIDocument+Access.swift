@@ -204,7 +204,7 @@ extension OpenAPIDocument {
             "TagCreate": object(["name": ["type": "string", "minLength": 1, "maxLength": 64] as Object], additional: true),
             "Workflow": ["type": "object", "required": ["graphNodes"],
                          "properties": ["graphNodes": ["type": "array", "items": ["type": "object"] as Object] as Object] as Object,
-                         "description": "The workflow graph (annotation-spec §3 graph form). Default: Start → Annotate → Review, `approved` → Complete, `rejected` → Annotate. Issue 13 validates graphs; until then an inline graph is stored as given."] as Object,
+                         "description": "The workflow graph (annotation-spec §3 graph form). Default: Start → Annotate → Review (`toNode` → Complete, `rejectedToNode` → Annotate). An inline graph is checked by the workflow rules (docs/workflows.md) and stored normalised."] as Object,
             "Project": object([
                 "id": uuid, "title": ["type": "string"] as Object, "description": nullableString,
                 "tags": ["type": "array", "items": ["type": "string"]] as Object, "ontologyId": nullableUUID,

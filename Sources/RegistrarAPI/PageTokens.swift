@@ -1,3 +1,4 @@
+import Hummingbird
 import RegistrarCore
 import RegistrarRuntime
 
@@ -31,5 +32,17 @@ enum PageTokens {
             throw APIError.badRequest("cursor is not one this API gave", field: "cursor")
         }
         return JobPosition(createdMicros: micros, id: key[1])
+    }
+}
+
+extension PageTokens {
+    /// A listing paged by one key (a name, an id): reads `limit` and `cursor` (a token bound to
+    /// `scope`), loads the page after the cursor's key and answers it with the next token.
+    static func keyedPage(_ request: Request, scope: [String],
+                          load: @escaping @Sendable (_ after: String?, _ limit: Int) async throws -> JSONPage) async throws -> Response {
+        let limit = try QueryFlag.limit(request.uri.queryParameters.get("limit"))
+        let cursor = try key(request.uri.queryParameters.get("cursor"), scope: scope)?[0]
+        let page = try await load(cursor, limit)
+        return JSONResponse.page(page.items, next: token(page.nextCursor.map { [$0] }, scope: scope))
     }
 }

@@ -177,7 +177,8 @@ extension LiveServers {
 
         init() throws {
             h = try PipelineHarness()
-            api = try APIHarness(h)
+            // No rate limit: the matrix sends hundreds of requests per key as fast as it can.
+            api = try APIHarness(h, extraArgs: ["--rate-limit", "0"])
             service = try api.tenantKey("t1")
             tenant1 = try #require(try h.db.query("SELECT id FROM tenants WHERE name = 't1'")[row: 0, column: 0])
         }
