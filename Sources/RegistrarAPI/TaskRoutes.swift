@@ -124,11 +124,11 @@ struct TaskRoutes {
             return s
         }
         let scope = ["tasks", caller.tenantID, id.lowercased(), node.uuid]
-        let after = try PageTokens.key(request.uri.queryParameters.get("pageToken"), scope: scope)?[0].components(separatedBy: "\u{0}")
+        let after = try PageTokens.key(request.uri.queryParameters.get("pageToken"), scope: scope, columns: 2)
         if let after, after.count != 2 || !UUIDText.isValid(after[1]) { throw APIError.badRequest("pageToken is not one this API gave", field: "pageToken") }
         let query = filter
         let page = try await pool.run { try Self.store($0).tasks(projectID: id, stage: node.uuid, filter: query, after: after, limit: limit) }
-        let next = PageTokens.token(page.nextCursor.map { [$0] }, scope: scope)
+        let next = PageTokens.token(page.nextCursor.map { $0.components(separatedBy: "\u{0}") }, scope: scope)
         return JSONResponse.ok("{\"results\":[" + page.items.joined(separator: ",") + "],\"nextPageToken\":"
                                + (next.map { JSONValue.string($0).compactText } ?? "null") + "}")
     }
