@@ -339,5 +339,35 @@ extension LiveServers {
         #expect(try h.count("SELECT count(*) FROM task_events WHERE action = 'SUBMIT'") == 1_000)
         print("parallel claims: \(tally.attempts) attempts, \(refused) refused \(tally.refusals)")
     }
+    @Test func theCommandLineListsActsMovesAndShowsHistoryAndStageCounts() throws {
+        let (h, api, key) = try setUp()
+        let folder = try folderWithFiles(h, api, key: key, name: "units", n: 5)
+        let ds = try post(api, "/v1/datasets", key: key, #"{"title": "Units"}"#, expect: 201).string("id")
+        let pid = try post(api, "/v1/projects", key: key, #"{"title": "P", "datasetIds": ["\#(ds)"]}"#, expect: 201).string("id")
+        try addUnits(h, dataset: ds, folder: folder)
+        let env = ["REGISTRAR_API_URL": api.base, "REGISTRAR_API_KEY": key]
+        let list = try h.run(["tasks", "list", "--project", pid, "--stage", "Annotate", "--json"], extraEnv: env)
+        #expect(list.status == 0)
+        let tasks = list.stdout.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        #expect(tasks.count == 5 && tasks.allSatisfy { $0.string("status") == "NEW" && $0.string("labelBranchName") == "main" })
+        let ids = tasks.map { $0.string("uuid") }
+        let assign = try h.run(["tasks", "act", "--project", pid, "--stage", "Annotate", "--action", "ASSIGN", "--assignee", "boss@x.io"] + ids, extraEnv: env)
+        #expect(assign.status == 0 && assign.stdout.split(separator: "\n").count == 5 && assign.stdout.contains("\tok\tASSIGNED"))
+        let submit = try h.run(["tasks", "act", "--project", pid, "--stage", "Annotate", "--action", "SUBMIT", ids[0], ids[1]], extraEnv: env)
+        #expect(submit.status == 0)
+        // A refused action: exit 1 and the reason per task.
+        let approve = try h.run(["tasks", "act", "--project", pid, "--stage", "Annotate", "--action", "APPROVE", ids[2]], extraEnv: env)
+        #expect(approve.status == 1 && approve.stdout.contains("refused\twrong_stage"))
+        let move = try h.run(["tasks", "move", "--project", pid, "--stage", "Annotate", "--to", "Complete", ids[3]], extraEnv: env)
+        #expect(move.status == 0 && move.stdout.contains("\tok\tCOMPLETED"))
+        let history = try h.run(["tasks", "history", "--project", pid, ids[0], "--json"], extraEnv: env)
+        let events = try #require(try history.json()["events"] as? [[String: Any]])
+        #expect(events.map { $0.string("action") } == ["CREATE", "ASSIGN", "SUBMIT"])
+        let stages = try h.run(["projects", "stages", pid, "--json"], extraEnv: env)
+        let counts = try #require(try stages.json()["stages"] as? [[String: Any]])
+        #expect(counts.map { "\($0.string("title"))=\($0.int("taskCount"))" } == ["Annotate=2", "Review=2", "Complete=1"])
+        let table = try h.run(["projects", "stages", pid], extraEnv: env)
+        #expect(table.status == 0 && table.stdout.contains("Annotate\tANNOTATION\t2\tASSIGNED=2"))
+    }
 }
 }
