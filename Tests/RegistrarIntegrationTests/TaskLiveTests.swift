@@ -369,5 +369,25 @@ extension LiveServers {
         let table = try h.run(["projects", "stages", pid], extraEnv: env)
         #expect(table.status == 0 && table.stdout.contains("Annotate\tANNOTATION\t2\tASSIGNED=2"))
     }
+    /// The two creation paths meet: a project attaches a dataset while an attach job is still
+    /// adding its units (and workers commit chunks meanwhile). Every unit ends with exactly one
+    /// task, whichever path made it.
+    @Test func aProjectAttachDuringADatasetAttachGivesEveryUnitOneTask() throws {
+        let (h, api, key) = try setUp()
+        let folder = try folderWithFiles(h, api, key: key, name: "units", n: 30_000)
+        let ds = try post(api, "/v1/datasets", key: key, #"{"title": "Growing"}"#, expect: 201).string("id")
+        try h.startCoordinator()
+        try h.startWorker("w1", extraEnv: ["REGISTRAR_TEST_CHUNK_DELAY_MS": "300", "REGISTRAR_WORKER_SLOTS": "2"])
+        let attach = try post(api, "/v1/datasets/\(ds)/attach", key: key, #"{"folderIds": ["\#(folder)"]}"#, expect: 202).string("jobId")
+        let deadline = Date().addingTimeInterval(120)
+        while try h.count("SELECT count(*) FROM dataset_files WHERE dataset_id = $1", [ds]) == 0 && Date() < deadline { usleep(50_000) }
+        let pid = try post(api, "/v1/projects", key: key, #"{"title": "P", "datasetIds": ["\#(ds)"]}"#, expect: 201)
+        let before = try h.count("SELECT count(*) FROM dataset_files WHERE dataset_id = $1", [ds])
+        #expect(before > 0 && before < 30_000, "the project came mid-attach: \(before) units")
+        #expect(try follow(api, attach, key: key).int("done") == 30_000)
+        for job in pid["taskJobIds"] as? [String] ?? [] { #expect(try follow(api, job, key: key).string("status") == "DONE") }
+        #expect(try h.count("SELECT count(*) FROM tasks WHERE project_id = $1", [pid.string("id")]) == 30_000)
+        #expect(try h.count("SELECT count(DISTINCT data_unit) FROM tasks WHERE project_id = $1", [pid.string("id")]) == 30_000)
+    }
 }
 }
