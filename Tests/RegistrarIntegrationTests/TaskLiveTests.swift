@@ -363,6 +363,18 @@ extension LiveServers {
         let history = try h.run(["tasks", "history", "--project", pid, ids[0], "--json"], extraEnv: env)
         let events = try #require(try history.json()["events"] as? [[String: Any]])
         #expect(events.map { $0.string("action") } == ["CREATE", "ASSIGN", "SUBMIT"])
+        // Filters: assignee, data unit, dataset.
+        func listed(_ extra: [String]) throws -> Int {
+            let r = try h.run(["tasks", "list", "--project", pid, "--stage", "Annotate", "--json"] + extra, extraEnv: env)
+            #expect(r.status == 0)
+            return r.stdout.split(separator: "\n").count
+        }
+        let hash2 = tasks[2].string("dataHash")
+        #expect(try listed(["--assignee", "boss@x.io"]) == 2)
+        #expect(try listed(["--assignee", "nobody@x.io"]) == 0)
+        #expect(try listed(["--dataset", ds, "--data-hash", hash2]) == 1)
+        #expect(try listed(["--dataset", UUID().uuidString]) == 0)
+        #expect(try listed(["--status", "ASSIGNED", "--title-contains", "F"]) == 2)
         let stages = try h.run(["projects", "stages", pid, "--json"], extraEnv: env)
         let counts = try #require(try stages.json()["stages"] as? [[String: Any]])
         #expect(counts.map { "\($0.string("title"))=\($0.int("taskCount"))" } == ["Annotate=2", "Review=2", "Complete=1"])

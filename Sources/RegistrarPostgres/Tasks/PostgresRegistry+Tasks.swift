@@ -118,20 +118,32 @@ extension PostgresRegistry: TaskStore {
     // MARK: Reading tasks
 
     public func tasks(projectID: String, stage: String, filter: TaskFilter, after: [String]?, limit: Int) throws -> JSONPage {
+        // Only the predicates in use, so the keyset condition can use `tasks_by_stage` (a
+        // generic "$n IS NULL OR …" would scan the stage from its start on every page).
+        var params: [String?] = [projectID, stage]
+        var conditions = ["t.project_id = $1::uuid", "t.stage = $2::uuid"]
+        func add(_ sql: (String) -> String, _ value: String?) {
+            params.append(value)
+            conditions.append(sql("$\(params.count)"))
+        }
+        if let after {
+            add({ "(t.created_at, t.id) > (\($0)::timestamptz, " }, after[0])
+            add({ "\($0)::uuid)" }, after[1])
+            let last = conditions.removeLast()
+            conditions[conditions.count - 1] += last
+        }
+        if !filter.userEmails.isEmpty { add({ "t.assignee = ANY(\($0)::text[])" }, PGArray.text(filter.userEmails.map { $0.lowercased() })) }
+        if !filter.dataHashes.isEmpty { add({ "t.data_unit = ANY(\($0)::bigint[])" }, PGArray.text(filter.dataHashes)) }
+        if !filter.datasetHashes.isEmpty { add({ "m.dataset_id = ANY(\($0)::uuid[])" }, PGArray.text(filter.datasetHashes.map { $0.lowercased() })) }
+        if let title = filter.dataTitleContains { add({ "strpos(lower(f.title), lower(\($0))) > 0" }, title) }
+        if !filter.statuses.isEmpty { add({ "t.status = ANY(\($0)::text[])" }, PGArray.text(filter.statuses.map(\.rawValue))) }
+        params.append(String(limit + 1))
         let rows = try connection.query("""
             SELECT t.created_at::text, t.id, \(Self.taskJSON)
             FROM tasks t JOIN dataset_files m ON m.id = t.data_unit JOIN files f ON f.id = m.file_id
-            WHERE t.project_id = $1::uuid AND t.stage = $2::uuid
-              AND ($3::text IS NULL OR (t.created_at, t.id) > ($3::timestamptz, $4::uuid))
-              AND (cardinality($5::text[]) = 0 OR t.assignee = ANY($5::text[]))
-              AND (cardinality($6::text[]) = 0 OR t.data_unit::text = ANY($6::text[]))
-              AND (cardinality($7::text[]) = 0 OR m.dataset_id::text = ANY($7::text[]))
-              AND ($8::text IS NULL OR strpos(lower(f.title), lower($8)) > 0)
-              AND (cardinality($9::text[]) = 0 OR t.status = ANY($9::text[]))
-            ORDER BY t.created_at, t.id LIMIT $10
-            """, [projectID, stage, after?[0], after?[1], PGArray.text(filter.userEmails.map { $0.lowercased() }),
-                  PGArray.text(filter.dataHashes), PGArray.text(filter.datasetHashes.map { $0.lowercased() }), filter.dataTitleContains,
-                  PGArray.text(filter.statuses.map(\.rawValue)), String(limit + 1)])
+            WHERE \(conditions.joined(separator: " AND "))
+            ORDER BY t.created_at, t.id LIMIT $\(params.count)
+            """, params)
         let n = min(rows.count, limit)
         let items = (0..<n).map { rows[$0, 2]! }
         let next = rows.count > limit && n > 0 ? [rows[n - 1, 0]!, rows[n - 1, 1]!].joined(separator: "\u{0}") : nil
