@@ -212,7 +212,10 @@ extension OpenAPIDocument {
                 "createdAt": timestamp, "updatedAt": timestamp,
                 "memberCount": ["type": "integer", "minimum": 0, "description": "Users collaborating directly."] as Object,
                 "groupCount": ["type": "integer", "minimum": 0, "description": "Groups collaborating."] as Object,
-            ]),
+                "taskJobIds": ["type": "array", "items": uuid,
+                               "description": "Create and attach only: the task-create jobs started, one per newly attached dataset with data units (GET /v1/jobs/{id})."] as Object,
+            ], required: ["id", "title", "description", "tags", "ontologyId", "datasetIds", "workflow", "createdBy", "createdAt", "updatedAt",
+                          "memberCount", "groupCount"]),
             "ProjectPage": page(of: "Project", description: "A page of projects."),
             "ProjectCreate": object([
                 "title": text, "description": description,

@@ -35,6 +35,12 @@ struct ProjectRoutes {
         }
     }
 
+    /// The project's answer plus `taskJobIds`: the task-create jobs the change started (one per
+    /// newly attached dataset with data units; progress at `GET /v1/jobs/{id}`).
+    static func withTaskJobs(_ json: String, _ jobs: [String]) -> String {
+        String(json.dropLast()) + ",\"taskJobIds\":" + JSONValue.array(jobs.map(JSONValue.string)).compactText + "}"
+    }
+
     // MARK: Projects
 
     @Sendable func create(_ request: Request, context: APIContext) async throws -> Response {
@@ -62,8 +68,11 @@ struct ProjectRoutes {
         }
         let project = NewProject(tenantID: caller.tenantID, title: title, description: description, tags: tags, ontologyID: ontology,
                                  datasetIDs: datasets, workflow: workflow.compactText, createdBy: caller.userID)
-        let json = try await pool.access { try $0.createProject(project) }
-        return JSONResponse.ok(json, status: .created)
+        let (json, jobs) = try await pool.accessBackends { backends in
+            let json = try backends.registry().createProject(project)
+            return (json, try TaskRoutes.queueCreatedJobs(backends))
+        }
+        return JSONResponse.ok(Self.withTaskJobs(json, jobs), status: .created)
     }
 
     @Sendable func list(_ request: Request, context: APIContext) async throws -> Response {
@@ -126,10 +135,12 @@ struct ProjectRoutes {
         let (caller, _) = try await authorizer.require(.administer, on: id, "attaching datasets", context: context)
         let body = try await JSONBody.read(request, hint: "{\"datasetIds\": [...]}")
         guard let datasets = try body.strings("datasetIds"), !datasets.isEmpty else { throw JSONBody.invalid("datasetIds", "is required (a non-empty array)") }
-        guard let json = try await pool.access({ try $0.attachDatasets(tenantID: caller.tenantID, projectID: id, datasetIDs: datasets) }) else {
-            throw APIError.notFound("project", id)
+        let (json, jobs) = try await pool.accessBackends { backends in
+            let json = try backends.registry().attachDatasets(tenantID: caller.tenantID, projectID: id, datasetIDs: datasets)
+            return (json, try TaskRoutes.queueCreatedJobs(backends))
         }
-        return JSONResponse.ok(json)
+        guard let json else { throw APIError.notFound("project", id) }
+        return JSONResponse.ok(Self.withTaskJobs(json, jobs))
     }
 
     @Sendable func detachDataset(_ request: Request, context: APIContext) async throws -> Response {

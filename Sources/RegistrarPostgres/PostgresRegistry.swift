@@ -12,6 +12,8 @@ public final class PostgresRegistry: RegistrationStore {
     /// The engine's store on the same connection (so a chunk's files and ledger row commit together).
     public let jobs: PostgresJobStore
     private var stagingReady = false
+    /// Task-create jobs made by the last project change that attached datasets (`takeCreatedTaskJobs`).
+    var createdTaskJobs: [String] = []
     static let blockSize = 1 << 20
 
     public convenience init(url: String) throws {

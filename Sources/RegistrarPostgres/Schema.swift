@@ -360,5 +360,66 @@ public enum Schema {
         CREATE INDEX project_members_by_user ON project_members (user_id) WHERE user_id IS NOT NULL;
         CREATE INDEX project_members_by_group ON project_members (group_id) WHERE group_id IS NOT NULL;
         """),
+        Migration(version: 8, name: "tasks", sql: """
+        -- Tasks (docs/workflows.md, "Tasks"): one per data unit per project, always at exactly
+        -- one stage of the project's workflow. `version` guards every write (two people acting on
+        -- one task at once: one wins, the other gets 409).
+        CREATE TABLE tasks (
+            id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+            project_id uuid NOT NULL REFERENCES projects ON DELETE CASCADE,
+            data_unit bigint NOT NULL REFERENCES dataset_files ON DELETE CASCADE,
+            stage uuid NOT NULL,
+            status text NOT NULL DEFAULT 'NEW' CHECK (status IN ('NEW', 'ASSIGNED', 'RELEASED', 'SKIPPED', 'REOPENED', 'COMPLETED')),
+            assignee text,                           -- an email (lower case)
+            version integer NOT NULL DEFAULT 1,
+            last_actor text,                         -- who acted last (email; NULL: a service key)
+            upstream_actor text,                     -- who last submitted or approved (collaborator routers)
+            created_at timestamptz NOT NULL DEFAULT now(),
+            updated_at timestamptz NOT NULL DEFAULT now(),
+            UNIQUE (project_id, data_unit)
+        );
+        CREATE INDEX tasks_by_stage ON tasks (project_id, stage, created_at, id);
+        CREATE INDEX tasks_by_unit ON tasks (data_unit);
+
+        -- Every move and action of a task, in order (seq from 1).
+        CREATE TABLE task_events (
+            task_id uuid NOT NULL REFERENCES tasks ON DELETE CASCADE,
+            seq integer NOT NULL,
+            at timestamptz NOT NULL DEFAULT now(),
+            actor text,
+            action text NOT NULL,
+            from_stage uuid,
+            to_stage uuid,
+            path uuid[] NOT NULL DEFAULT '{}',      -- every node entered, routers included
+            status text NOT NULL,
+            assignee text,
+            PRIMARY KEY (task_id, seq)
+        );
+
+        -- The stage after START in a stored workflow (START leads only to an Annotate or Agent
+        -- stage, never to a router, so this is where every new task waits).
+        CREATE FUNCTION workflow_first_stage(workflow text) RETURNS uuid LANGUAGE sql IMMUTABLE AS $$
+            SELECT (n->>'toNode')::uuid FROM jsonb_array_elements(workflow::jsonb->'graphNodes') n
+            WHERE n->>'nodeType' = 'START' LIMIT 1
+        $$;
+
+        -- Data units that join a dataset (an attach job's chunk, a mirrored folder's growth) get
+        -- their tasks in the same transaction, in every project the dataset is attached to. The
+        -- shared advisory lock pairs with the exclusive one a project attach takes
+        -- (`task_create_lock`): either this insert sees the new project link, or the project's
+        -- task-create job sees these units. ON CONFLICT keeps it exact under redelivery.
+        CREATE FUNCTION dataset_units_make_tasks() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            PERFORM pg_advisory_xact_lock_shared(hashtextextended(d::text, 13)) FROM (SELECT DISTINCT dataset_id AS d FROM new_units) x;
+            INSERT INTO tasks (project_id, data_unit, stage)
+                SELECT pd.project_id, n.id, workflow_first_stage(p.workflow)
+                FROM new_units n JOIN project_datasets pd ON pd.dataset_id = n.dataset_id JOIN projects p ON p.id = pd.project_id
+                ORDER BY n.id
+                ON CONFLICT (project_id, data_unit) DO NOTHING;
+            RETURN NULL;
+        END $$;
+        CREATE TRIGGER dataset_units_make_tasks AFTER INSERT ON dataset_files
+            REFERENCING NEW TABLE AS new_units FOR EACH STATEMENT EXECUTE FUNCTION dataset_units_make_tasks();
+        """),
     ]
 }

@@ -6,7 +6,8 @@ import RegistrarCore
 struct ProjectsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "projects", abstract: "Manage projects, their datasets and collaborators (through the API).",
-        subcommands: [Create.self, List.self, Get.self, Update.self, Delete.self, Datasets.self, Members.self, Tags.self])
+        subcommands: [Create.self, List.self, Get.self, Update.self, Delete.self, Datasets.self, Members.self, Tags.self,
+                      Stages.self, Workflow.self])
     static let fields = ["id", "title", "ontologyId", "datasetIds", "tags", "memberCount", "groupCount"]
 
     struct Create: ParsableCommand {

@@ -60,7 +60,8 @@ struct CoordinatorCommand: AsyncParsableCommand {
             let queue = try AMQPWorkQueue(url: servers.amqpURL, role: .coordinator, heartbeatSeconds: heartbeat)
             let progress = try RedisProgressTracker(url: servers.redisURL)
             return .init(jobs: registry.jobs, progress: progress, queue: queue,
-                         planners: [RegistrationPlanner(store: registry, settings: planning), DatasetAttachPlanner(store: registry)],
+                         planners: [RegistrationPlanner(store: registry, settings: planning), DatasetAttachPlanner(store: registry),
+                                    TaskCreatePlanner(store: registry)],
                          close: { queue.close(); registry.connection.close() })
         }
         try await runRole(service, name: "coordinator", logger: logger, metrics: metrics, readiness: readiness)
@@ -99,7 +100,7 @@ struct WorkerCommand: AsyncParsableCommand {
                                              what: "a whole number from 1 to 64") { (1...64).contains($0) }
         let kinds: [String]
         do {
-            kinds = try KindSelection.parse(self.kinds ?? ServerOptions.env("REGISTRAR_WORKER_KINDS", ""), known: [KindQueues.registration.kind, DatasetAttach.kind],
+            kinds = try KindSelection.parse(self.kinds ?? ServerOptions.env("REGISTRAR_WORKER_KINDS", ""), known: [KindQueues.registration.kind, DatasetAttach.kind, TaskCreate.kind],
                                             source: self.kinds == nil ? "REGISTRAR_WORKER_KINDS" : "--kinds")
         } catch let e as KindSelection.Invalid { throw CommandFailure(e.description) }
         logger.info("serving job kinds", metadata: ["kinds": "\(kinds.joined(separator: ","))"])
@@ -132,7 +133,7 @@ struct WorkerCommand: AsyncParsableCommand {
                 return (stored.kind, stored.settings, try stored.decryptSecret(ring: ring.get()))
             }
             let registration = RegistrationHandler(store: registry, progress: progress, verifier: verifier, logger: logger)
-            return .init(jobs: registry.jobs, progress: progress, queue: queue, handlers: [registration, DatasetAttachHandler(store: registry)],
+            return .init(jobs: registry.jobs, progress: progress, queue: queue, handlers: [registration, DatasetAttachHandler(store: registry), TaskCreateHandler(store: registry)],
                          close: { queue.close(); registry.connection.close() })
         }
         try await runRole(service, name: "worker", logger: logger, metrics: metrics, readiness: readiness)

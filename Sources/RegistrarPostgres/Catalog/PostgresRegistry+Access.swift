@@ -237,9 +237,11 @@ extension PostgresRegistry: AccessStore {
                 INSERT INTO projects (tenant_id, title, description, tags, ontology_id, workflow, created_by)
                 VALUES ($1, $2, $3, $4::text[], $5::uuid, $6, $7::uuid) RETURNING id
                 """, [p.tenantID, p.title, p.description, PGArray.text(p.tags), p.ontologyID, p.workflow, p.createdBy])[0, 0]!
-            _ = try connection.query("""
+            let linked = try connection.query("""
                 INSERT INTO project_datasets (project_id, dataset_id) SELECT $1::uuid, d::uuid FROM unnest($2::text[]) d ON CONFLICT DO NOTHING
+                RETURNING dataset_id
                 """, [id, PGArray.text(p.datasetIDs)])
+            try startTaskCreation(tenantID: p.tenantID, projectID: id, datasetIDs: (0..<linked.count).map { linked[$0, 0]! })
             if let creator = p.createdBy {
                 _ = try connection.query("INSERT INTO project_members (project_id, user_id, role) VALUES ($1::uuid, $2::uuid, 'ADMIN')",
                                          [id, creator])
@@ -299,9 +301,11 @@ extension PostgresRegistry: AccessStore {
             guard try connection.query("SELECT 1 FROM projects WHERE id = $2::uuid AND tenant_id = $1 FOR UPDATE",
                                        [tenantID, projectID]).count == 1 else { return nil }
             try checkReferences(tenantID: tenantID, tags: nil, ontologyID: nil, datasetIDs: datasetIDs)
-            _ = try connection.query("""
+            let linked = try connection.query("""
                 INSERT INTO project_datasets (project_id, dataset_id) SELECT $1::uuid, d::uuid FROM unnest($2::text[]) d ON CONFLICT DO NOTHING
+                RETURNING dataset_id
                 """, [projectID, PGArray.text(datasetIDs)])
+            try startTaskCreation(tenantID: tenantID, projectID: projectID, datasetIDs: (0..<linked.count).map { linked[$0, 0]! })
             _ = try connection.query("UPDATE projects SET updated_at = now() WHERE id = $1::uuid", [projectID])
             return try project(tenantID: tenantID, id: projectID)
         }
@@ -313,8 +317,12 @@ extension PostgresRegistry: AccessStore {
             return nil
         }
         guard UUIDText.isValid(datasetID) else { return false }
-        return try connection.query("DELETE FROM project_datasets WHERE project_id = $1::uuid AND dataset_id = $2::uuid RETURNING dataset_id",
-                                    [projectID, datasetID]).count == 1
+        return try connection.withTransaction {
+            guard try connection.query("DELETE FROM project_datasets WHERE project_id = $1::uuid AND dataset_id = $2::uuid RETURNING dataset_id",
+                                       [projectID, datasetID]).count == 1 else { return false }
+            try removeTasks(projectID: projectID, datasetID: datasetID)
+            return true
+        }
     }
 
     // MARK: Collaborators
