@@ -92,6 +92,7 @@ func convertManifest(from format: ImportSource, input: String, output: String?, 
         }
     }
     let say: (String) -> Void = output == nil ? { printError($0) } : { print($0) }
+    if summary.convertedCount == 0, let output { try? FileManager.default.removeItem(atPath: output) }   // no empty manifest left behind
     if json {
         let byType = JSONValue.object(summary.converted.sorted { $0.key < $1.key }.map { ($0.key.rawValue, .number(String($0.value))) })
         let refusals = JSONValue.array(summary.refusals.map { r in
@@ -105,7 +106,7 @@ func convertManifest(from format: ImportSource, input: String, output: String?, 
                               ("valid", .bool(check.valid)), ("validationErrors", .number(String(check.errorCount)))]).compactText)
     } else {
         let types = summary.converted.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key.rawValue)" }.joined(separator: ", ")
-        say("converted \(summary.convertedCount) item\(summary.convertedCount == 1 ? "" : "s") from \(format.rawValue)\(types.isEmpty ? "" : " (\(types))")\(output.map { " into \($0)" } ?? "")")
+        say("converted \(summary.convertedCount) item\(summary.convertedCount == 1 ? "" : "s") from \(format.rawValue)\(types.isEmpty ? "" : " (\(types))")\(summary.convertedCount > 0 ? output.map { " into \($0)" } ?? "" : "")")
         if summary.refusedCount > 0 {
             say("refused \(summary.refusedCount):")
             for r in summary.refusals { say("  \(r.description)") }
