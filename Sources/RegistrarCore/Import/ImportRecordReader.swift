@@ -131,11 +131,23 @@ final class ImportRecordReader {
             if bytes.last == 0x0D { bytes.removeLast() }
             if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue }   // blank lines carry nothing
             defer { index += 1 }
-            guard let value = JSONValue.parse(bytes) else {
+            guard let value = Self.parseLine(bytes) else {
                 return Record(index: index, line: line, value: .failure(.init(message: "not a JSON value")))
             }
             return Record(index: index, line: line, value: .success(value))
         }
+    }
+}
+
+extension ImportRecordReader {
+    /// One line's JSON value, nil when it is not exactly one JSON value. A tokenizer sized to the
+    /// line (`JSONValue.parse` allocates a 1 MiB block, per line that would dominate the run).
+    static func parseLine(_ bytes: [UInt8]) -> JSONValue? {
+        let t = JSONTokenizer(source: MemoryByteSource(bytes), blockSize: bytes.count + 16)
+        var budget = Int.max
+        guard let first = try? t.next(), let value = try? t.readValue(after: first, budget: &budget),
+              (try? t.next()) == .end else { return nil }
+        return value
     }
 }
 
