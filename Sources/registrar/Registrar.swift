@@ -13,7 +13,7 @@ struct Registrar: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "registrar",
         abstract: "Register cloud-stored data for annotation at high volume.",
-        subcommands: [ValidateCommand.self, SubmitCommand.self, StatusCommand.self, ErrorsCommand.self, FilesCommand.self,
+        subcommands: [ValidateCommand.self, ConvertCommand.self, SubmitCommand.self, StatusCommand.self, ErrorsCommand.self, FilesCommand.self,
                       CancelCommand.self, ProbeCommand.self, CheckCommand.self, CoordinatorCommand.self, WorkerCommand.self,
                       MigrateCommand.self, RetryCommand.self, APICommand.self, TenantsCommand.self, KeysCommand.self,
                       IntegrationsCommand.self, DLQCommand.self, ProgressCommand.self,

@@ -27,12 +27,27 @@ struct SubmitCommand: ParsableCommand {
     @Flag(help: "Print the job's state as one JSON object (the last line of output).") var json = false
     @OptionGroup var servers: ServerOptions
     @OptionGroup var manifestLimits: ManifestLimitOptions
+    @Option(help: "Convert MANIFEST from another tool's format first: labelstudio, cvat or labelbox (see `registrar convert`).") var from: ImportSource?
+    @Option(help: "With --from: the prefix that turns relative names into URLs (required for cvat).") var baseUrl: String?
 
     func validate() throws {
         if folder.trimmingCharacters(in: .whitespaces).isEmpty { throw ValidationError("--folder must not be empty") }
     }
 
     func run() throws {
+        if let from {
+            // Convert into a temporary manifest named after the input, then submit that.
+            let dir = NSTemporaryDirectory() + "registrar-submit-\(getpid())"
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(atPath: dir) }
+            var converted = self
+            converted.manifest = dir + "/" + ((manifest as NSString).lastPathComponent as NSString).deletingPathExtension + ".json"
+            converted.from = nil
+            converted.format = .json
+            let summary = try convertManifest(from: from, input: manifest, output: converted.manifest, baseURL: baseUrl, json: false)
+            if summary.convertedCount == 0 { throw ExitCode(1) }
+            return try converted.run()
+        }
         if let api = APIClient.fromEnvironment() { return try runViaAPI(api) }
         var source = try FileByteSource(path: manifest)
         let format = self.format ?? ManifestFormat.detect(fileName: manifest, firstBytes: source.peek(512))
