@@ -74,12 +74,16 @@ struct UploadCommand: ParsableCommand {
         let already = files.count - missing.count
         progress.start(files: missing.count, bytes: missing.reduce(0) { $0 + files[$1.file].size }, already: already)
         let queue = PutQueue(files: files, missing: missing, progress: progress)
+        // Test hook (REGISTRAR_TEST_HOOKS=1 only): pause before each PUT, so a test can interrupt mid-upload.
+        let env = ProcessInfo.processInfo.environment
+        let delay = env["REGISTRAR_TEST_HOOKS"] == "1" ? (env["REGISTRAR_TEST_UPLOAD_DELAY_MS"].flatMap(UInt32.init) ?? 0) : 0
         let group = DispatchGroup()
         for _ in 0..<min(concurrency, max(1, missing.count)) {
             group.enter()
             Thread.detachNewThread {
                 defer { group.leave() }
                 while let (file, url, headers) = queue.take() {
+                    if delay > 0 { usleep(delay * 1000) }
                     queue.finished(file, error: Self.put(file.path, to: url, headers: headers))
                 }
             }
