@@ -12,7 +12,8 @@ extension LiveServers {
         .appendingPathComponent("RegistrarCoreTests/Fixtures/media")
     static let kinds = ["images/png-rgb8.png", "images/jpeg-baseline.jpg", "images/webp-lossy.webp", "images/gif-static.gif",
                         "av/mp4_faststart.mp4", "av/webm_vp8.webm", "av/wav_pcm16.wav", "av/mp3_cbr.mp3",
-                        "documents/pdf-classic-3p.pdf", "documents/text-ascii.txt"]
+                        "documents/pdf-classic-3p.pdf", "documents/text-ascii.txt",
+                        "av/mp4_moov_end_big.mp4", "documents/pdf-large-4p.pdf"]   // over 64 KiB: read by ranges, the size from Content-Range
 
     @Test func uploadInterruptedAndResumedRegistersEveryFileOnce() throws {
         let h = try PipelineHarness()
@@ -54,18 +55,23 @@ extension LiveServers {
         #expect(try h.count("SELECT count(*) FROM jobs WHERE kind = 'registration'") == 0, "nothing registered before the uploads finished")
 
         // Resumed: only the missing files go up; one job registers all 200 (+ the liar, which fails).
+        let resumeStarted = Date()
         let resumed = try h.run(["upload", dir.path, bad.path, "--folder", "disk", "--concurrency", "4", "--wait", "--json", "--ignore-errors"], extraEnv: api)
         #expect(resumed.stderr.contains("empty.png: the file is empty (0 bytes)"), "\(resumed.stderr)")
         #expect(resumed.stderr.contains("\(before) already stored"), "only the missing files were uploaded: \(resumed.stderr)")
         let job = try resumed.json()
+        print("upload live: killed with \(before)/200 stored; resumed run (upload + registration) \(String(format: "%.1f", Date().timeIntervalSince(resumeStarted))) s")
         #expect(job.string("status") == "DONE" && job.int("total") == 201 && job.int("done") == 200 && job.int("errors") == 1, "\(job)")
         #expect(resumed.status == 1, "an empty file was refused: exit 1")
         #expect(try storage.keys(prefix: "uploads/").count == 201)
         let jobID = job.string("id")
         #expect(try h.count("SELECT count(*) FROM files WHERE job_id = $1", [jobID]) == 200)
+        // Probed through the signed links by ranged GETs: sizes from Content-Range, types sniffed.
+        #expect(try h.count("SELECT count(*) FROM files WHERE job_id = $1 AND size IS NOT NULL AND mime_type IS NOT NULL", [jobID]) == 200)
         let errors = try a.json("GET", "/v1/uploads/\(jobID)/errors", key: key, expect: 200)
         let first = (errors["items"] as? [[String: Any]])?.first
         #expect(first?["code"] as? String == "type_mismatch" && (first?["objectUrls"] as? [String])?.first?.contains("/fake.jpg") == true, "\(errors)")
+        #expect((errors["items"] as? [Any])?.count == 1, "\((errors["items"] as? [Any])?.prefix(2) ?? [])")
 
         // Run again: nothing uploaded, nothing registered twice.
         let again = try h.run(["upload", dir.path, "--folder", "disk", "--wait", "--json"], extraEnv: api)
