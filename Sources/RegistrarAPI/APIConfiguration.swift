@@ -38,6 +38,9 @@ public struct APIConfiguration: Sendable {
     public var snapshotCacheSeconds = 0.2
     /// Where uploads are spooled before they are stored in PostgreSQL.
     public var spoolDirectory = NSTemporaryDirectory()
+    /// Largest file accepted from a disk (`POST /v1/folders/{id}/files`, signed PUTs;
+    /// `REGISTRAR_MAX_UPLOAD_FILE_BYTES`).
+    public var maxUploadFileBytes = 5 << 30
     /// Manifest limits (the coordinator must agree: same env vars).
     public var maxURLs: Int?
     public var maxUnits: Int?

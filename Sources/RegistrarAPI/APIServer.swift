@@ -43,7 +43,10 @@ public enum APIServer {
         UploadRoutes(pool: pool, config: config, metrics: metrics, cache: SnapshotCache(ttl: config.snapshotCacheSeconds)).register(on: v1)
         ErrorRoutes(pool: pool).register(on: v1)
         IntegrationRoutes(pool: pool, tester: integrationTester, keyRing: config.keyRing).register(on: v1)
-        if let links = config.linkSecret.flatMap(SignedLink.init(secret:)) { ObjectRoutes(pool: pool, links: links).register(on: router) }
+        if let links = config.linkSecret.flatMap(SignedLink.init(secret:)) {
+            ObjectRoutes(pool: pool, links: links).register(on: router)
+            FileRoutes(pool: pool, config: config, links: links).register(on: v1, router: router)
+        }
         OntologyRoutes(pool: pool).register(on: v1)
         StatusPage(pool: pool, auth: auth).register(on: router)
         // Last: it wraps only the not-found answer (405 with Allow for a known path).

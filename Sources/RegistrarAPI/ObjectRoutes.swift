@@ -20,12 +20,46 @@ struct ObjectRoutes {
     /// piece before asking for the next).
     final class Reader: @unchecked Sendable {
         var source: any ByteSource
+        /// Bytes still to serve (a range's length; .max for the whole object).
+        var remaining = Int64.max
         init(_ source: any ByteSource) { self.source = source }
         func next() throws -> [UInt8] {
-            var buffer = [UInt8](repeating: 0, count: 1 << 20)
+            guard remaining > 0 else { return [] }
+            var buffer = [UInt8](repeating: 0, count: Int(min(Int64(1 << 20), remaining)))
             let n = try buffer.withUnsafeMutableBytes { try source.read(into: $0) }
+            remaining -= Int64(n)
             return Array(buffer[0..<n])
         }
+        /// Reads past the first `count` bytes (a range that starts later).
+        func skip(_ count: Int64) throws {
+            var left = count
+            var buffer = [UInt8](repeating: 0, count: 1 << 20)
+            while left > 0 {
+                let n = try buffer.withUnsafeMutableBytes { try source.read(into: UnsafeMutableRawBufferPointer(rebasing: $0[0..<Int(min(Int64($0.count), left))])) }
+                if n == 0 { break }
+                left -= Int64(n)
+            }
+        }
+    }
+
+    /// One `Range: bytes=…` (first-last, first-, or -suffix) within `size`; nil for no header or one
+    /// this server ignores (several ranges: the whole object is served, as RFC 9110 allows);
+    /// `.unsatisfiable` past the end. Workers' probes read objects by ranges (uploaded files
+    /// are registered through these links), and the size comes from `Content-Range`.
+    enum ByteRange: Equatable { case range(Int64, Int64), unsatisfiable }
+    static func byteRange(_ header: String?, size: Int64) -> ByteRange? {
+        guard let header, header.lowercased().hasPrefix("bytes="), !header.contains(",") else { return nil }
+        let spec = header.dropFirst(6).trimmingCharacters(in: .whitespaces)
+        let parts = spec.split(separator: "-", omittingEmptySubsequences: false)
+        guard parts.count == 2 else { return nil }
+        if parts[0].isEmpty {
+            guard let suffix = Int64(parts[1]), suffix > 0 else { return nil }
+            return size == 0 ? .unsatisfiable : .range(max(0, size - suffix), size - 1)
+        }
+        guard let first = Int64(parts[0]) else { return nil }
+        let last = parts[1].isEmpty ? size - 1 : Int64(parts[1]).map { min($0, size - 1) }
+        guard let last, last >= first || first >= size else { return nil }
+        return first >= size ? .unsatisfiable : .range(first, last)
     }
 
     @Sendable func get(_ request: Request, context: APIContext) async throws -> Response {
@@ -44,7 +78,23 @@ struct ObjectRoutes {
             return (object, Reader(source))
         }) else { throw APIError.notFound("object", key.text) }
         let (object, reader) = opened
-        let body = ResponseBody(contentLength: Int(object.size)) { writer in
+        var status = HTTPResponse.Status.ok
+        var length = object.size
+        var contentRange: String?
+        switch Self.byteRange(request.headers[.range], size: object.size) {
+        case nil: break
+        case .unsatisfiable?:
+            var headers: HTTPFields = [.contentRange: "bytes */\(object.size)"]
+            headers[.contentType] = "application/json"
+            return Response(status: .rangeNotSatisfiable, headers: headers)
+        case .range(let first, let last)?:
+            try await pool.run { _ in try reader.skip(first) }
+            reader.remaining = last - first + 1
+            length = last - first + 1
+            status = .partialContent
+            contentRange = "bytes \(first)-\(last)/\(object.size)"
+        }
+        let body = ResponseBody(contentLength: Int(length)) { writer in
             while true {
                 let piece = try await pool.run { _ in try reader.next() }
                 if piece.isEmpty { break }
@@ -52,8 +102,9 @@ struct ObjectRoutes {
             }
             try await writer.finish(nil)
         }
-        var headers: HTTPFields = [.contentType: object.contentType, .cacheControl: "private, max-age=60"]
+        var headers: HTTPFields = [.contentType: object.contentType, .cacheControl: "private, max-age=60", .acceptRanges: "bytes"]
         headers[HTTPField.Name("X-Content-SHA256")!] = object.sha256
-        return Response(status: .ok, headers: headers, body: body)
+        if let contentRange { headers[.contentRange] = contentRange }
+        return Response(status: status, headers: headers, body: body)
     }
 }

@@ -416,7 +416,10 @@ enum OpenAPIDocument {
                     ],
                 ], codes: ["400"]),
             ],
-        ].merging(catalogPaths) { a, _ in a }.merging(objectPaths) { a, _ in a }
+        ].merging(catalogPaths) { a, _ in a }.merging(objectPaths) { a, b in
+            // A path both define (`/v1/folders/{id}/files`: GET here, POST for uploads): both operations.
+            (a as? Object ?? [:]).merging(b as? Object ?? [:]) { x, _ in x }
+        }
     }
 
     /// Every `/v1` route: the bearer key, and the answers `AuthMiddleware` can give (plus the

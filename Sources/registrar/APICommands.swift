@@ -66,6 +66,7 @@ struct APICommand: AsyncParsableCommand {
         config.maxURLs = manifestLimits.maxUrls
         config.maxUnits = manifestLimits.maxUnits
         config.fetchAllow = ServerOptions.env("REGISTRAR_FETCH_ALLOW", "")
+        if let cap = Int(ServerOptions.env("REGISTRAR_MAX_UPLOAD_FILE_BYTES", "")), cap > 0 { config.maxUploadFileBytes = cap }
         config.bootstrapKey = ProcessInfo.processInfo.environment["REGISTRAR_BOOTSTRAP_API_KEY"].flatMap { $0.isEmpty ? nil : $0 }
         config.metricsPort = metricsPort
         config.metricsHost = metricsHost.isEmpty ? nil : metricsHost

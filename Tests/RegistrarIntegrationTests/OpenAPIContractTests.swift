@@ -166,6 +166,8 @@ struct LiveAPI {
         "POST /v1/integrations", "GET /v1/integrations", "GET /v1/integrations/{id}", "DELETE /v1/integrations/{id}",
         "POST /v1/integrations/{id}/test",
         "GET /v1/objects/{key}",
+        // Files from a disk (issue 15, docs/uploads.md).
+        "POST /v1/folders/{id}/files", "POST /v1/folders/{id}/upload-signed-urls", "POST /v1/folders/{id}/files/register", "PUT /v1/objects/{key}",
         "POST /v1/ontologies", "GET /v1/ontologies", "GET /v1/ontologies/{id}", "PUT /v1/ontologies/{id}", "DELETE /v1/ontologies/{id}",
         // Access (issue 12): users, groups, tags, projects and collaborators.
         "POST /v1/users", "GET /v1/users", "GET /v1/users/{id}", "PATCH /v1/users/{id}", "DELETE /v1/users/{id}",

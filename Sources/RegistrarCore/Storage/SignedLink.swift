@@ -16,14 +16,16 @@ public struct SignedLink: Sendable {
     }
 
     /// The query for a link valid until `expires` (seconds since the epoch).
-    public func query(for key: ObjectKey, expires: Int) -> String {
-        "expires=\(expires)&signature=\(signature(key, expires))"
+    /// `method` "PUT": a link that stores an upload's bytes (`PUT /v1/objects/{key}`); a GET
+    /// link cannot be used to write, nor a PUT link to read.
+    public func query(for key: ObjectKey, expires: Int, method: String = "GET") -> String {
+        "expires=\(expires)&signature=\(signature(key, expires, method))"
     }
 
     /// Whether a link's query values are genuine and not expired at `now`.
-    public func verify(_ key: ObjectKey, expires: String?, signature: String?, now: Int) -> LinkCheck {
+    public func verify(_ key: ObjectKey, expires: String?, signature: String?, now: Int, method: String = "GET") -> LinkCheck {
         guard let expires, let when = Int(expires), let signature else { return .malformed }
-        let expected = Array(self.signature(key, when).utf8)
+        let expected = Array(self.signature(key, when, method).utf8)
         let given = Array(signature.lowercased().utf8)
         var diff: UInt8 = expected.count == given.count ? 0 : 1
         for (a, b) in zip(expected, given) { diff |= a ^ b }
@@ -31,8 +33,8 @@ public struct SignedLink: Sendable {
         return when < now ? .expired : .valid
     }
 
-    private func signature(_ key: ObjectKey, _ expires: Int) -> String {
-        let mac = HMAC<SHA256>.authenticationCode(for: Array("GET\n\(key.text)\n\(expires)".utf8), using: SymmetricKey(data: secret))
+    private func signature(_ key: ObjectKey, _ expires: Int, _ method: String) -> String {
+        let mac = HMAC<SHA256>.authenticationCode(for: Array("\(method)\n\(key.text)\n\(expires)".utf8), using: SymmetricKey(data: secret))
         return SigningHex.encode(mac)
     }
 }

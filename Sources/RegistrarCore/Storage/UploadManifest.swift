@@ -1,0 +1,127 @@
+/// Files uploaded from a disk (`POST /v1/folders/{id}/files`, the signed-upload flow,
+/// `registrar upload`) become a registration manifest of links to Registrar's own storage, so
+/// they take the same job path as cloud files: probing, duplicates, unit errors, progress
+/// (docs/uploads.md). Pure: names, keys, types and the manifest text; no I/O.
+public enum UploadManifest {
+    /// How the files of one registration are grouped.
+    public enum Layout: Sendable, Equatable {
+        /// One unit per file, its section chosen by its type.
+        case separate
+        /// All files, images only, one image group (`createVideo: false`), frames in the order given.
+        case imageGroup(title: String)
+        /// All files, images only, one image sequence (`createVideo: true`).
+        case imageSequence(title: String)
+
+        /// `--as` / `as`: nil or "" → separate; else `image-group` or `image-sequence` (title required).
+        public static func parse(_ value: String?, title: String?) -> Result<Layout, UploadInputError> {
+            switch value {
+            case nil, "": return .success(.separate)
+            case "image-group", "image_group", "image-sequence", "image_sequence":
+                guard let title, !title.isEmpty else { return .failure(UploadInputError(field: "title", message: "a title is required to upload files as an image group or sequence")) }
+                return .success(value!.hasPrefix("image-g") || value!.hasPrefix("image_g") ? .imageGroup(title: title) : .imageSequence(title: title))
+            default:
+                return .failure(UploadInputError(field: "as", message: "as must be image-group or image-sequence (or absent: one item per file), not '\(value!)'"))
+            }
+        }
+    }
+
+    /// One stored file to register: the URL workers fetch it by (a signed link), its title
+    /// (the user's file name) and its manifest section.
+    public struct Item: Sendable, Equatable {
+        public var url: String
+        public var title: String
+        public var section: Section
+        public init(url: String, title: String, section: Section) { self.url = url; self.title = title; self.section = section }
+    }
+
+    /// The manifest sections a single file can go to.
+    public enum Section: String, Sendable, Equatable {
+        case images, videos, audio, pdfs, text, nifti
+    }
+
+    /// The key of an uploaded file: `uploads/{folder}/{sha256}/{safe name}`. Content-addressed
+    /// (the same bytes under the same name are one object, which makes re-uploads and resumes
+    /// idempotent); the name is the last path segment of the user's name, made safe by
+    /// `ObjectKey.segment(from:)` (a `../../etc/passwd` becomes `passwd`). Nil for a folder
+    /// id or hash that is not key-safe.
+    public static func key(folderID: String, sha256: String, name: String) -> ObjectKey? {
+        guard isHexSHA256(sha256) else { return nil }
+        return ObjectKey("uploads/\(ObjectKey.segment(from: folderID))/\(sha256.lowercased())/\(ObjectKey.segment(from: baseName(name)))")
+    }
+
+    /// The last segment of a path-like name (either slash).
+    public static func baseName(_ name: String) -> String {
+        let parts = name.split(whereSeparator: { $0 == "/" || $0 == "\\" })
+        return parts.last.map(String.init) ?? name
+    }
+
+    public static func isHexSHA256(_ text: String) -> Bool {
+        text.utf8.count == 64 && text.utf8.allSatisfy { ($0 >= 48 && $0 <= 57) || ($0 >= 97 && $0 <= 102) || ($0 >= 65 && $0 <= 70) }
+    }
+
+    /// The media type to store and the section to register under, from the declared content
+    /// type, else (absent or `application/octet-stream`) from the name's extension. Nil: a type
+    /// Registrar does not register from a disk (the caller answers `unsupported_type`).
+    public static func classify(contentType: String?, name: String) -> (contentType: String, section: Section)? {
+        let declared = contentType?.split(separator: ";").first.map { $0.trimmedSpaces.lowercased() } ?? ""
+        if !declared.isEmpty, declared != "application/octet-stream", let section = section(mediaType: declared) {
+            return (declared, section)
+        }
+        guard declared.isEmpty || declared == "application/octet-stream" else { return nil }
+        let lower = name.lowercased()
+        if lower.hasSuffix(".nii.gz") { return ("application/gzip", .nifti) }
+        guard let dot = lower.lastIndex(of: "."), let type = byExtension[String(lower[lower.index(after: dot)...])] else { return nil }
+        return (type, section(mediaType: type)!)
+    }
+
+    static let byExtension: [String: String] = [
+        "jpg": "image/jpeg", "jpeg": "image/jpeg", "png": "image/png", "gif": "image/gif", "webp": "image/webp", "bmp": "image/bmp",
+        "tif": "image/tiff", "tiff": "image/tiff", "avif": "image/avif", "heic": "image/heic",
+        "mp4": "video/mp4", "mov": "video/quicktime", "webm": "video/webm", "mkv": "video/x-matroska", "avi": "video/x-msvideo",
+        "mp3": "audio/mpeg", "wav": "audio/wav", "flac": "audio/flac", "ogg": "audio/ogg", "m4a": "audio/mp4", "aac": "audio/aac",
+        "pdf": "application/pdf", "txt": "text/plain", "json": "application/json", "html": "text/html", "md": "text/markdown",
+        "csv": "text/csv", "xml": "application/xml", "nii": "application/octet-stream+nifti",
+    ]
+
+    static func section(mediaType: String) -> Section? {
+        if mediaType.hasPrefix("image/") { return .images }
+        if mediaType.hasPrefix("video/") { return .videos }
+        if mediaType.hasPrefix("audio/") { return .audio }
+        if mediaType.hasPrefix("text/") { return .text }
+        switch mediaType {
+        case "application/pdf": return .pdfs
+        case "application/json", "application/xml": return .text
+        case "application/octet-stream+nifti", "application/x-nifti": return .nifti
+        default: return nil
+        }
+    }
+
+    /// The manifest (Encord's JSON) registering `items` with `layout`; `skipDuplicates` sets
+    /// `skip_duplicate_urls` (a re-run or a resumed upload then registers nothing twice).
+    /// A group or sequence takes every item as a frame, in order.
+    public static func json(_ items: [Item], layout: Layout, skipDuplicates: Bool) -> String {
+        var fields: [(String, JSONValue)] = []
+        switch layout {
+        case .separate:
+            for section in [Section.images, .videos, .audio, .pdfs, .text, .nifti] {
+                let mine = items.filter { $0.section == section }
+                if mine.isEmpty { continue }
+                fields.append((section.rawValue, .array(mine.map { .object([("objectUrl", .string($0.url)), ("title", .string(String($0.title.suffix(300))))]) })))
+            }
+        case .imageGroup(let title), .imageSequence(let title):
+            var group: [(String, JSONValue)] = [("title", .string(String(title.suffix(300)))), ("createVideo", .bool(layout != .imageGroup(title: title)))]
+            for (i, item) in items.enumerated() { group.append(("objectUrl_\(i)", .string(item.url))) }
+            fields.append(("image_groups", .array([.object(group)])))
+        }
+        fields.append(("skip_duplicate_urls", .bool(skipDuplicates)))
+        return JSONValue.object(fields).compactText
+    }
+}
+
+/// A refused upload request: the field and why.
+public struct UploadInputError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var field: String
+    public var message: String
+    public init(field: String, message: String) { self.field = field; self.message = message }
+    public var description: String { message }
+}
