@@ -421,5 +421,22 @@ public enum Schema {
         CREATE TRIGGER dataset_units_make_tasks AFTER INSERT ON dataset_files
             REFERENCING NEW TABLE AS new_units FOR EACH STATEMENT EXECUTE FUNCTION dataset_units_make_tasks();
         """),
+        Migration(version: 11, name: "label rows", sql: """
+        -- Label rows (docs/labels.md): one per data unit per project, kept as the JSON text the
+        -- API answers (key order is part of the Encord shape; jsonb would reorder it). `version`
+        -- guards every write (ETag / If-Match: a stale write is refused, never merged).
+        CREATE TABLE label_rows (
+            project_id uuid NOT NULL REFERENCES projects ON DELETE CASCADE,
+            data_unit bigint NOT NULL REFERENCES dataset_files ON DELETE CASCADE,
+            label_hash uuid NOT NULL,
+            row text NOT NULL,
+            label_status text NOT NULL,
+            version integer NOT NULL DEFAULT 1,
+            created_at timestamptz NOT NULL DEFAULT now(),
+            updated_at timestamptz NOT NULL DEFAULT now(),
+            updated_by text,                         -- an email; NULL: a service key
+            PRIMARY KEY (project_id, data_unit)
+        );
+        """),
     ]
 }

@@ -165,8 +165,12 @@ public struct LabelRowValidator {
     mutating func points(_ v: JSONValue, minimum: Int, at path: String, skeleton: Bool = false) {
         guard case .object(let members) = v else { return fail(path, "must be an object of points {\"0\": {\"x\", \"y\"}, …}") }
         if members.count < minimum { fail(path, "needs at least \(minimum) point(s), has \(members.count)") }
-        for (i, m) in members.enumerated() {
-            if m.key != String(i) { fail("\(path).\(m.key)", "point keys run \"0\", \"1\", … in order"); continue }
+        // JSON objects are unordered (clients' serialisers reorder keys): the keys must be
+        // exactly "0" … "n-1", in any order.
+        for m in members {
+            guard let i = Int(m.key), i >= 0, i < members.count, String(i) == m.key else {
+                fail("\(path).\(m.key)", "point keys are \"0\" to \"\(members.count - 1)\""); continue
+            }
             unit(m.value["x"], at: "\(path).\(m.key).x")
             unit(m.value["y"], at: "\(path).\(m.key).y")
             if skeleton, let vis = m.value["visibility"], !["visible", "invisible", "occluded", "selfOccluded"].contains(vis.stringValue ?? "") {
