@@ -20,12 +20,7 @@ struct LabelRoutes {
         group.put("/projects/{id}/label-rows/{dataHash}", use: write)
     }
 
-    static func store(_ backends: any APIBackends) throws -> any LabelStore {
-        guard let labels = try backends.registry() as? any LabelStore else {
-            throw APIError(.notImplemented, "not_supported", "this deployment's store keeps no label rows")
-        }
-        return labels
-    }
+    static func store(_ backends: any APIBackends) throws -> any LabelStore { try backends.registry() }
 
     /// `ETag` of a row version: strong, quoted (`"0"` for a unit never saved).
     static func etag(_ version: Int) -> String { "\"\(version)\"" }

@@ -36,6 +36,8 @@ public final class MemoryRegistry: RegistrationStore, @unchecked Sendable {
     let access = MemoryAccessState()
     /// Datasets and their memberships (`MemoryRegistry+Datasets`).
     let catalogDatasets = MemoryDatasetState()
+    /// Label rows (`MemoryRegistry+Labels`).
+    let labelState = MemoryLabelState()
     let lock = NSRecursiveLock()
     var folders: [String: (tenantID: String, name: String)] = [:]
     var facts: [String: Facts] = [:]
