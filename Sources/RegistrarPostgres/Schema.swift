@@ -438,5 +438,32 @@ public enum Schema {
             PRIMARY KEY (project_id, data_unit)
         );
         """),
+        Migration(version: 12, name: "exports", sql: """
+        -- Exports (docs/labels.md, "Exports"): an `export` job's record, its chunks' part files
+        -- (written in the chunks' guarded commits) and the assembled file (first assembly wins;
+        -- the bytes are deterministic, so a second assembler writes the same file).
+        CREATE TABLE exports (
+            job_id uuid PRIMARY KEY REFERENCES jobs ON DELETE CASCADE,
+            tenant_id uuid NOT NULL,
+            project_id uuid NOT NULL REFERENCES projects ON DELETE CASCADE,
+            format text NOT NULL,
+            version_name text,
+            file_key text,
+            file_size bigint,
+            file_sha256 text,
+            assembled_at timestamptz
+        );
+        CREATE INDEX exports_by_project ON exports (project_id);
+        CREATE TABLE export_parts (
+            job_id uuid NOT NULL REFERENCES jobs ON DELETE CASCADE,
+            seq integer NOT NULL,
+            object_key text NOT NULL,
+            rows integer NOT NULL,
+            images integer NOT NULL,
+            annotations integer NOT NULL,
+            tracks integer NOT NULL,
+            PRIMARY KEY (job_id, seq)
+        );
+        """),
     ]
 }

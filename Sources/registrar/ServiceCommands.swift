@@ -61,7 +61,7 @@ struct CoordinatorCommand: AsyncParsableCommand {
             let progress = try RedisProgressTracker(url: servers.redisURL)
             return .init(jobs: registry.jobs, progress: progress, queue: queue,
                          planners: [RegistrationPlanner(store: registry, settings: planning), DatasetAttachPlanner(store: registry),
-                                    TaskCreatePlanner(store: registry)],
+                                    TaskCreatePlanner(store: registry), ExportPlanner(store: registry)],
                          close: { queue.close(); registry.connection.close() })
         }
         try await runRole(service, name: "coordinator", logger: logger, metrics: metrics, readiness: readiness)
@@ -84,6 +84,7 @@ struct WorkerCommand: AsyncParsableCommand {
     var probe: ProbeMode = .content
     @OptionGroup var metrics: MetricsOptions
     @OptionGroup var amqp: AMQPOptions
+    @OptionGroup var storage: StorageOptions
 
     @Option(help: "Seconds a SIGTERM'd worker may spend finishing the chunk in hand before it exits without acking it (env REGISTRAR_DRAIN_SECONDS).")
     var drainTimeout = Double(ServerOptions.env("REGISTRAR_DRAIN_SECONDS", "")) ?? 60
@@ -100,7 +101,7 @@ struct WorkerCommand: AsyncParsableCommand {
                                              what: "a whole number from 1 to 64") { (1...64).contains($0) }
         let kinds: [String]
         do {
-            kinds = try KindSelection.parse(self.kinds ?? ServerOptions.env("REGISTRAR_WORKER_KINDS", ""), known: [KindQueues.registration.kind, DatasetAttach.kind, TaskCreate.kind],
+            kinds = try KindSelection.parse(self.kinds ?? ServerOptions.env("REGISTRAR_WORKER_KINDS", ""), known: [KindQueues.registration.kind, DatasetAttach.kind, TaskCreate.kind, Export.kind],
                                             source: self.kinds == nil ? "REGISTRAR_WORKER_KINDS" : "--kinds")
         } catch let e as KindSelection.Invalid { throw CommandFailure(e.description) }
         logger.info("serving job kinds", metadata: ["kinds": "\(kinds.joined(separator: ","))"])
@@ -111,6 +112,8 @@ struct WorkerCommand: AsyncParsableCommand {
         let ring: Result<EncryptionKeyRing, CommandFailure>
         do { ring = .success(try loadKeyRing()) } catch let e as CommandFailure { ring = .failure(e) }
         if case .failure(let e) = ring { logger.notice("integrations unavailable on this worker", metadata: ["reason": "\(e.description)"]) }
+        // Exports write their parts to Registrar's own storage (docs/storage.md).
+        let storageLocation = try storage.location()
         let readiness = ReadinessFlag()
         let hooks = TestHooks.fromEnvironment(logger: logger).engine
         let service = WorkerService(slots: slots, drainTimeout: .milliseconds(Int64(max(0, min(drainTimeout, 3600)) * 1000)), logger: logger,
@@ -133,7 +136,10 @@ struct WorkerCommand: AsyncParsableCommand {
                 return (stored.kind, stored.settings, try stored.decryptSecret(ring: ring.get()))
             }
             let registration = RegistrationHandler(store: registry, progress: progress, verifier: verifier, logger: logger)
-            return .init(jobs: registry.jobs, progress: progress, queue: queue, handlers: [registration, DatasetAttachHandler(store: registry), TaskCreateHandler(store: registry)],
+            let objects: any ObjectStorage = switch storageLocation { case .directory(let root): try LocalObjectStorage(root: root) }
+            return .init(jobs: registry.jobs, progress: progress, queue: queue,
+                         handlers: [registration, DatasetAttachHandler(store: registry), TaskCreateHandler(store: registry),
+                                    ExportHandler(store: registry, storage: objects)],
                          close: { queue.close(); registry.connection.close() })
         }
         try await runRole(service, name: "worker", logger: logger, metrics: metrics, readiness: readiness)

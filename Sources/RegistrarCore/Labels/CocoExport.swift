@@ -15,7 +15,8 @@ public struct LabelExportUnit: Sendable {
 }
 
 /// Running ids of a COCO export: images and annotations count from 0 and an object's track
-/// keeps one `track_id` across frames and rows (annotation-spec §6; the SDK counts from 0).
+/// keeps one `track_id` across its frames (annotation-spec §6; the SDK counts from 0). Tracks
+/// are keyed by data unit and object hash, so a track never spans two rows.
 public struct CocoCounters: Sendable, Equatable {
     public var nextImage = 0
     public var nextAnnotation = 0
@@ -76,7 +77,8 @@ public enum CocoExport {
                 guard let feature = instance["featureHash"]?.stringValue, let object = ontology.object(feature),
                       let category = categories[feature], let hash = instance["objectHash"]?.stringValue else { continue }
                 guard let g = CocoGeometry.of(instance, shape: object.shape, width: width, height: height) else { continue }
-                let track = counters.track(hash)
+                // A track is one object of one row: object hashes are short and only unique per row.
+                let track = counters.track(media.dataHash + "/" + hash)
                 var attributes: [(String, JSONValue)] = [("track_id", .number(String(track))), ("encord_track_uuid", .string(hash))]
                 if let theta = g.rotation { attributes.append(("rotation", theta)) }
                 attributes.append(("classifications", .object(answers(for: object, objectHash: hash, frame: frame, row: row))))
