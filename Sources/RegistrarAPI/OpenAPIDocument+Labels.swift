@@ -44,6 +44,28 @@ extension OpenAPIDocument {
                                              "428": errorRef("No If-Match (`precondition_required`).")]],
                        codes: ["400"]),
             ],
+            "/v1/projects/{id}/exports": [
+                "parameters": [idParam("id", "A project id.")],
+                "post": authed(["operationId": "createExport", "tags": ["labels"],
+                                "summary": "Export the project's labels as a job (permission export): json (label rows) or coco.",
+                                "requestBody": body("ExportRequest"),
+                                "responses": ["202": jsonResponse("The export job, queued.", ref("Export")), "403": forbiddenProject,
+                                              "404": errorRef("No such project, or no such stage (`not_found`)."), "422": badBody]]),
+            ],
+            "/v1/exports/{id}": [
+                "parameters": [idParam("id", "An export (job) id.")],
+                "get": authed(["operationId": "getExport", "tags": ["labels"], "summary": "An export's progress, and its file's size and SHA-256 once assembled.",
+                               "responses": ["200": jsonResponse("The export.", ref("Export")), "404": errorRef("No such export for this tenant (`not_found`).")]]),
+            ],
+            "/v1/exports/{id}/download": [
+                "parameters": [idParam("id", "An export (job) id.")],
+                "get": authed(["operationId": "downloadExport", "tags": ["labels"],
+                               "summary": "The export's file (assembled from the job's parts on first download; the same bytes every time).",
+                               "responses": ["200": ["description": "The file (`X-Content-SHA256`, `ETag`).",
+                                                     "content": ["application/json": ["schema": ["type": ["object", "array"]] as Object]]] as Object,
+                                             "404": errorRef("No such export for this tenant (`not_found`)."),
+                                             "409": errorRef("The job has not ended DONE (`export_not_ready`, `details.status`).")]]),
+            ],
         ]
     }
 
@@ -53,6 +75,19 @@ extension OpenAPIDocument {
                          "description": "Encord's LabelRowV2.to_encord_dict(): label_hash, branch_name, created_at, last_edited_at, data_hash, dataset_hash, dataset_title, data_title, data_type, annotation_task_status, is_shadow_data, object_answers, classification_answers, object_actions, label_status, data_units, spaces (docs/labels.md).",
                          "properties": ["data_hash": ["type": "string"] as Object, "label_status": ["type": "string"] as Object,
                                         "data_units": ["type": "object"] as Object] as Object] as Object,
+            "ExportRequest": object([
+                "format": ["type": "string", "enum": ["json", "coco"]] as Object,
+                "stage": ["type": ["string", "null"], "description": "Only units whose task waits at this stage (uuid or title)."] as Object,
+                "featureHashes": ["type": ["array", "null"], "items": ["type": "string"]] as Object,
+                "signedUrls": ["type": ["boolean", "null"]] as Object,
+                "signedUrlTtlSeconds": ["type": ["integer", "null"], "minimum": 60, "maximum": 604800] as Object,
+                "versionName": ["type": ["string", "null"], "maxLength": 200] as Object,
+            ], required: ["format"]),
+            "Export": ["type": "object", "additionalProperties": true,
+                       "description": "GET /v1/jobs/{id}'s progress fields (status, phase, total, done, errors, skipped, rate, etaSeconds, …) plus projectId, format, stage, featureHashes, signedUrls, versionName, file ({size, sha256} or null) and links.",
+                       "properties": ["id": uuid, "status": ["type": "string"] as Object, "format": ["type": "string"] as Object,
+                                      "file": ["type": ["object", "null"]] as Object] as Object,
+                       "required": ["id", "status", "format"]] as Object,
             "LabelRowPage": object(["results": ["type": "array", "items": ref("LabelRow")] as Object,
                                     "nextPageToken": ["type": ["string", "null"]] as Object]),
         ]

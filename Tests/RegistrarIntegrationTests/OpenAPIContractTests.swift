@@ -160,6 +160,7 @@ struct LiveAPI {
         "GET /v1/projects/{id}/tasks/{taskUuid}/history", "GET /v1/projects/{id}/stages",
         // Label rows (issue 14, docs/labels.md).
         "GET /v1/projects/{id}/label-rows", "GET /v1/projects/{id}/label-rows/{dataHash}", "PUT /v1/projects/{id}/label-rows/{dataHash}",
+        "POST /v1/projects/{id}/exports", "GET /v1/exports/{id}", "GET /v1/exports/{id}/download",
         "GET /healthz", "GET /readyz", "GET /metrics", "GET /v1/openapi.json",
         "POST /v1/folders", "GET /v1/folders", "GET /v1/folders/{id}", "DELETE /v1/folders/{id}",
         "GET /v1/folders/{id}/files", "GET /v1/files/{id}", "POST /v1/folders/{id}/uploads",
