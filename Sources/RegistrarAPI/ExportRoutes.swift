@@ -19,12 +19,7 @@ struct ExportRoutes {
         group.get("/exports/{id}/download", use: download)
     }
 
-    static func store(_ backends: any APIBackends) throws -> any ExportStore {
-        guard let exports = try backends.registry() as? any ExportStore else {
-            throw APIError(.notImplemented, "not_supported", "this deployment's store keeps no exports")
-        }
-        return exports
-    }
+    static func store(_ backends: any APIBackends) throws -> any ExportStore { try backends.registry() }
 
     @Sendable func create(_ request: Request, context: APIContext) async throws -> Response {
         let id = try context.parameters.require("id")

@@ -99,7 +99,7 @@ public protocol DeploymentHealth: AnyObject {
 
 /// Everything the API asks the system of record, on one connection.
 public typealias APIStore = TenancyStore & UploadStore & IntegrationRecords & DeploymentHealth & OntologyStore & AccessStore & DatasetStore
-    & LabelStore
+    & LabelStore & ExportStore
 
 /// The API's side of the work transport: it queues jobs and reads queue depths.
 public protocol JobPublisher: AnyObject {

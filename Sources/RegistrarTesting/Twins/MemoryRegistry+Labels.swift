@@ -23,7 +23,7 @@ extension MemoryRegistry: LabelStore {
         return m
     }
 
-    private func labelFacts(_ m: MemoryDatasetState.Membership) -> LabelUnitFacts? {
+    func labelFacts(_ m: MemoryDatasetState.Membership) -> LabelUnitFacts? {
         guard let f = files[m.fileID], let d = catalogDatasets.datasets[m.datasetID] else { return nil }
         let type = f.unit.type.rawValue
         let media = LabelMedia(dataHash: String(m.id), dataType: type, width: f.info.width, height: f.info.height,

@@ -38,6 +38,8 @@ public final class MemoryRegistry: RegistrationStore, @unchecked Sendable {
     let catalogDatasets = MemoryDatasetState()
     /// Label rows (`MemoryRegistry+Labels`).
     let labelState = MemoryLabelState()
+    /// Exports (`MemoryRegistry+Exports`).
+    let exportState = MemoryExportState()
     let lock = NSRecursiveLock()
     var folders: [String: (tenantID: String, name: String)] = [:]
     var facts: [String: Facts] = [:]
