@@ -36,6 +36,10 @@ public final class MemoryRegistry: RegistrationStore, @unchecked Sendable {
     let access = MemoryAccessState()
     /// Datasets and their memberships (`MemoryRegistry+Datasets`).
     let catalogDatasets = MemoryDatasetState()
+    /// Tasks and their history (`MemoryRegistry+Tasks`).
+    let taskState = MemoryTaskState()
+    /// Workflow templates (`MemoryRegistry+Templates`).
+    let templateState = MemoryTemplateState()
     let lock = NSRecursiveLock()
     var folders: [String: (tenantID: String, name: String)] = [:]
     var facts: [String: Facts] = [:]
