@@ -102,7 +102,7 @@ extension OpenAPIDocument {
                         "getProject": link("getProject", id: "$response.body#/id"), "listProjectMembers": link("listProjectMembers", id: "$response.body#/id"),
                         "getMyProjectAccess": link("getMyProjectAccess", id: "$response.body#/id")]),
                                   "404": errorRef("`ontologyId` or a `datasetIds` entry is not this workspace's (`not_found`, `details.field` names it)."),
-                                  "422": errorRef("A malformed field (`invalid_body`), a tag not in the workspace's list (`unknown_tag`), or `workflowTemplateId` (`not_supported` until workflow templates exist).")],
+                                  "422": errorRef("A malformed field (`invalid_body`), a tag not in the workspace's list (`unknown_tag`), both `workflow` and `workflowTemplateId` (`invalid_body`), a `workflowTemplateId` that names no template of the workspace (`not_found`, `details.field`), or an invalid `workflow` (`invalid_workflow`).")],
                 ]),
                 "get": authed(["operationId": "listProjects", "tags": ["projects"],
                                "summary": "Projects by title: all of them for workspace admins, the ones a member collaborates on (directly or through a group) otherwise.",
@@ -223,7 +223,7 @@ extension OpenAPIDocument {
                 "ontologyId": ["type": ["string", "null"], "maxLength": 64] as Object,
                 "datasetIds": ["type": "array", "items": ["type": "string"], "maxItems": 1000] as Object,
                 "workflow": ref("Workflow"),
-                "workflowTemplateId": ["type": ["string", "null"], "description": "Not supported yet (422 `not_supported`); send null or leave it out."] as Object,
+                "workflowTemplateId": ["type": ["string", "null"], "description": "Start from this workflow template (GET /v1/workflow-templates): its graph copied with fresh uuids. Not with `workflow`."] as Object,
             ], required: ["title"], additional: true),
             "ProjectUpdate": object([
                 "title": text, "description": description,

@@ -45,19 +45,26 @@ struct ProjectRoutes {
 
     @Sendable func create(_ request: Request, context: APIContext) async throws -> Response {
         let caller = try context.tenant()
-        let body = try await JSONBody.read(request, hint: "{\"title\", \"description\"?, \"tags\"?, \"ontologyId\"?, \"datasetIds\"?, \"workflow\"?}")
+        let body = try await JSONBody.read(request, hint: "{\"title\", \"description\"?, \"tags\"?, \"ontologyId\"?, \"datasetIds\"?, \"workflow\"? or \"workflowTemplateId\"?}")
         let title = try body.requiredText("title", max: 255)
         let description = try body.text("description", max: 10_000, nullable: true, multiline: true) ?? nil
         let tags = try body.strings("tags", max: 100) ?? []
         let ontology = try Self.id(body, "ontologyId") ?? nil
         let datasets = try body.strings("datasetIds") ?? []
-        if let template = body.value["workflowTemplateId"], template != .null {
-            throw APIError(.unprocessableContent, "not_supported", "workflowTemplateId: workflow templates come with the workflow issue (13); send workflow inline or leave it out for the default",
-                           details: [("field", .string("workflowTemplateId"))])
+        let template = try Self.id(body, "workflowTemplateId") ?? nil
+        if template != nil, let inline = body.value["workflow"], inline != .null {
+            throw JSONBody.invalid("workflowTemplateId", "give workflow or workflowTemplateId, not both")
         }
         let workflow: JSONValue
         switch body.value["workflow"] {
-        case nil, .null?: workflow = WorkflowGraph.standard { UUID().uuidString.lowercased() }.json
+        case nil, .null?:
+            if let template {
+                // The template's graph with fresh uuids: projects never share stage uuids.
+                let tenant = caller.tenantID
+                workflow = try await pool.run { try WorkflowTemplateRoutes.graphForNewProject(templateID: template, tenantID: tenant, backends: $0) }.json
+            } else {
+                workflow = WorkflowGraph.standard { UUID().uuidString.lowercased() }.json
+            }
         case let given?:
             switch WorkflowGraph.parse(given) {
             case .success(let graph): workflow = graph.json

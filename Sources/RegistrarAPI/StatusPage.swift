@@ -72,9 +72,10 @@ struct StatusPage {
                 let folders = try registry.folderNames(tenantID: tenantID, limit: folderLimit)
                     .map { StatusPageHTML.FolderOption(id: $0.id, name: $0.name) }
                 // The catalog on the first page: the newest datasets and projects with their counts.
-                let catalog = isFirstPage ? StatusPageHTML.Catalog(
+                var catalog = isFirstPage ? StatusPageHTML.Catalog(
                     datasets: try registry.datasets(tenantID: tenantID, after: nil, limit: Self.catalogRows).items,
                     projects: try registry.projects(tenantID: tenantID, visibleTo: visibleTo, after: nil, limit: Self.catalogRows).items) : nil
+                if let projects = catalog?.projects { catalog?.stages = try StatusPageStages.load(projects: projects, registry: registry) }
                 return (try ids.ids.compactMap { try UploadSnapshot.load(jobID: $0, tenantID: tenantID, backends: backends) },
                         PageTokens.token(ids.next.map { [String($0.createdMicros), $0.id] }, scope: scope), folders, catalog)
             }

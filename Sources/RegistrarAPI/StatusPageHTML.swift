@@ -264,6 +264,8 @@ enum StatusPageHTML {
     struct Catalog {
         var datasets: [String]
         var projects: [String]
+        /// Project id → tasks per stage and status (`StatusPageStages`).
+        var stages: [String: [StatusPageStages.Stage]] = [:]
     }
 
     /// Datasets (files, by type) and projects (datasets, collaborators), newest first.
@@ -299,8 +301,11 @@ enum StatusPageHTML {
         } else {
             body += "<div class=\"table-scroll\"><table class=\"projects\"><caption>Projects you can see (the first 20, by title).</caption>"
                 + "<thead><tr><th scope=\"col\">Project</th><th scope=\"col\">Datasets</th><th scope=\"col\">Collaborators</th>"
-                + "<th scope=\"col\">Groups</th></tr></thead><tbody>"
-                + rows(catalog.projects) { [count($0["datasetIds"]), count($0["memberCount"]), count($0["groupCount"])] } + "</tbody></table></div>"
+                + "<th scope=\"col\">Groups</th><th scope=\"col\">Tasks by stage</th></tr></thead><tbody>"
+                + rows(catalog.projects) {
+                    [count($0["datasetIds"]), count($0["memberCount"]), count($0["groupCount"]),
+                     StatusPageStages.text(catalog.stages[$0["id"]?.stringValue ?? ""])]
+                } + "</tbody></table></div>"
         }
         return body + "</section>"
     }

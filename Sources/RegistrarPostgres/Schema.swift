@@ -421,6 +421,19 @@ public enum Schema {
         CREATE TRIGGER dataset_units_make_tasks AFTER INSERT ON dataset_files
             REFERENCING NEW TABLE AS new_units FOR EACH STATEMENT EXECUTE FUNCTION dataset_units_make_tasks();
         """),
+        Migration(version: 10, name: "workflow templates", sql: """
+        -- Saved workflow graphs a project can start from (copied with fresh uuids).
+        CREATE TABLE workflow_templates (
+            id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+            tenant_id uuid NOT NULL REFERENCES tenants ON DELETE CASCADE,
+            title text NOT NULL,
+            description text,
+            graph text NOT NULL,
+            created_at timestamptz NOT NULL DEFAULT now(),
+            created_by uuid REFERENCES users ON DELETE SET NULL,
+            UNIQUE (tenant_id, title)
+        );
+        """),
         Migration(version: 11, name: "label rows", sql: """
         -- Label rows (docs/labels.md): one per data unit per project, kept as the JSON text the
         -- API answers (key order is part of the Encord shape; jsonb would reorder it). `version`

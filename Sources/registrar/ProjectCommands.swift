@@ -19,8 +19,10 @@ struct ProjectsCommand: ParsableCommand {
         @Option(help: "The ontology's id.") var ontology: String?
         @Option(name: .customLong("dataset"), help: "A dataset's id (repeat for several).") var datasets: [String] = []
         @Option(help: "A file holding the workflow graph JSON ({\"graphNodes\": [...]}); default: the standard workflow.") var workflowFile: String?
+        @Option(help: "Start from this workflow template's graph (registrar templates list); not with --workflow-file.") var template: String?
         @Flag(help: "Print JSON.") var json = false
         func validate() throws {
+            if template != nil && workflowFile != nil { throw ValidationError("give --template or --workflow-file, not both") }
             if titleOption == nil && titleArgument == nil { throw ValidationError("give the project's title: --title T") }
             if titleOption != nil && titleArgument != nil { throw ValidationError("give the title once: --title T or as the argument") }
         }
@@ -38,6 +40,7 @@ struct ProjectsCommand: ParsableCommand {
                 ("title", .string(title)), ("description", description.map(JSONValue.string)),
                 ("tags", tags.isEmpty ? nil : .array(tags.map(JSONValue.string))), ("ontologyId", ontology.map(JSONValue.string)),
                 ("datasetIds", datasets.isEmpty ? nil : .array(datasets.map(JSONValue.string))), ("workflow", workflow),
+                ("workflowTemplateId", template.map(JSONValue.string)),
             ]))
             printObject(p, json: json, ProjectsCommand.fields)
         }

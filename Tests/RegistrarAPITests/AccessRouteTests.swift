@@ -80,7 +80,9 @@ import Testing
             let ont = try await client.call("/v1/projects", .post, key: service, body: #"{"title": "x", "ontologyId": "\#(foreign)"}"#)
             #expect(ont.status == .notFound && ont.json["error"]?["details"]?["field"]?.string == "ontologyId")
             let template = try await client.call("/v1/projects", .post, key: service, body: #"{"title": "x", "workflowTemplateId": "t1"}"#)
-            #expect(template.status == .unprocessableContent && template.errorCode == "not_supported")
+            // No such workflow template (docs/workflows.md, "Templates"): 422 naming the field.
+            #expect(template.status == .unprocessableContent && template.errorCode == "not_found")
+            #expect(template.json["error"]?["details"]?["field"]?.string == "workflowTemplateId")
             let flow = try await client.call("/v1/projects", .post, key: service, body: #"{"title": "x", "workflow": {"stages": []}}"#)
             #expect(flow.status == .unprocessableContent && flow.json["error"]?["details"]?["field"]?.string == "workflow")
             // An inline graph is checked by the workflow rules; each problem names its node.

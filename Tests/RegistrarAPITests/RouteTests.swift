@@ -365,7 +365,8 @@ import Testing
             #expect(page.text.contains("<code class=\"id\">\(datasetID)</code>"))
             // The project row: its title, one dataset, no collaborators or groups yet (a service key made it).
             #expect(page.text.contains("<tr><th scope=\"row\">Cars<br>"))
-            #expect(page.text.contains("</code></th><td>1</td><td>0</td><td>0</td></tr>"))
+            // … and its stages with their tasks (an empty dataset: none yet).
+            #expect(page.text.contains("</code></th><td>1</td><td>0</td><td>0</td><td>Annotate 0 · Review 0 · Complete 0</td></tr>"))
         }
     }
 }

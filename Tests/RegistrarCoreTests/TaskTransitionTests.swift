@@ -101,4 +101,44 @@ struct TaskTransitionTests {
         #expect(TaskTransitions.apply(.submit, to: at(5), atStage: u(5), in: g, by: agent).map(\.completed)
                 == .failure(TaskRefusal(.wrongStage, "SUBMIT is for Annotate stages; use APPROVE or REJECT at Review, PATHWAY_ACTION at Agent")))
     }
+
+    /// Start → Annotate → Review (restricted: nobody reviews a task they annotated) → Complete.
+    var restrictedGraph: WorkflowGraph {
+        get throws {
+            let text = """
+            {"graphNodes": [
+             {"uuid": "\(u(1))", "nodeType": "START", "toNode": "\(u(2))"},
+             {"uuid": "\(u(2))", "nodeType": "ANNOTATION", "title": "Annotate", "toNode": "\(u(3))"},
+             {"uuid": "\(u(3))", "nodeType": "REVIEW", "title": "Review", "toNode": "\(u(4))", "rejectedToNode": "\(u(2))",
+              "restrictions": {"excludeUsersFromStages": ["\(u(2))"]}},
+             {"uuid": "\(u(4))", "nodeType": "DONE", "title": "Complete"}]}
+            """
+            return try WorkflowGraph.parse(text: Array(text.utf8)).get()
+        }
+    }
+
+    @Test func theRestrictionBarsWhoWorkedTheTaskAtAListedStage() throws {
+        let g = try restrictedGraph
+        let both = TaskActor(email: "both@example.com", permissions: Set(ProjectPermission.allCases.filter { ProjectRole.annotatorReviewer.allows($0) }))
+        let admin = TaskActor(email: "admin@example.com", permissions: Set(ProjectPermission.allCases))
+        let annotated: [String: Set<String>] = [u(2): ["both@example.com", "admin@example.com"]]
+        // Who annotated the task may not claim, approve or reject it at Review, nor be given it; admins too.
+        for action in [TaskAction.assign(assignee: "both@example.com"), .approve, .reject] {
+            guard case .failure(let r) = TaskTransitions.apply(action, to: at(3), atStage: u(3), in: g, by: both, workedBy: annotated) else {
+                Issue.record("\(action.name) by the annotator was accepted"); continue
+            }
+            #expect(r.code == .restricted && r.message.contains("stage Annotate"))
+        }
+        #expect((try? TaskTransitions.apply(.approve, to: at(3), atStage: u(3), in: g, by: admin, workedBy: annotated).get()) == nil)
+        if case .failure(let r) = TaskTransitions.apply(.assign(assignee: "both@example.com"), to: at(3), atStage: u(3), in: g, by: manager, workedBy: annotated) {
+            #expect(r.code == .restricted)
+        } else { Issue.record("a manager gave the task to its annotator") }
+        // Someone else reviews it; the annotator still annotates (Annotate lists no stage), and
+        // without history nobody is barred.
+        #expect(try TaskTransitions.apply(.approve, to: at(3), atStage: u(3), in: g, by: reviewer, workedBy: annotated).get().completed)
+        #expect(try TaskTransitions.apply(.submit, to: at(2, .reopened), atStage: u(2), in: g, by: both, workedBy: annotated).get().after.stageUUID == u(3))
+        #expect(try TaskTransitions.apply(.approve, to: at(3), atStage: u(3), in: g, by: both).get().completed)
+        // Releasing is never restricted (it hands the task back).
+        #expect(try TaskTransitions.apply(.release, to: at(3, .assigned, "both@example.com"), atStage: u(3), in: g, by: both, workedBy: annotated).get().after.status == .released)
+    }
 }

@@ -242,11 +242,57 @@ struct WorkflowGraphTests {
         #expect(WorkflowEdit.check(old: old, new: newComplete, occupied: []).map(\.rule) == [.stageInUse])
     }
 
+    @Test func userAssignmentRestrictionsListWorkStages() throws {
+        func restricted(_ listed: [String], on: String = "REVIEW") -> [String] {
+            let r = "\"restrictions\": {\"excludeUsersFromStages\": [" + listed.map { "\"\($0)\"" }.joined(separator: ",") + "]}"
+            return [node(start, "START", nil, to(annotate)), node(annotate, "ANNOTATION", "Annotate", to(review)),
+                    node(review, on, "Review", on == "REVIEW" ? to(done) + ", \"rejectedToNode\": \"\(annotate)\", " + r : pathways((u(40), "ok", done, "")) + ", " + r),
+                    node(done, "DONE", "Complete")]
+        }
+        // Accepted: a reviewer may not review what they annotated (or reviewed before); the
+        // restriction survives the round trip through JSON.
+        let g = try parse(restricted([annotate, review])).get()
+        #expect(g.node(uuid: review)?.excludeUsersFromStages == [annotate, review])
+        #expect(try WorkflowGraph.parse(g.json).get() == g)
+        #expect(try parse(standardNodes).get().node(uuid: review)?.excludeUsersFromStages == [])
+        // Refused: unknown stages, non-work stages, repeats, on a node where nobody works, bad shapes.
+        let unknown = refusal(parse(restricted([u(99)])))
+        #expect(unknown.rules == [.restrictions] && unknown.first?.path == "graphNodes[2].restrictions.excludeUsersFromStages[0]")
+        #expect(unknown.first?.nodeUUID == review && unknown.first?.nodeTitle == "Review")
+        #expect(refusal(parse(restricted([done]))).rules == [.restrictions])
+        #expect(refusal(parse(restricted([annotate, annotate]))).rules == [.restrictions])
+        #expect(refusal(parse(restricted([annotate], on: "AGENT"))).rules == [.restrictions])
+        #expect(refusal(parse(restricted(["not-a-uuid"]))).rules == [.shape])
+        let extra = [node(start, "START", nil, to(annotate)), node(annotate, "ANNOTATION", "Annotate", to(done) + ", \"restrictions\": {\"users\": []}"),
+                     node(done, "DONE", "Complete")]
+        #expect(refusal(parse(extra)).first?.path == "graphNodes[1].restrictions.users")
+    }
+
+    @Test func aTemplateCopyGetsFreshUUIDsWithEveryReferenceFollowing() throws {
+        let original = try parse([node(start, "START", nil, to(agent)),
+                                  node(agent, "AGENT", "Pre-label", pathways((u(40), "auto", done, ""), (u(41), "people", annotate, ""))),
+                                  node(annotate, "ANNOTATION", "Annotate", to(review)),
+                                  node(review, "REVIEW", "Review", to(done) + ", \"rejectedToNode\": \"\(annotate)\", \"restrictions\": {\"excludeUsersFromStages\": [\"\(annotate)\"]}"),
+                                  node(done, "DONE", "Complete")]).get()
+        var n = 0
+        let copy = original.withFreshUUIDs { n += 1; return Self.uuid(500 + n) }
+        // The copy is a valid graph of the same shape, sharing no uuid with the original.
+        #expect(try WorkflowGraph.parse(copy.json).get() == copy)
+        #expect(copy.nodes.map(\.type) == original.nodes.map(\.type) && copy.nodes.map(\.title) == original.nodes.map(\.title))
+        let old = Set(original.nodes.flatMap { [$0.uuid] + $0.pathways.map(\.uuid) })
+        let new = Set(copy.nodes.flatMap { [$0.uuid] + $0.pathways.map(\.uuid) })
+        #expect(new.count == 7 && new.isDisjoint(with: old))
+        let a = copy.stage("Annotate")!.uuid
+        #expect(copy.stage("Review")?.rejectedToNode == a && copy.stage("Review")?.excludeUsersFromStages == [a])
+        #expect(copy.stage("Pre-label")?.pathway("people")?.targetNode == a)
+        #expect(copy.start.toNode == copy.stage("Pre-label")?.uuid)
+    }
+
     @Test func everyRuleHasARefusedExampleInThisSuite() {
         // Keeps this suite honest as rules are added: each rule must be named by a test above.
         let covered: Set<WorkflowRule> = [.shape, .unsupportedStage, .oneStart, .startTarget, .needsAnnotateAndComplete, .unreachable,
                                           .noWayToComplete, .rejectedToReview, .exits, .badTarget, .duplicate, .percentages,
-                                          .collaborators, .routerCycle, .stageInUse, .typeChanged]
+                                          .collaborators, .routerCycle, .stageInUse, .typeChanged, .restrictions]
         #expect(Set(WorkflowRule.allCases).subtracting(covered) == [.limit])
     }
 }

@@ -83,6 +83,9 @@ public struct TaskRefusal: Error, Sendable, Equatable, CustomStringConvertible {
         case unknownPathway = "unknown_pathway"
         /// The task's state does not allow it (e.g. RELEASE of an unassigned task).
         case invalidState = "invalid_state"
+        /// The stage's user assignment restriction bars this person: they submitted, approved
+        /// or rejected the task at a stage it lists (HTTP 403 per task).
+        case restricted
     }
     public var code: Code
     public var message: String
@@ -96,10 +99,11 @@ public struct TaskRefusal: Error, Sendable, Equatable, CustomStringConvertible {
 
 /// The transition rules (docs/workflows.md, "Task actions").
 public enum TaskTransitions {
-    /// Applies `action` to a task waiting at `stage` (the stage the request named). `upstreamActor`
-    /// is who last submitted or approved the task (collaborator routers route by it).
+    /// Applies `action` to a task waiting at `stage` (the stage the request named). `workedBy`:
+    /// stage uuid → the emails of the people who submitted, approved or rejected this task
+    /// there (from its history; the stage's user assignment restriction reads it).
     public static func apply(_ action: TaskAction, to task: TaskPosition, atStage stage: String, in graph: WorkflowGraph,
-                             by actor: TaskActor) -> Result<TaskTransition, TaskRefusal> {
+                             by actor: TaskActor, workedBy: [String: Set<String>] = [:]) -> Result<TaskTransition, TaskRefusal> {
         guard let node = graph.node(uuid: task.stageUUID) else {
             return .failure(TaskRefusal(.moved, "the task's stage is no longer in the workflow"))
         }
@@ -131,6 +135,16 @@ public enum TaskTransitions {
             if heldByOther && !actor.can(.controlTasks) { return TaskRefusal(.assignedToOther, "the task is assigned to \(task.assignee!)") }
             return nil
         }
+        /// The stage's user assignment restriction, for the person who would work the task.
+        /// It binds everyone, admins included: its point is a second pair of eyes.
+        func barred(_ person: String?) -> TaskRefusal? {
+            guard let person, !node.excludeUsersFromStages.isEmpty else { return nil }
+            for listed in node.excludeUsersFromStages where workedBy[listed]?.contains(person) == true {
+                let name = graph.node(uuid: listed)?.title ?? listed
+                return TaskRefusal(.restricted, "\(person) worked this task at stage \(name); stage \(node.title ?? node.uuid) bars them from it (restrictions.excludeUsersFromStages)")
+            }
+            return nil
+        }
 
         switch action {
         case .assign(let assignee):
@@ -138,6 +152,7 @@ public enum TaskTransitions {
             if target != actor.email && !actor.can(.controlTasks) { return forbid("assigning a task to someone else", .controlTasks) }
             if target == actor.email, let refusal = mayWork("ASSIGN") { return .failure(refusal) }
             if heldByOther && !actor.can(.controlTasks) { return .failure(TaskRefusal(.assignedToOther, "the task is assigned to \(task.assignee!)")) }
+            if let refusal = barred(target) { return .failure(refusal) }
             return stay(.assigned, target)
         case .release:
             guard holdsIt else { return .failure(TaskRefusal(.invalidState, "the task is not assigned")) }
@@ -149,11 +164,11 @@ public enum TaskTransitions {
             return stay(.skipped, nil)
         case .submit:
             guard node.type == .annotation else { return .failure(TaskRefusal(.wrongStage, "SUBMIT is for Annotate stages; use APPROVE or REJECT at Review, PATHWAY_ACTION at Agent")) }
-            if let refusal = mayWork("SUBMIT") { return .failure(refusal) }
+            if let refusal = mayWork("SUBMIT") ?? barred(actor.email) { return .failure(refusal) }
             return move(task, from: node, to: node.toNode!, status: .new, graph: graph, actor: actor.email)
         case .approve, .reject:
             guard node.type == .review else { return .failure(TaskRefusal(.wrongStage, "\(action.name) is for Review stages")) }
-            if let refusal = mayWork(action.name) { return .failure(refusal) }
+            if let refusal = mayWork(action.name) ?? barred(actor.email) { return .failure(refusal) }
             return action == .approve
                 ? move(task, from: node, to: node.toNode!, status: .new, graph: graph, actor: actor.email)
                 : move(task, from: node, to: node.rejectedToNode!, status: .reopened, graph: graph, actor: actor.email)

@@ -70,11 +70,16 @@ public struct WorkflowNode: Sendable, Equatable {
     public var pathways: [WorkflowPathway]
     /// DONE: `COMPLETED` (the only subtype Encord's sources confirm).
     public var nodeSubtype: String?
+    /// ANNOTATION, REVIEW: the user assignment restriction (`restrictions.excludeUsersFromStages`):
+    /// a person who submitted, approved or rejected the task at one of these stages may not
+    /// take or finish it here (e.g. nobody reviews a task they annotated). Empty: no restriction.
+    public var excludeUsersFromStages: [String]
 
     public init(uuid: String, type: StageType, title: String? = nil, toNode: String? = nil, rejectedToNode: String? = nil,
-                pathways: [WorkflowPathway] = [], nodeSubtype: String? = nil) {
+                pathways: [WorkflowPathway] = [], nodeSubtype: String? = nil, excludeUsersFromStages: [String] = []) {
         self.uuid = uuid; self.type = type; self.title = title; self.toNode = toNode
         self.rejectedToNode = rejectedToNode; self.pathways = pathways; self.nodeSubtype = nodeSubtype
+        self.excludeUsersFromStages = excludeUsersFromStages
     }
 
     /// Every exit's target, in order (toNode, rejectedToNode, pathways).
@@ -94,6 +99,9 @@ public struct WorkflowNode: Sendable, Equatable {
         if let rejectedToNode { members.append(("rejectedToNode", .string(rejectedToNode))) }
         if !pathways.isEmpty { members.append(("pathways", .array(pathways.map(\.json)))) }
         if let nodeSubtype { members.append(("nodeSubtype", .string(nodeSubtype))) }
+        if !excludeUsersFromStages.isEmpty {
+            members.append(("restrictions", .object([("excludeUsersFromStages", .array(excludeUsersFromStages.map(JSONValue.string)))])))
+        }
         return .object(members)
     }
 }

@@ -68,4 +68,7 @@ public enum WorkflowRule: String, Sendable, CaseIterable {
     case typeChanged = "type_changed"
     /// The graph is too big (nodes, pathways).
     case limit
+    /// A user assignment restriction (`restrictions.excludeUsersFromStages`) sits on an
+    /// ANNOTATION or REVIEW node and lists ANNOTATION or REVIEW stages of the graph, each once.
+    case restrictions
 }

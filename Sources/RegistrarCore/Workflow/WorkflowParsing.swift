@@ -36,7 +36,7 @@ public struct WorkflowIssues: Error, Sendable, Equatable, CustomStringConvertibl
 private struct GraphReader {
     var issues: [WorkflowIssue] = []
 
-    private static let nodeKeys: Set<String> = ["uuid", "nodeType", "title", "toNode", "rejectedToNode", "pathways", "nodeSubtype"]
+    private static let nodeKeys: Set<String> = ["uuid", "nodeType", "title", "toNode", "rejectedToNode", "pathways", "nodeSubtype", "restrictions"]
     private static let pathwayKeys: Set<String> = ["uuid", "name", "targetNode", "percentage", "collaborators"]
 
     mutating func read(_ value: JSONValue) -> [WorkflowNode] {
@@ -96,8 +96,25 @@ private struct GraphReader {
             issue("\(path).nodeSubtype", type == .done ? "\(s): only COMPLETED is supported" : "only DONE nodes have a subtype")
         }
         if type == .done && subtype == nil { subtype = "COMPLETED" }
+        let excluded = readRestrictions(value["restrictions"], path: "\(path).restrictions")
         guard let uuid else { return nil }
-        return WorkflowNode(uuid: uuid, type: type, title: title, toNode: toNode, rejectedToNode: rejected, pathways: pathways, nodeSubtype: subtype)
+        return WorkflowNode(uuid: uuid, type: type, title: title, toNode: toNode, rejectedToNode: rejected, pathways: pathways, nodeSubtype: subtype,
+                            excludeUsersFromStages: excluded)
+    }
+
+    /// `restrictions: {excludeUsersFromStages: [stage uuid, …]}` (absent or null: none).
+    private mutating func readRestrictions(_ value: JSONValue?, path: String) -> [String] {
+        guard let value, value != .null else { return [] }
+        guard case .object(let members) = value else { issue(path, "expected an object {\"excludeUsersFromStages\": [stage uuid, …]}, got \(value.kindName)"); return [] }
+        for member in members where member.key != "excludeUsersFromStages" { issue("\(path).\(member.key)", "unknown field (restrictions has excludeUsersFromStages)") }
+        guard let list = value["excludeUsersFromStages"], list != .null else { return [] }
+        guard case .array(let items) = list else { issue("\(path).excludeUsersFromStages", "expected an array of stage uuids, got \(list.kindName)"); return [] }
+        var out: [String] = []
+        for (i, item) in items.enumerated() {
+            guard let s = item.stringValue, UUIDText.isValid(s) else { issue("\(path).excludeUsersFromStages[\(i)]", "expected a stage uuid"); continue }
+            out.append(s.lowercased())
+        }
+        return out
     }
 
     private mutating func readPathway(_ value: JSONValue, path: String) -> WorkflowPathway? {

@@ -36,6 +36,7 @@ enum WorkflowRules {
                 if to.type == .start { add(node, suffix, .badTarget, "links back to Start; nothing may") }
                 if to.uuid == node.uuid { add(node, suffix, .badTarget, "links to itself") }
             }
+            checkRestrictions(node, byUUID, add: { suffix, message in add(node, suffix, .restrictions, message) })
             if node.type == .review, let r = node.rejectedToNode, byUUID[r]?.type == .review {
                 add(node, ".rejectedToNode", .rejectedToReview, "the rejected exit leads to another Review stage; send rejected tasks back to an Annotate stage")
             }
@@ -117,6 +118,25 @@ enum WorkflowRules {
             }
         default:
             break
+        }
+    }
+
+    /// A user assignment restriction: only where people work (Annotate, Review), naming stages
+    /// where people work, each once. A node may list itself (a task rejected back to Annotate
+    /// then goes to someone else).
+    private static func checkRestrictions(_ node: WorkflowNode, _ byUUID: [String: WorkflowNode], add: (String, String) -> Void) {
+        guard !node.excludeUsersFromStages.isEmpty else { return }
+        guard [.annotation, .review].contains(node.type) else {
+            add(".restrictions", "only ANNOTATION and REVIEW stages take a user assignment restriction, not \(node.type.rawValue)"); return
+        }
+        var seen: Set<String> = []
+        for (i, stage) in node.excludeUsersFromStages.enumerated() {
+            let suffix = ".restrictions.excludeUsersFromStages[\(i)]"
+            guard seen.insert(stage).inserted else { add(suffix, "\(stage) is listed twice"); continue }
+            guard let listed = byUUID[stage] else { add(suffix, "\(stage) is not a node of this graph"); continue }
+            if ![.annotation, .review].contains(listed.type) {
+                add(suffix, "\(listed.title ?? stage) is a \(listed.type.rawValue) node; list ANNOTATION or REVIEW stages (where people act)")
+            }
         }
     }
 

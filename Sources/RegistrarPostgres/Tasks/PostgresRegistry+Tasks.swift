@@ -209,6 +209,19 @@ extension PostgresRegistry: TaskStore {
 
     struct LostRace: Error {}
 
+    /// Who submitted, approved or rejected the task at which stage (stage uuid → emails), read
+    /// only when the task's stage has a user assignment restriction.
+    private func workedBy(_ row: TaskRow, in graph: WorkflowGraph) throws -> [String: Set<String>] {
+        guard graph.node(uuid: row.position.stageUUID)?.excludeUsersFromStages.isEmpty == false else { return [:] }
+        let rows = try connection.query("""
+            SELECT DISTINCT from_stage::text, actor FROM task_events
+            WHERE task_id = $1::uuid AND action IN ('SUBMIT', 'APPROVE', 'REJECT') AND actor IS NOT NULL
+            """, [row.position.taskUUID])
+        var out: [String: Set<String>] = [:]
+        for i in 0..<rows.count { out[rows[i, 0]!, default: []].insert(rows[i, 1]!) }
+        return out
+    }
+
     public func act(projectID: String, stage: String, requests: [TaskActionRequest], actor: TaskActor) throws -> [TaskActionResult] {
         try requests.map { request in
             do {
@@ -216,7 +229,8 @@ extension PostgresRegistry: TaskStore {
                     guard let (graph, row) = try load(projectID: projectID, taskUUID: request.taskUUID) else {
                         return .refused(request.taskUUID, "not_found", "no task \(request.taskUUID) in this project")
                     }
-                    switch TaskTransitions.apply(request.action, to: row.position, atStage: stage, in: graph, by: actor) {
+                    switch TaskTransitions.apply(request.action, to: row.position, atStage: stage, in: graph, by: actor,
+                                                 workedBy: try workedBy(row, in: graph)) {
                     case .failure(let refusal): return .refused(request.taskUUID, refusal.code.rawValue, refusal.message)
                     case .success(let t):
                         let upstream = [TaskAction.submit, .approve].contains(request.action)

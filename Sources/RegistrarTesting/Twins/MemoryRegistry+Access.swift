@@ -282,11 +282,18 @@ extension MemoryRegistry: AccessStore {
             access.projects[id] = .init(tenantID: p.tenantID, title: p.title, description: p.description, tags: p.tags,
                                         ontologyID: p.ontologyID?.lowercased(), datasetIDs: Set(p.datasetIDs.map { $0.lowercased() }),
                                         workflow: p.workflow, createdBy: p.createdBy, createdAt: now, updatedAt: now)
+            try startTaskCreation(tenantID: p.tenantID, projectID: id, datasetIDs: Self.firstOfEach(p.datasetIDs.map { $0.lowercased() }))
             if let creator = p.createdBy {
                 access.members[Self.newID()] = .init(projectID: id, subject: .user(creator), role: .admin, addedAt: now)
             }
             return projectJSON(id)!
         }
+    }
+
+    /// The ids in order, each once (what `INSERT … RETURNING` gives for a list with repeats).
+    static func firstOfEach(_ ids: [String]) -> [String] {
+        var seen = Set<String>()
+        return ids.filter { seen.insert($0).inserted }
     }
 
     func collaborates(_ userID: String, on projectID: String) -> Bool {
@@ -338,6 +345,7 @@ extension MemoryRegistry: AccessStore {
             guard access.projects[id]?.tenantID == tenantID else { return false }
             access.projects[id] = nil
             access.members = access.members.filter { $0.value.projectID != id }
+            removeTasks { $0.projectID == id }
             return true
         }
     }
@@ -347,9 +355,11 @@ extension MemoryRegistry: AccessStore {
             let id = projectID.lowercased()
             guard var p = access.projects[id], p.tenantID == tenantID else { return nil }
             try checkReferences(tenantID: tenantID, tags: nil, ontologyID: nil, datasetIDs: datasetIDs)
-            p.datasetIDs.formUnion(datasetIDs.map { $0.lowercased() })
+            let linked = Self.firstOfEach(datasetIDs.map { $0.lowercased() }).filter { !p.datasetIDs.contains($0) }
+            p.datasetIDs.formUnion(linked)
             p.updatedAt = MemoryJobStore.now()
             access.projects[id] = p
+            try startTaskCreation(tenantID: tenantID, projectID: id, datasetIDs: linked)
             return projectJSON(id)
         }
     }
@@ -360,6 +370,7 @@ extension MemoryRegistry: AccessStore {
             guard var p = access.projects[id], p.tenantID == tenantID else { return nil }
             guard p.datasetIDs.remove(datasetID.lowercased()) != nil else { return false }
             access.projects[id] = p
+            removeTasks(projectID: id, datasetID: datasetID.lowercased())
             return true
         }
     }

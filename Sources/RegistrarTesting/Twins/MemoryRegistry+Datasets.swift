@@ -49,6 +49,7 @@ extension MemoryRegistry: DatasetStore, DatasetAttachStore {
         ds.nextMemberID += 1
         ds.members[ds.nextMemberID] = .init(id: ds.nextMemberID, datasetID: datasetID, fileID: fileID, copy: copy, jobID: jobID,
                                             addedAt: MemoryJobStore.now())
+        makeTasksForNewUnit(ds.nextMemberID, datasetID: datasetID)
         return true
     }
 
@@ -199,6 +200,7 @@ extension MemoryRegistry: DatasetStore, DatasetAttachStore {
                 m.value.datasetID == key && (singles.contains(m.value.fileID) || files[m.value.fileID].map { inFolders.contains($0.folderID) } == true)
             }
             for id in gone.keys { ds.members[id] = nil }
+            removeTasks { gone[$0.dataUnit] != nil }
             return .detached(gone.count)
         }
     }

@@ -82,6 +82,8 @@ extension MemoryRegistry: LabelStore {
 }
 
 extension MemoryRegistry {
-    /// The stage of the unit's task in the project (nil: no task). MERGE-TODO: the twin's tasks.
-    func taskStage(projectID: String, unit: Int64) -> String? { nil }
+    /// The stage of the unit's task in the project (nil: no task). Called under the lock.
+    func taskStage(projectID: String, unit: Int64) -> String? {
+        taskState.byUnit[projectID]?[unit].flatMap { taskState.tasks[$0]?.stage }
+    }
 }

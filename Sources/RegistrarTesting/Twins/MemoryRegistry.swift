@@ -40,6 +40,10 @@ public final class MemoryRegistry: RegistrationStore, @unchecked Sendable {
     let labelState = MemoryLabelState()
     /// Exports (`MemoryRegistry+Exports`).
     let exportState = MemoryExportState()
+    /// Tasks and their history (`MemoryRegistry+Tasks`).
+    let taskState = MemoryTaskState()
+    /// Workflow templates (`MemoryRegistry+Templates`).
+    let templateState = MemoryTemplateState()
     let lock = NSRecursiveLock()
     var folders: [String: (tenantID: String, name: String)] = [:]
     var facts: [String: Facts] = [:]
