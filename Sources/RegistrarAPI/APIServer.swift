@@ -39,6 +39,7 @@ public enum APIServer {
         ProjectRoutes(pool: pool).register(on: v1)
         DatasetRoutes(pool: pool).register(on: v1)
         TaskRoutes(pool: pool).register(on: v1)
+        WebhookRoutes(pool: pool, fetchAllow: config.fetchAllow).register(on: v1)
         JobRoutes(pool: pool).register(on: v1)
         UploadRoutes(pool: pool, config: config, metrics: metrics, cache: SnapshotCache(ttl: config.snapshotCacheSeconds)).register(on: v1)
         ErrorRoutes(pool: pool).register(on: v1)
