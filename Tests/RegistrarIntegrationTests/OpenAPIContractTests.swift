@@ -158,6 +158,8 @@ struct LiveAPI {
         "GET /v1/projects/{id}/workflow", "PUT /v1/projects/{id}/workflow", "GET /v1/projects/{id}/workflow/stages/{stage}/tasks",
         "POST /v1/projects/{id}/workflow/stages/{stage}/actions", "POST /v1/projects/{id}/workflow/stages/{stage}/move-tasks",
         "GET /v1/projects/{id}/tasks/{taskUuid}/history", "GET /v1/projects/{id}/stages",
+        "POST /v1/projects/{id}/webhooks", "GET /v1/projects/{id}/webhooks", "DELETE /v1/projects/{id}/webhooks/{wid}",
+        "GET /v1/projects/{id}/webhooks/{wid}/deliveries", "POST /v1/projects/{id}/webhooks/{wid}/redeliver",
         "GET /healthz", "GET /readyz", "GET /metrics", "GET /v1/openapi.json",
         "POST /v1/folders", "GET /v1/folders", "GET /v1/folders/{id}", "DELETE /v1/folders/{id}",
         "GET /v1/folders/{id}/files", "GET /v1/files/{id}", "POST /v1/folders/{id}/uploads",
