@@ -193,9 +193,23 @@ extension LiveServers {
         let rows = try #require(log["results"] as? [[String: Any]])
         #expect(rows.count == 40 && rows.allSatisfy { $0.string("status") == "delivered" && $0.int("attempts") >= 1 })
         #expect(try h.count("SELECT count(*) FROM webhook_events WHERE attempts > 1") > 0, "some events needed a retry")
-        _ = try tasks.post(api, "/v1/projects/\(pid)/webhooks/\(hooks["Complete"]!)/redeliver", key: key, "{}", expect: 200)
-        _ = try api.call("DELETE", "/v1/projects/\(pid)/webhooks/\(hooks["Triage"]!)", key: key)
-        #expect((try api.json("GET", "/v1/projects/\(pid)/webhooks", key: key, expect: 200)["results"] as? [[String: Any]])?.count == 2)
+
+        // The same through the command line.
+        let env = ["REGISTRAR_API_URL": api.base, "REGISTRAR_API_KEY": key]
+        let made = try h.run(["webhooks", "create", "--project", pid, "--stage", "Annotate", "--url", "http://127.0.0.1:\(receiver.port)/cli", "--json"], extraEnv: env)
+        #expect(made.status == 0 && made.stdout.contains("\"secret\""), "\(made.stderr)")
+        let refused = try h.run(["webhooks", "create", "--project", pid, "--stage", "Annotate", "--url", "http://10.0.0.1/x"], extraEnv: env)
+        #expect(refused.status != 0 && refused.stderr.contains("10.0.0.1"), "\(refused.stderr)")
+        let list = try h.run(["webhooks", "list", "--project", pid], extraEnv: env)
+        #expect(list.status == 0 && list.stdout.split(separator: "\n").count == 4 && !list.stdout.contains(secrets["/Complete"]!))
+        let shown = try h.run(["webhooks", "deliveries", "--project", pid, hooks["Complete"]!, "--limit", "1000"], extraEnv: env)
+        #expect(shown.status == 0 && shown.stdout.split(separator: "\n").count == 40 && shown.stdout.contains("task_completed_event\tdelivered"))
+        let redriven = try h.run(["webhooks", "redeliver", "--project", pid, hooks["Complete"]!], extraEnv: env)
+        #expect(redriven.status == 0 && redriven.stdout.contains("requeued 0"), "nothing is dead")
+        let deleted = try h.run(["webhooks", "delete", "--project", pid, hooks["Triage"]!], extraEnv: env)
+        #expect(deleted.status == 0)
+        #expect((try api.json("GET", "/v1/projects/\(pid)/webhooks", key: key, expect: 200)["results"] as? [[String: Any]])?.count == 3)
+        #expect(try h.count("SELECT count(*) FROM webhook_events WHERE webhook_id = $1::uuid", [hooks["Triage"]!]) == 0)
     }
 }
 }
