@@ -42,6 +42,7 @@ public enum APIServer {
         LabelRoutes(pool: pool).register(on: v1)
         ExportRoutes(pool: pool, tempDirectory: config.spoolDirectory).register(on: v1)
         WorkflowTemplateRoutes(pool: pool).register(on: v1)
+        WebhookRoutes(pool: pool, fetchAllow: config.fetchAllow).register(on: v1)
         JobRoutes(pool: pool).register(on: v1)
         UploadRoutes(pool: pool, config: config, metrics: metrics, cache: SnapshotCache(ttl: config.snapshotCacheSeconds)).register(on: v1)
         ErrorRoutes(pool: pool).register(on: v1)

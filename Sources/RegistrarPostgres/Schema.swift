@@ -421,6 +421,104 @@ public enum Schema {
         CREATE TRIGGER dataset_units_make_tasks AFTER INSERT ON dataset_files
             REFERENCING NEW TABLE AS new_units FOR EACH STATEMENT EXECUTE FUNCTION dataset_units_make_tasks();
         """),
+        Migration(version: 9, name: "webhooks", sql: """
+        -- Webhooks (docs/workflows.md, "Webhooks"): a URL on one Annotate, DONE or Agent stage.
+        -- `secret` signs deliveries; the API shows it once, at creation.
+        CREATE TABLE webhooks (
+            id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+            tenant_id uuid NOT NULL REFERENCES tenants ON DELETE CASCADE,
+            project_id uuid NOT NULL REFERENCES projects ON DELETE CASCADE,
+            stage uuid NOT NULL,
+            stage_type text NOT NULL CHECK (stage_type IN ('ANNOTATION', 'DONE', 'AGENT')),
+            url text NOT NULL,
+            secret text NOT NULL,
+            created_at timestamptz NOT NULL DEFAULT now(),
+            created_by text                          -- an email (NULL: a service key)
+        );
+        CREATE INDEX webhooks_by_project ON webhooks (project_id, created_at, id);
+
+        -- The outbox: events written in the transaction of the task move that causes them (the
+        -- triggers below). `attempts` counts attempts since the event was (re)queued: the retry
+        -- budget. `job_id`: the delivery job that claimed it (held while that job is PENDING).
+        CREATE TABLE webhook_events (
+            uid uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+            webhook_id uuid NOT NULL REFERENCES webhooks ON DELETE CASCADE,
+            tenant_id uuid NOT NULL,
+            event_type text NOT NULL,
+            payload text NOT NULL,                   -- JSON; agent events get pending_count when delivered
+            created_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+            state text NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'delivered', 'dead')),
+            attempts integer NOT NULL DEFAULT 0,
+            next_attempt_at timestamptz NOT NULL DEFAULT now(),
+            job_id uuid,
+            claimed_at timestamptz,
+            last_error text,
+            delivered_at timestamptz
+        );
+        CREATE INDEX webhook_events_due ON webhook_events (tenant_id, next_attempt_at) WHERE state = 'pending';
+        CREATE INDEX webhook_events_by_webhook ON webhook_events (webhook_id, created_at);
+        CREATE INDEX webhook_events_by_job ON webhook_events (job_id) WHERE job_id IS NOT NULL;
+        -- Coalescing: at most one agent event per webhook that no job has taken yet.
+        CREATE UNIQUE INDEX webhook_events_one_waiting ON webhook_events (webhook_id)
+            WHERE state = 'pending' AND attempts = 0 AND job_id IS NULL AND event_type = 'agent_stage_work_available_event';
+
+        -- The delivery log: every attempt, numbered from 1 per event (redeliveries go on counting).
+        CREATE TABLE webhook_attempts (
+            uid uuid NOT NULL REFERENCES webhook_events ON DELETE CASCADE,
+            attempt integer NOT NULL,
+            at timestamptz NOT NULL DEFAULT clock_timestamp(),
+            job_id uuid,
+            status integer,                          -- NULL: no answer
+            error text,
+            duration_ms integer NOT NULL,
+            PRIMARY KEY (uid, attempt)
+        );
+
+        CREATE FUNCTION webhook_events_from_task_events() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            INSERT INTO webhook_events (webhook_id, tenant_id, event_type, payload)
+                SELECT w.id, w.tenant_id, 'task_submitted_event',
+                       json_build_object('project_hash', t.project_id, 'data_hashes', json_build_array(t.data_unit::text),
+                                         'label_hashes', json_build_array(t.id), 'task_uuid', t.id, 'stage_uuid', w.stage)::text
+                FROM new_events e JOIN tasks t ON t.id = e.task_id
+                JOIN webhooks w ON w.project_id = t.project_id AND w.stage = e.from_stage AND w.stage_type = 'ANNOTATION'
+                WHERE e.action = 'SUBMIT'
+                ORDER BY e.task_id, e.seq;
+            INSERT INTO webhook_events (webhook_id, tenant_id, event_type, payload)
+                SELECT w.id, w.tenant_id, 'task_completed_event',
+                       json_build_object('project_hash', t.project_id, 'label_hash', t.id, 'data_hash', t.data_unit::text,
+                                         'task_uuid', t.id, 'stage_uuid', w.stage)::text
+                FROM new_events e JOIN tasks t ON t.id = e.task_id
+                JOIN webhooks w ON w.project_id = t.project_id AND w.stage = e.to_stage AND w.stage_type = 'DONE'
+                WHERE e.from_stage IS DISTINCT FROM e.to_stage
+                ORDER BY e.task_id, e.seq;
+            INSERT INTO webhook_events (webhook_id, tenant_id, event_type, payload)
+                SELECT DISTINCT ON (w.id) w.id, w.tenant_id, 'agent_stage_work_available_event',
+                       json_build_object('project_hash', w.project_id, 'stage_uuid', w.stage, 'reason', 'batch_size_reached')::text
+                FROM new_events e JOIN tasks t ON t.id = e.task_id
+                JOIN webhooks w ON w.project_id = t.project_id AND w.stage = e.to_stage AND w.stage_type = 'AGENT'
+                WHERE e.from_stage IS DISTINCT FROM e.to_stage
+                ON CONFLICT (webhook_id) WHERE state = 'pending' AND attempts = 0 AND job_id IS NULL
+                    AND event_type = 'agent_stage_work_available_event' DO NOTHING;
+            RETURN NULL;
+        END $$;
+        CREATE TRIGGER webhook_events_from_task_events AFTER INSERT ON task_events
+            REFERENCING NEW TABLE AS new_events FOR EACH STATEMENT EXECUTE FUNCTION webhook_events_from_task_events();
+
+        -- New tasks (attach, mirrored growth) wait at the first stage: an Agent stage's webhook hears of them.
+        CREATE FUNCTION webhook_events_from_new_tasks() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            INSERT INTO webhook_events (webhook_id, tenant_id, event_type, payload)
+                SELECT DISTINCT ON (w.id) w.id, w.tenant_id, 'agent_stage_work_available_event',
+                       json_build_object('project_hash', w.project_id, 'stage_uuid', w.stage, 'reason', 'batch_size_reached')::text
+                FROM new_tasks t JOIN webhooks w ON w.project_id = t.project_id AND w.stage = t.stage AND w.stage_type = 'AGENT'
+                ON CONFLICT (webhook_id) WHERE state = 'pending' AND attempts = 0 AND job_id IS NULL
+                    AND event_type = 'agent_stage_work_available_event' DO NOTHING;
+            RETURN NULL;
+        END $$;
+        CREATE TRIGGER webhook_events_from_new_tasks AFTER INSERT ON tasks
+            REFERENCING NEW TABLE AS new_tasks FOR EACH STATEMENT EXECUTE FUNCTION webhook_events_from_new_tasks();
+        """),
         Migration(version: 10, name: "workflow templates", sql: """
         -- Saved workflow graphs a project can start from (copied with fresh uuids).
         CREATE TABLE workflow_templates (

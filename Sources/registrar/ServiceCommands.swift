@@ -12,10 +12,12 @@ import ServiceLifecycle
 
 /// Runs a role's service until SIGTERM/SIGINT; with a metrics port, also the small
 /// metrics/health server (stopped after the role has drained).
-func runRole(_ role: some Service, name: String, logger: Logger, metrics: MetricsOptions, readiness: ReadinessFlag) async throws {
+func runRole(_ role: some Service, name: String, logger: Logger, metrics: MetricsOptions, readiness: ReadinessFlag,
+             alongside: [any Service] = []) async throws {
     var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
         .init(service: role, successTerminationBehavior: .gracefullyShutdownGroup),
     ]
+    services += alongside.map { .init(service: $0) }
     if metrics.metricsPort > 0 {
         services.append(.init(service: MetricsServer.make(role: name, host: metrics.metricsHost, port: metrics.metricsPort,
                                                           readiness: readiness, logger: logger)))
@@ -42,6 +44,8 @@ struct CoordinatorCommand: AsyncParsableCommand {
     @OptionGroup var manifestLimits: ManifestLimitOptions
     @OptionGroup var metrics: MetricsOptions
     @OptionGroup var amqp: AMQPOptions
+    @Option(help: "Seconds between two passes of the webhook dispatcher (due events into webhook-deliver jobs).")
+    var webhookDispatchInterval = 1.0
 
     func run() async throws {
         signal(SIGPIPE, SIG_IGN)
@@ -61,10 +65,18 @@ struct CoordinatorCommand: AsyncParsableCommand {
             let progress = try RedisProgressTracker(url: servers.redisURL)
             return .init(jobs: registry.jobs, progress: progress, queue: queue,
                          planners: [RegistrationPlanner(store: registry, settings: planning), DatasetAttachPlanner(store: registry),
-                                    TaskCreatePlanner(store: registry), ExportPlanner(store: registry)],
+                                    TaskCreatePlanner(store: registry), ExportPlanner(store: registry),
+                                    WebhookDeliverPlanner(store: registry)],
                          close: { queue.close(); registry.connection.close() })
         }
-        try await runRole(service, name: "coordinator", logger: logger, metrics: metrics, readiness: readiness)
+        // The webhook dispatcher: due events into delivery jobs (docs/workflows.md, "Webhooks").
+        let dispatch = WebhookDispatchService(interval: webhookDispatchInterval, logger: logger) {
+            let registry = try PostgresRegistry(url: servers.postgresURL)
+            let queue = try AMQPWorkQueue(url: servers.amqpURL, role: .publisher, heartbeatSeconds: heartbeat)
+            return (WebhookDispatcher(store: registry, jobs: registry.jobs, publish: { try queue.publishJob($0) }),
+                    { queue.close(); registry.connection.close() })
+        }
+        try await runRole(service, name: "coordinator", logger: logger, metrics: metrics, readiness: readiness, alongside: [dispatch])
     }
 }
 
@@ -101,11 +113,12 @@ struct WorkerCommand: AsyncParsableCommand {
                                              what: "a whole number from 1 to 64") { (1...64).contains($0) }
         let kinds: [String]
         do {
-            kinds = try KindSelection.parse(self.kinds ?? ServerOptions.env("REGISTRAR_WORKER_KINDS", ""), known: [KindQueues.registration.kind, DatasetAttach.kind, TaskCreate.kind, Export.kind],
+            kinds = try KindSelection.parse(self.kinds ?? ServerOptions.env("REGISTRAR_WORKER_KINDS", ""), known: [KindQueues.registration.kind, DatasetAttach.kind, TaskCreate.kind, Export.kind, WebhookDeliver.kind],
                                             source: self.kinds == nil ? "REGISTRAR_WORKER_KINDS" : "--kinds")
         } catch let e as KindSelection.Invalid { throw CommandFailure(e.description) }
         logger.info("serving job kinds", metadata: ["kinds": "\(kinds.joined(separator: ","))"])
         let prober: any MediaProber = probe == .content ? fetch.prober : ReachabilityProber()
+        let webhookPolicy = try WebhookSettings.retryPolicy()
         let prefetch = self.prefetch
         // The key ring is read once; a worker without one still serves jobs without integrations
         // and fails the units of jobs with one, saying why.
@@ -137,9 +150,11 @@ struct WorkerCommand: AsyncParsableCommand {
             }
             let registration = RegistrationHandler(store: registry, progress: progress, verifier: verifier, logger: logger)
             let objects: any ObjectStorage = switch storageLocation { case .directory(let root): try LocalObjectStorage(root: root) }
+            let webhooks = WebhookDeliverHandler(store: registry, poster: try CurlWebhookPoster(base: fetchPolicy), policy: webhookPolicy,
+                                                 clock: { Int(Date().timeIntervalSince1970) })
             return .init(jobs: registry.jobs, progress: progress, queue: queue,
                          handlers: [registration, DatasetAttachHandler(store: registry), TaskCreateHandler(store: registry),
-                                    ExportHandler(store: registry, storage: objects)],
+                                    ExportHandler(store: registry, storage: objects), webhooks],
                          close: { queue.close(); registry.connection.close() })
         }
         try await runRole(service, name: "worker", logger: logger, metrics: metrics, readiness: readiness)

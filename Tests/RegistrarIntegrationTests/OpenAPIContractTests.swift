@@ -162,6 +162,8 @@ struct LiveAPI {
         "GET /v1/projects/{id}/label-rows", "GET /v1/projects/{id}/label-rows/{dataHash}", "PUT /v1/projects/{id}/label-rows/{dataHash}",
         "POST /v1/projects/{id}/exports", "GET /v1/exports/{id}", "GET /v1/exports/{id}/download",
         "POST /v1/workflow-templates", "GET /v1/workflow-templates", "GET /v1/workflow-templates/{id}", "DELETE /v1/workflow-templates/{id}",
+        "POST /v1/projects/{id}/webhooks", "GET /v1/projects/{id}/webhooks", "DELETE /v1/projects/{id}/webhooks/{wid}",
+        "GET /v1/projects/{id}/webhooks/{wid}/deliveries", "POST /v1/projects/{id}/webhooks/{wid}/redeliver",
         "GET /healthz", "GET /readyz", "GET /metrics", "GET /v1/openapi.json",
         "POST /v1/folders", "GET /v1/folders", "GET /v1/folders/{id}", "DELETE /v1/folders/{id}",
         "GET /v1/folders/{id}/files", "GET /v1/files/{id}", "POST /v1/folders/{id}/uploads",
