@@ -69,8 +69,23 @@ struct HTTPAgentTaskAPI: AgentTaskAPI, @unchecked Sendable {
     let client: APIClient
     let project: String
 
+    /// One call, retried with backoff while the API answers 429 (its per-key rate limit): an
+    /// agent at full speed meets it, and a slowed-down task is not a failed one.
+    func call(_ method: String, _ path: String, query: [(String, String)] = [], json: String? = nil) throws -> JSONValue {
+        var pause = 0.1
+        for attempt in 0... {
+            do {
+                return try client.call(method, path, query: query, json: json)
+            } catch let failure as APIFailure where failure.status == 429 && attempt < 40 {
+                Thread.sleep(forTimeInterval: pause)
+                pause = min(pause * 2, 2)
+            }
+        }
+        fatalError("unreachable")
+    }
+
     func stage(_ reference: String) throws -> AgentStage {
-        let graph = try client.call("GET", "/v1/projects/\(project)/workflow")
+        let graph = try call("GET", "/v1/projects/\(project)/workflow")
         guard case .array(let nodes)? = graph["graphNodes"] else { throw CommandFailure("the API sent no workflow for project \(project)") }
         let node = nodes.first { $0["uuid"]?.stringValue?.lowercased() == reference.lowercased() }
             ?? nodes.first { $0["title"]?.stringValue == reference }
@@ -91,14 +106,14 @@ struct HTTPAgentTaskAPI: AgentTaskAPI, @unchecked Sendable {
     func tasks(stage: String, pageToken: String?) throws -> AgentTaskPage {
         var query = [("limit", "1000")]
         if let pageToken { query.append(("pageToken", pageToken)) }
-        let page = try client.call("GET", "/v1/projects/\(project)/workflow/stages/\(TasksCommand.segment(stage))/tasks", query: query)
+        let page = try call("GET", "/v1/projects/\(project)/workflow/stages/\(TasksCommand.segment(stage))/tasks", query: query)
         guard case .array(let items)? = page["results"] else { return AgentTaskPage(tasks: [], nextPageToken: nil) }
         return AgentTaskPage(tasks: items, nextPageToken: page["nextPageToken"]?.stringValue)
     }
 
     func dataUnit(fileID: String) throws -> JSONValue? {
         do {
-            return try client.call("GET", "/v1/files/\(fileID)")
+            return try call("GET", "/v1/files/\(fileID)")
         } catch let failure as APIFailure where failure.status == 404 {
             return nil
         }
@@ -108,7 +123,7 @@ struct HTTPAgentTaskAPI: AgentTaskAPI, @unchecked Sendable {
         let body = JSONValue.array(moves.map {
             .object([("taskUuid", .string($0.taskUUID)), ("action", .string("PATHWAY_ACTION")), ("pathwayUuid", .string($0.pathwayUUID))])
         })
-        let answer = try client.call("POST", "/v1/projects/\(project)/workflow/stages/\(TasksCommand.segment(stage))/actions",
+        let answer = try call("POST", "/v1/projects/\(project)/workflow/stages/\(TasksCommand.segment(stage))/actions",
                                      json: body.compactText)
         var out: [String: AgentActionAnswer] = [:]
         if case .array(let results)? = answer["results"] {
