@@ -77,7 +77,7 @@ extension OpenAPIDocument {
         return [
             "Task": object([
                 "uuid": uuid, "createdAt": timestamp, "updatedAt": timestamp, "status": status, "dataHash": ["type": "string"] as Object,
-                "dataTitle": ["type": "string"] as Object, "datasetHash": uuid, "labelBranchName": ["type": "string"] as Object,
+                "dataTitle": ["type": "string"] as Object, "datasetHash": uuid, "fileId": ["type": "string"] as Object, "labelBranchName": ["type": "string"] as Object,
                 "assignee": nullableString, "lastActionedBy": nullableString, "stage": uuid,
             ]),
             "TaskPage": object(["results": ["type": "array", "items": ref("Task")] as Object, "nextPageToken": nullableString]),

@@ -8,7 +8,7 @@ extension LiveServers {
 /// Tasks and the task API on the real servers with real `registrar` processes
 /// (docs/workflows.md, "Tasks" and "The task API"): task creation exact through a worker
 /// SIGKILL, growth and detach; annotate → review (rejections) → complete with every hop in the
-/// history; live workflow edits; 20 parallel clients claiming and submitting.
+/// history; live workflow edits; 20 parallel clients claiming and submitting over 5,000 tasks.
 @Suite(.serialized) struct TaskLiveTests {
     static let json = ["Content-Type": "application/json"]
 
@@ -271,7 +271,9 @@ extension LiveServers {
 
     @Test func twentyParallelClientsClaimAndSubmitWithEveryConflictAccountedFor() throws {
         let (h, api, key) = try setUp()
-        let folder = try folderWithFiles(h, api, key: key, name: "units", n: 1_000)
+        let n = 5_000
+        let began = Date()
+        let folder = try folderWithFiles(h, api, key: key, name: "units", n: n)
         let ds = try post(api, "/v1/datasets", key: key, #"{"title": "Units"}"#, expect: 201).string("id")
         let pid = try post(api, "/v1/projects", key: key, #"{"title": "P", "datasetIds": ["\#(ds)"]}"#, expect: 201).string("id")
         try addUnits(h, dataset: ds, folder: folder)
@@ -324,20 +326,21 @@ extension LiveServers {
             }
         }
         #expect(tally.failures.isEmpty, "\(tally.failures.prefix(5))")
-        // No task lost or duplicated: all 1,000 at Review, each claimed and submitted exactly once.
-        #expect(try h.count("SELECT count(*) FROM tasks WHERE project_id = $1 AND stage = $2::uuid", [pid, review]) == 1_000)
-        #expect(try h.count("SELECT count(*) FROM tasks WHERE project_id = $1", [pid]) == 1_000)
-        #expect(tally.submitted.count == 1_000 && tally.submitted.values.allSatisfy { $0 == 1 })
-        #expect(tally.claimed.count == 1_000 && tally.claimed.values.allSatisfy { $0 == 1 })
+        // No task lost or duplicated: all 5,000 at Review, each claimed and submitted exactly once.
+        #expect(try h.count("SELECT count(*) FROM tasks WHERE project_id = $1 AND stage = $2::uuid", [pid, review]) == n)
+        #expect(try h.count("SELECT count(*) FROM tasks WHERE project_id = $1", [pid]) == n)
+        #expect(tally.submitted.count == n && tally.submitted.values.allSatisfy { $0 == 1 })
+        #expect(tally.claimed.count == n && tally.claimed.values.allSatisfy { $0 == 1 })
         // Every refused claim is a lost race (409s): another holds it, a concurrent write won, or it moved on.
         let refused = tally.refusals.values.reduce(0, +)
-        #expect(tally.attempts == 1_000 + refused)
+        #expect(tally.attempts == n + refused)
         #expect(Set(tally.refusals.keys).isSubset(of: ["assigned_to_other", "conflict", "moved"]), "\(tally.refusals)")
         #expect(refused > 0, "the clients collided at least once")
         // The history agrees: one accepted ASSIGN and one SUBMIT per task.
-        #expect(try h.count("SELECT count(*) FROM task_events WHERE action = 'ASSIGN'") == 1_000)
-        #expect(try h.count("SELECT count(*) FROM task_events WHERE action = 'SUBMIT'") == 1_000)
-        print("parallel claims: \(tally.attempts) attempts, \(refused) refused \(tally.refusals)")
+        #expect(try h.count("SELECT count(*) FROM task_events WHERE action = 'ASSIGN'") == n)
+        #expect(try h.count("SELECT count(*) FROM task_events WHERE action = 'SUBMIT'") == n)
+        print("parallel claims: \(n) tasks, \(tally.attempts) attempts, \(refused) refused \(tally.refusals), "
+              + String(format: "%.1f s", Date().timeIntervalSince(began)))
     }
     @Test func theCommandLineListsActsMovesAndShowsHistoryAndStageCounts() throws {
         let (h, api, key) = try setUp()

@@ -17,7 +17,7 @@ extension PostgresRegistry: TaskStore {
     static let taskJSON = """
         json_build_object('uuid', t.id, 'createdAt', \(SQLTime.iso("t.created_at")), 'updatedAt', \(SQLTime.iso("t.updated_at")),
             'status', t.status, 'dataHash', t.data_unit::text, 'dataTitle', f.title, 'datasetHash', m.dataset_id,
-            'labelBranchName', 'main', 'assignee', t.assignee, 'lastActionedBy', t.last_actor, 'stage', t.stage)::text
+            'fileId', m.file_id::text, 'labelBranchName', 'main', 'assignee', t.assignee, 'lastActionedBy', t.last_actor, 'stage', t.stage)::text
         """
 
     // MARK: Creation
