@@ -42,13 +42,17 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd --system --gid 10001 registrar \
  && useradd --system --uid 10001 --gid 10001 --no-create-home --home-dir /nonexistent \
-        --shell /usr/sbin/nologin registrar
+        --shell /usr/sbin/nologin registrar \
+ && mkdir -p /var/lib/registrar/objects && chown -R 10001:10001 /var/lib/registrar
 COPY --from=build /out/registrar /usr/local/bin/registrar
 # Fail the build if any shared library the binary needs is missing from this stage.
 RUN if ldd /usr/local/bin/registrar | grep 'not found'; then exit 1; fi \
  && /usr/local/bin/registrar --help >/dev/null
 # JSON logs in containers; the other variables (server URLs, keys) come from the deployment.
 ENV REGISTRAR_LOG_FORMAT=json
+# Registrar's own storage (uploads, export parts and files): mount one volume here shared by
+# the API and the workers (docs/storage.md); the user's home does not exist.
+ENV REGISTRAR_STORAGE_URL=/var/lib/registrar/objects
 # Numeric user so Kubernetes can check runAsNonRoot.
 USER 10001:10001
 WORKDIR /tmp

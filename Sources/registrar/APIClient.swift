@@ -37,6 +37,13 @@ struct APIClient {
     /// The raw answer (status, body bytes).
     func raw(_ method: String, _ path: String, query: [(String, String)] = [], bodyFile: String? = nil,
              json: String? = nil, contentType: String? = nil, timeout: Double = 120) throws -> (Int, [UInt8]) {
+        let (status, body, _) = try send(method, path, query: query, bodyFile: bodyFile, json: json, contentType: contentType, timeout: timeout)
+        return (status, body)
+    }
+
+    /// The raw answer with its headers (names lower-cased).
+    func send(_ method: String, _ path: String, query: [(String, String)] = [], bodyFile: String? = nil,
+              json: String? = nil, contentType: String? = nil, timeout: Double = 120) throws -> (Int, [UInt8], [String: String]) {
         var components = URLComponents(string: base + path)
         if !query.isEmpty { components?.queryItems = query.map { URLQueryItem(name: $0.0, value: $0.1) } }
         guard let url = components?.url else { throw CommandFailure("REGISTRAR_API_URL is not a URL: \(redacted(base))") }
@@ -49,10 +56,15 @@ struct APIClient {
             request.setValue("application/json", forHTTPHeaderField: "Content-Type")
         }
         let done = DispatchSemaphore(value: 0)
-        nonisolated(unsafe) var result: (Int, [UInt8])?
+        nonisolated(unsafe) var result: (Int, [UInt8], [String: String])?
         nonisolated(unsafe) var failure: Error?
         let handler: @Sendable (Data?, URLResponse?, Error?) -> Void = { data, response, error in
-            if let error { failure = error } else { result = ((response as? HTTPURLResponse)?.statusCode ?? 0, Array(data ?? Data())) }
+            if let error { failure = error } else {
+                let http = response as? HTTPURLResponse
+                var headers: [String: String] = [:]
+                for (k, v) in http?.allHeaderFields ?? [:] { headers["\(k)".lowercased()] = "\(v)" }
+                result = (http?.statusCode ?? 0, Array(data ?? Data()), headers)
+            }
             done.signal()
         }
         let task = bodyFile.map { URLSession.shared.uploadTask(with: request, fromFile: URL(fileURLWithPath: $0), completionHandler: handler) }

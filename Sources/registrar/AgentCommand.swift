@@ -119,6 +119,23 @@ struct HTTPAgentTaskAPI: AgentTaskAPI, @unchecked Sendable {
         }
     }
 
+    func labelRow(dataHash: String) throws -> (row: JSONValue, etag: String?)? {
+        var answer = try client.send("GET", "/v1/projects/\(project)/label-rows/\(dataHash)")
+        var pause = 0.1
+        for _ in 0..<40 where answer.0 == 429 {
+            Thread.sleep(forTimeInterval: pause)
+            pause = min(pause * 2, 2)
+            answer = try client.send("GET", "/v1/projects/\(project)/label-rows/\(dataHash)")
+        }
+        let (status, body, headers) = answer
+        if status == 404 { return nil }
+        let etag = headers["etag"]
+        guard status == 200, let row = JSONValue.parse(body) else {
+            throw CommandFailure("GET label row \(dataHash): HTTP \(status)")
+        }
+        return (row, etag)
+    }
+
     func pathwayActions(stage: String, _ moves: [(taskUUID: String, pathwayUUID: String)]) throws -> [String: AgentActionAnswer] {
         let body = JSONValue.array(moves.map {
             .object([("taskUuid", .string($0.taskUUID)), ("action", .string("PATHWAY_ACTION")), ("pathwayUuid", .string($0.pathwayUUID))])

@@ -91,7 +91,7 @@ extension LiveServers {
         let unknown = try h.run(["agent", "run", "--project", pid, "--stage", "Agent", "--exec", "echo nowhere", "--retries", "0", "--max-tasks", "5"], extraEnv: env)
         #expect(unknown.status == 1 && unknown.stderr.contains("not a pathway of Agent (complete, annotate)"), "\(unknown.stderr)")
         #expect(unknown.stderr.contains("0 done, 0 skipped, 0 left, 5 failed"))
-        // What the command reads: the task, its file record, no label row yet, the file's URL.
+        // What the command reads: the task, its file record, its (empty) label row and ETag, the file's URL.
         let seen = h.workDir.appendingPathComponent("input-\(UUID().uuidString).json").path
         let one = try h.run(["agent", "run", "--project", pid, "--stage", "Agent", "--exec", "cat > \(seen)", "--max-tasks", "1"], extraEnv: env)
         #expect(one.status == 0 && one.stderr.contains("0 done, 0 skipped, 1 left, 0 failed"), "\(one.stderr)")
@@ -100,7 +100,10 @@ extension LiveServers {
         let unit = try #require(input["dataUnit"] as? [String: Any], "the file record of \(task.string("fileId"))")
         #expect(task.string("stage") == s.agent && !task.string("fileId").isEmpty)
         #expect(unit.string("title") == task.string("dataTitle") && unit.string("url").hasPrefix("https://example.com/"))
-        #expect(input["dataLink"] as? String == unit.string("url") && input["labelRow"] is NSNull)
+        #expect(input["dataLink"] as? String == unit.string("url"))
+        let row = try #require(input["labelRow"] as? [String: Any])
+        #expect(row.string("data_hash") == task.string("dataHash") && row.string("label_status") == "NOT_LABELLED")
+        #expect(input["labelRowETag"] as? String == "\"0\"")
         // A stage that is not an Agent stage: a usage error naming the Agent stages.
         let wrong = try h.run(["agent", "run", "--project", pid, "--stage", "Annotate", "--exec", "true"], extraEnv: env)
         #expect(wrong.status == 2 && wrong.stderr.contains("not an Agent stage: Annotate") && wrong.stderr.contains("Agent (\(s.agent))"), "\(wrong.stderr)")

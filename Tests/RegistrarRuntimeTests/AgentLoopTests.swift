@@ -26,6 +26,7 @@ import Testing
 
     @Test func theCommandGetsTheTaskItsUnitAndALinkAndItsAnswerPicksThePathway() throws {
         let api = Self.world(10)
+        api.labelRows["1"] = .object([("label_status", .string("LABEL_IN_PROGRESS"))])
         final class Seen: @unchecked Sendable { let lock = NSLock(); var inputs: [JSONValue] = [] }
         let seen = Seen()
         let exec = ClosureAgentExecutor { input in
@@ -44,7 +45,9 @@ import Testing
         let first = try #require(seen.inputs.first { Self.index($0) == 0 })
         #expect(first["task"] == Self.task(0))
         #expect(first["dataUnit"] == Self.unit(0))
-        #expect(first["labelRow"] == .null)
+        #expect(first["labelRow"] == .null && first["labelRowETag"] == .null, "no row for this unit")
+        let second = try #require(seen.inputs.first { Self.index($0) == 1 })
+        #expect(second["labelRow"] == .object([("label_status", .string("LABEL_IN_PROGRESS"))]) && second["labelRowETag"] == .string("\"1\""))
         #expect(first["dataLink"] == .string("https://example.com/0.jpg"))
         #expect(seen.inputs.count == 10, "each task offered once, left ones included")
     }

@@ -4,7 +4,7 @@
     REGISTRAR_API_URL=http://127.0.0.1:8080 REGISTRAR_API_KEY=… python3 agent.py PROJECT_ID STAGE
 
 STAGE is the Agent stage's uuid or title. Each task waiting there is read with its data unit
-(GET /v1/files/{fileId}); decide() picks a pathway name (or None: leave the task), and the
+(GET /v1/files/{fileId}) and its label row (GET /v1/projects/{id}/label-rows/{dataHash}); decide() picks a pathway name (or None: leave the task), and the
 moves go back as PATHWAY_ACTIONs, 500 per request. Exits 0 when the stage has nothing new,
 1 when an action was refused (409s — another agent took the task — are only counted).
 """
@@ -66,7 +66,11 @@ def main(project, stage_ref):
                     unit = call("GET", f"/v1/files/{task['fileId']}")
                 except urllib.error.HTTPError:
                     unit = None
-                item = {"task": task, "dataUnit": unit, "labelRow": None, "dataLink": (unit or {}).get("url")}
+                try:   # the unit's labels in Encord's shape (to pre-label: PUT it back with If-Match)
+                    row = call("GET", f"/v1/projects/{project}/label-rows/{task['dataHash']}")
+                except urllib.error.HTTPError:
+                    row = None
+                item = {"task": task, "dataUnit": unit, "labelRow": row, "dataLink": (unit or {}).get("url")}
                 name = decide(item)
                 if name is None:
                     counts["left"] += 1

@@ -141,21 +141,25 @@ public final class AgentLoop: @unchecked Sendable {
         return zip(tasks, slots.decisions).map { (Self.uuid(of: $0), $1!) }
     }
 
-    /// The task's JSON as the command reads it. `labelRow` is null until label rows exist
-    /// (issue 14); `dataLink` is the file record's `url`, which the command can fetch.
-    public static func input(task: JSONValue, dataUnit: JSONValue?) -> JSONValue {
+    /// The task's JSON as the command reads it: the task, its file record, its label row (in
+    /// Encord's shape, with the `ETag` a command that writes labels sends back as `If-Match`)
+    /// and `dataLink`, the file record's `url`, which the command can fetch.
+    public static func input(task: JSONValue, dataUnit: JSONValue?, labelRow: (row: JSONValue, etag: String?)? = nil) -> JSONValue {
         let link: JSONValue = dataUnit?["url"]?.stringValue.map(JSONValue.string) ?? .null
-        return .object([("task", task), ("dataUnit", dataUnit ?? .null), ("labelRow", .null), ("dataLink", link)])
+        return .object([("task", task), ("dataUnit", dataUnit ?? .null), ("labelRow", labelRow?.row ?? .null),
+                        ("labelRowETag", labelRow?.etag.map(JSONValue.string) ?? .null), ("dataLink", link)])
     }
 
     func decideOne(_ task: JSONValue, stage: AgentStage) -> Decision {
         let unit: JSONValue?
+        let row: (row: JSONValue, etag: String?)?
         do {
             unit = try task["fileId"]?.stringValue.flatMap { try api.dataUnit(fileID: $0) }
+            row = try task["dataHash"]?.stringValue.flatMap { try api.labelRow(dataHash: $0) }
         } catch {
             return .fail("reading its data unit: \(error)")
         }
-        let input = Array((Self.input(task: task, dataUnit: unit).compactText + "\n").utf8)
+        let input = Array((Self.input(task: task, dataUnit: unit, labelRow: row).compactText + "\n").utf8)
         var last = ""
         for _ in 0...max(options.retries, 0) {
             do {

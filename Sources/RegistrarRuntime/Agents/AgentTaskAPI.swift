@@ -60,6 +60,10 @@ public protocol AgentTaskAPI: Sendable {
     /// The data unit's file record (`GET /v1/files/{fileId}`, the task item's `fileId`), nil
     /// when it is gone.
     func dataUnit(fileID: String) throws -> JSONValue?
+    /// The unit's label row in the project (`GET /v1/projects/{id}/label-rows/{dataHash}`, the
+    /// task item's `dataHash`): the row and its `ETag` (for a later `PUT` with `If-Match`); nil
+    /// when the unit is gone.
+    func labelRow(dataHash: String) throws -> (row: JSONValue, etag: String?)?
     /// `PATHWAY_ACTION`s at the stage (at most 500), answered per task uuid.
     func pathwayActions(stage: String, _ moves: [(taskUUID: String, pathwayUUID: String)]) throws -> [String: AgentActionAnswer]
 }

@@ -118,7 +118,7 @@ public enum TaskStoreConformance {
         try JSONCompare.expect(first, [
             ("uuid", .string(try #require(JSONCompare.string(first, "uuid")))), ("createdAt", JSONCompare.anyTime), ("updatedAt", JSONCompare.anyTime),
             ("status", .string("NEW")), ("dataHash", .string(unit)), ("dataTitle", .string(try #require(JSONCompare.string(first, "dataTitle")))),
-            ("datasetHash", .string(d)), ("labelBranchName", .string("main")), ("assignee", .null), ("lastActionedBy", .null),
+            ("datasetHash", .string(d)), ("fileId", .string(try #require(JSONCompare.string(first, "fileId")))), ("labelBranchName", .string("main")), ("assignee", .null), ("lastActionedBy", .null),
             ("stage", .string(g.annotate)),
         ])
         var byUnit = TaskFilter()

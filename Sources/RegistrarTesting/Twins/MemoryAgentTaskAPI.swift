@@ -47,6 +47,12 @@ public final class MemoryAgentTaskAPI: AgentTaskAPI, @unchecked Sendable {
 
     public func dataUnit(fileID hash: String) throws -> JSONValue? { lock.withLock { units[hash] } }
 
+    /// Label rows by data hash (tests set them; none: no row, as for a unit that is gone).
+    public var labelRows: [String: JSONValue] = [:]
+    public func labelRow(dataHash: String) throws -> (row: JSONValue, etag: String?)? {
+        lock.withLock { labelRows[dataHash].map { ($0, "\"1\"") } }
+    }
+
     public func pathwayActions(stage uuid: String, _ moves: [(taskUUID: String, pathwayUUID: String)]) throws -> [String: AgentActionAnswer] {
         lock.withLock {
             actionRequests.append(moves.count)

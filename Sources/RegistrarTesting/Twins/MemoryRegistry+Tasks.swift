@@ -178,7 +178,7 @@ extension MemoryRegistry: TaskStore {
         return JSONValue.object([
             ("uuid", .string(t.id)), ("createdAt", .string(t.createdAt)), ("updatedAt", .string(t.updatedAt)), ("status", .string(t.status.rawValue)),
             ("dataHash", .string(String(t.dataUnit))), ("dataTitle", str(title)), ("datasetHash", str(member?.datasetID)),
-            ("labelBranchName", .string("main")), ("assignee", str(t.assignee)), ("lastActionedBy", str(t.lastActor)), ("stage", .string(t.stage)),
+            ("fileId", str(member.map { String($0.fileID) })), ("labelBranchName", .string("main")), ("assignee", str(t.assignee)), ("lastActionedBy", str(t.lastActor)), ("stage", .string(t.stage)),
         ]).compactText
     }
 
