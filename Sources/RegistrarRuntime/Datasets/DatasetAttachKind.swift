@@ -33,28 +33,19 @@ public final class DatasetAttachPlanner: JobPlanner {
 
     public func plan(_ job: Job, emit: (PlannedChunk) throws -> Void) throws {
         let p = try params(job).get()
-        var seq = 0
-        var unit = 0
-        func chunk(_ ids: [Int64]) throws {
-            let c = DatasetAttachChunk(jobID: job.id, seq: seq, tenantID: job.tenantID, datasetID: p.datasetID, duplicates: p.duplicates,
-                                       firstUnit: unit, fileIDs: ids)
-            try emit(PlannedChunk(ledger: LedgerChunk(seq: seq, firstUnit: unit, unitCount: ids.count), encode: { c.bytes }))
-            seq += 1
-            unit += ids.count
+        let message = { (seq: Int, first: Int, ids: [Int64]) in
+            DatasetAttachChunk(jobID: job.id, seq: seq, tenantID: job.tenantID, datasetID: p.datasetID, duplicates: p.duplicates,
+                               firstUnit: first, fileIDs: ids).bytes
         }
+        var chunks = ChunkNumbering()
         for folder in p.folders {
-            var after: Int64 = 0
-            while true {
-                let ids = try store.folderFileIDs(folderID: folder.id, after: after, maxFileID: folder.maxFileID, limit: chunkFiles)
-                guard let last = ids.last else { break }
-                try chunk(ids)
-                after = last
-                if ids.count < chunkFiles { break }
-            }
+            try chunks.emitPages(limit: chunkFiles, read: {
+                try store.folderFileIDs(folderID: folder.id, after: $0, maxFileID: folder.maxFileID, limit: $1)
+            }, to: emit, message: message)
         }
         var rest = p.fileIDs[...]
         while !rest.isEmpty {
-            try chunk(Array(rest.prefix(chunkFiles)))
+            try chunks.emit(Array(rest.prefix(chunkFiles)), to: emit, message: message)
             rest = rest.dropFirst(chunkFiles)
         }
     }

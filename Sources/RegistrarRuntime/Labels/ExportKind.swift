@@ -34,17 +34,11 @@ public final class ExportPlanner: JobPlanner {
 
     public func plan(_ job: Job, emit: (PlannedChunk) throws -> Void) throws {
         let p = try params(job).get()
-        var seq = 0, unit = 0
-        var after: Int64 = 0
-        while true {
-            let ids = try store.exportUnitIDs(projectID: p.projectID, after: after, maxUnitID: p.maxUnitID, limit: chunkUnits)
-            guard let last = ids.last else { break }
-            let c = ExportChunk(jobID: job.id, seq: seq, tenantID: job.tenantID, firstUnit: unit, unitIDs: ids)
-            try emit(PlannedChunk(ledger: LedgerChunk(seq: seq, firstUnit: unit, unitCount: ids.count), encode: { c.bytes }))
-            seq += 1
-            unit += ids.count
-            after = last
-            if ids.count < chunkUnits { break }
+        var chunks = ChunkNumbering()
+        try chunks.emitPages(limit: chunkUnits, read: {
+            try store.exportUnitIDs(projectID: p.projectID, after: $0, maxUnitID: p.maxUnitID, limit: $1)
+        }, to: emit) { seq, first, ids in
+            ExportChunk(jobID: job.id, seq: seq, tenantID: job.tenantID, firstUnit: first, unitIDs: ids).bytes
         }
     }
 }

@@ -34,19 +34,12 @@ public final class TaskCreatePlanner: JobPlanner {
 
     public func plan(_ job: Job, emit: (PlannedChunk) throws -> Void) throws {
         let p = try params(job).get()
-        var seq = 0
-        var unit = 0
-        var after: Int64 = 0
-        while true {
-            let ids = try store.datasetUnitIDs(datasetID: p.datasetID, after: after, maxUnitID: p.maxUnitID, limit: chunkUnits)
-            guard let last = ids.last else { break }
-            let c = TaskCreateChunk(jobID: job.id, seq: seq, tenantID: job.tenantID, projectID: p.projectID, datasetID: p.datasetID,
-                                    firstUnit: unit, unitIDs: ids)
-            try emit(PlannedChunk(ledger: LedgerChunk(seq: seq, firstUnit: unit, unitCount: ids.count), encode: { c.bytes }))
-            seq += 1
-            unit += ids.count
-            after = last
-            if ids.count < chunkUnits { break }
+        var chunks = ChunkNumbering()
+        try chunks.emitPages(limit: chunkUnits, read: {
+            try store.datasetUnitIDs(datasetID: p.datasetID, after: $0, maxUnitID: p.maxUnitID, limit: $1)
+        }, to: emit) { seq, first, ids in
+            TaskCreateChunk(jobID: job.id, seq: seq, tenantID: job.tenantID, projectID: p.projectID, datasetID: p.datasetID,
+                            firstUnit: first, unitIDs: ids).bytes
         }
     }
 }
