@@ -40,7 +40,7 @@ struct ExportCommand: ParsableCommand {
         try download(api, "/v1/exports/\(id)/download", to: path)
         let final = try viaAPI { try api.call("GET", "/v1/exports/\(id)") }
         let expected = final["file"]?["sha256"]?.stringValue
-        let actual = try fileSHA256(path)
+        let actual = try UploadCommand.sha256(path)
         guard expected == nil || expected == actual else { throw CommandFailure("\(path): SHA-256 \(actual) differs from the API's \(expected!)") }
         if json { print(final.compactText) } else { print("wrote \(path) (\(final["file"]?["size"]?.intValue ?? 0) bytes, sha256 \(actual))") }
     }
@@ -69,17 +69,5 @@ struct ExportCommand: ParsableCommand {
         case .success(let status) where status != 200: throw CommandFailure("download failed: HTTP \(status)")
         default: break
         }
-    }
-
-    func fileSHA256(_ path: String) throws -> String {
-        var hasher = ContentHasher()
-        let source = try FileByteSource(path: path)
-        var buffer = [UInt8](repeating: 0, count: 1 << 20)
-        while true {
-            let n = try buffer.withUnsafeMutableBytes { try source.read(into: $0) }
-            if n == 0 { break }
-            buffer.withUnsafeBytes { hasher.update(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
-        }
-        return hasher.finalizeHex()
     }
 }
