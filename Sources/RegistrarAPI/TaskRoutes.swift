@@ -186,7 +186,15 @@ struct TaskRoutes {
         let node = try Self.stage(try context.parameters.require("stage"), in: try await graph(id, tenantID: caller.tenantID))
         let requests = try await Self.actionList(request).enumerated().map { try Self.action($1, at: $0) }
         let actor = Self.actor(caller, access)
-        let results = try await pool.run { try Self.store($0).act(projectID: id, stage: node.uuid, requests: requests, actor: actor) }
+        let tenant = caller.tenantID
+        let results = try await pool.run { backends -> [TaskActionResult] in
+            // `required` labels gate SUBMIT; the other requests of the batch go on.
+            let refused = try RequiredLabelsCheck.refusals(store: LabelRoutes.store(backends), tenantID: tenant, projectID: id, requests: requests)
+            let passing = requests.indices.filter { refused[$0] == nil }
+            var acted = try Self.store(backends).act(projectID: id, stage: node.uuid, requests: passing.map { requests[$0] }, actor: actor)
+                .makeIterator()
+            return requests.indices.map { refused[$0] ?? acted.next()! }
+        }
         return Self.answer(results)
     }
 

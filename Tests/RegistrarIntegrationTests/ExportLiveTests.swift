@@ -12,6 +12,7 @@ extension LiveServers {
     let labels = LabelLiveTests()
     let tasks = TaskLiveTests()
     static let checker = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Support/check_coco.py").path
+    static let encordChecker = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Support/check_encord.py").path
 
     func export(_ api: APIHarness, key: String, project: String, _ body: String) throws -> (String, Data, [String: Any]) {
         let id = try tasks.post(api, "/v1/projects/\(project)/exports", key: key, body, expect: 202).string("id")
@@ -56,6 +57,22 @@ extension LiveServers {
         #expect(file["size"] as? Int == jsonBody.count && jsonRecord.string("versionName") == "v1")
         // A second download is the same bytes.
         #expect(try api.call("GET", "/v1/exports/\(jid)/download", key: key).body == jsonBody)
+
+        // Encord's own SDK (PyPI `encord`, offline) reads every row back: the objects on their
+        // frames, the classifications, the answers, and the same labels out of `to_encord_dict()`.
+        let exported = root + "/export.json", structure = root + "/ontology.json"
+        try jsonBody.write(to: URL(fileURLWithPath: exported))
+        try JSONSerialization.data(withJSONObject: try labels.fixture("ontology.json")).write(to: URL(fileURLWithPath: structure))
+        let sdk = try h.runProgram(URL(fileURLWithPath: "/opt/registrar-tools-venv/bin/python"), [Self.encordChecker, exported, structure])
+        #expect(sdk.status == 0, "\(sdk.stderr) \(sdk.lastLine)")
+        let read = try #require(try JSONSerialization.jsonObject(with: Data(sdk.lastLine.utf8)) as? [String: Any])
+        #expect(read["rows"] as? Int == 3 && read["objects"] as? Int == 3 && read["classifications"] as? Int == 2, "\(read)")
+        let perRow = read["per_row"] as? [String: [String: Any]] ?? [:]
+        let videoObjects = perRow[hashes["video"]!]?["objects"] as? [String: [String: Any]] ?? [:]
+        #expect(videoObjects.values.first?["frames"] as? [Int] == [0, 1] && videoObjects.values.first?["name"] as? String == "Car")
+        let imageObjects = perRow[hashes["image"]!]?["objects"] as? [String: [String: Any]] ?? [:]
+        #expect(Set(imageObjects.values.compactMap { $0["name"] as? String }) == ["Car", "Road"])
+        #expect((imageObjects["88ZK93Wo"]?["answers"] as? [String: Any])?["Speed"] as? String == "42.5")
 
         // COCO, read back by pycocotools.
         let (_, cocoBody, _) = try export(api, key: key, project: pid, #"{"format": "coco"}"#)

@@ -134,6 +134,60 @@ extension LiveServers {
         #expect(try api.call("GET", "/v1/projects/\(pid)/label-rows?labelStatus=DONE", key: key).status == 400)
     }
 
+    /// `required` labels gate SUBMIT (docs/labels.md, "Required labels"): a unit never saved and
+    /// a row whose Car lacks its required Color are refused `labels_incomplete` naming the path,
+    /// stay at Annotate, and the rest of the batch goes on; once the row is complete, SUBMIT passes.
+    @Test func submitNeedsEveryRequiredLabel() throws {
+        let h = try PipelineHarness()
+        let setup = try AMQPWorkQueue(url: h.env.amqp, role: .worker(kinds: [TaskCreate.queues]))
+        setup.close()
+        let amqp = try AMQPConnection(url: h.env.amqp)
+        for q in [TaskCreate.queues.work, TaskCreate.queues.dead] { _ = try amqp.purgeQueue(q) }
+        amqp.close()
+        let api = try APIHarness(h)
+        try h.startCoordinator()
+        try h.startWorker("w1", extraArgs: ["--kinds", "task-create"])
+        let key = try api.tenantKey("acme")
+        let (pid, hashes) = try project(h, api, key: key)
+        let deadline = Date().addingTimeInterval(60)
+        while try h.count("SELECT count(*) FROM tasks WHERE project_id = $1::uuid", [pid]) < 3, Date() < deadline { usleep(100_000) }
+        let stages = try tasks.stageIDs(api, key: key, project: pid)
+        let byHash = Dictionary(uniqueKeysWithValues: try tasks.allTasks(api, key: key, project: pid, stage: "Annotate")
+            .map { ($0.string("dataHash"), $0.string("uuid")) })
+        let (imageTask, videoTask) = (byHash[hashes["image"]!]!, byHash[hashes["video"]!]!)
+        let image = "/v1/projects/\(pid)/label-rows/\(hashes["image"]!)"
+
+        // The spec's image row without the Car's required Color.
+        var partial = try row("image-row.json", from: "dh-img-0001", to: hashes["image"]!)
+        var answers = partial["object_answers"] as! [String: Any]
+        var car = answers["88ZK93Wo"] as! [String: Any]
+        car["classifications"] = (car["classifications"] as! [[String: Any]]).filter { !["Hi/riUFM", "5LBs5gdB"].contains($0["featureHash"] as? String ?? "") }   // Color and Shade, nested under its option
+        answers["88ZK93Wo"] = car
+        partial["object_answers"] = answers
+        let draft = try put(api, key: key, image, partial, ifMatch: "\"0\"")
+        #expect(draft.status == 200, "\(draft.text)")   // a draft may be incomplete
+
+        let first = try tasks.act(api, key: key, project: pid, stage: "Annotate",
+                                  [["taskUuid": imageTask, "action": "SUBMIT"], ["taskUuid": videoTask, "action": "SUBMIT"]])
+        #expect(first.count == 2 && first.allSatisfy { ($0["error"] as? [String: Any])?.string("code") == "labels_incomplete" }, "\(first)")
+        let imageMessage = (first[0]["error"] as? [String: Any])?.string("message") ?? ""
+        #expect(imageMessage.contains("object_answers.88ZK93Wo") && imageMessage.contains("Color is required"), "\(imageMessage)")
+        // Never saved: the empty row lacks the required classification.
+        #expect(((first[1]["error"] as? [String: Any])?.string("message") ?? "").contains("Time of day is required"))
+        #expect(try h.count("SELECT count(*) FROM tasks WHERE project_id = $1::uuid AND stage = $2::uuid", [pid, stages["Annotate"]!]) == 3)
+
+        // Complete the image row: its SUBMIT passes while the video's, in the same batch, is still refused.
+        let complete = try row("image-row.json", from: "dh-img-0001", to: hashes["image"]!)
+        #expect(try put(api, key: key, image, complete, ifMatch: "\"1\"").status == 200)
+        let second = try tasks.act(api, key: key, project: pid, stage: "Annotate",
+                                   [["taskUuid": videoTask, "action": "SUBMIT"], ["taskUuid": imageTask, "action": "SUBMIT"]])
+        #expect(second.map { $0.string("taskUuid") } == [videoTask, imageTask])
+        #expect((second[0]["error"] as? [String: Any])?.string("code") == "labels_incomplete")
+        #expect(second[1]["ok"] as? Bool == true && second[1].string("stage") != stages["Annotate"]!, "\(second)")
+        #expect(try h.count("SELECT count(*) FROM task_events e JOIN tasks t ON t.id = e.task_id WHERE t.project_id = $1::uuid AND e.action = 'SUBMIT'",
+                            [pid]) == 1)
+    }
+
     /// 30 malformed rows, each refused 422 `invalid_label_row` naming the path of its fault;
     /// nothing is stored.
     @Test func malformedRowsAreRefusedWithTheirPath() throws {

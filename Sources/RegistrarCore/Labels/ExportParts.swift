@@ -125,26 +125,25 @@ public enum CocoAssembly {
         return items.map { shift($0, ["id": offset.annotations, "image_id": offset.images, "track_id": offset.tracks]).compactText }
     }
 
-    /// The whole file from parts in chunk order (`write` receives it piece by piece). Reads each
-    /// part twice (images, then annotations), holding one part at a time.
+    /// The whole file from parts in chunk order (`write` receives it piece by piece). Each part
+    /// is read and parsed once: its images go to `write`, its shifted annotations to `spill`
+    /// (a temporary file), which `replaySpill` copies to the output after the images. Memory
+    /// holds one part at a time.
     public static func assemble(title: String, version: String?, categories: [JSONValue], partCount: Int,
-                                read: (Int) throws -> JSONValue, write: (String) throws -> Void) throws {
+                                read: (Int) throws -> JSONValue, write: (String) throws -> Void,
+                                spill: (String) throws -> Void, replaySpill: () throws -> Void) throws {
         try write(head(title: title, version: version, categories: categories))
-        var offsets: [Counts] = []
         var at = Counts(images: 0, annotations: 0, tracks: 0)
-        var first = true
+        var firstImage = true, firstAnnotation = true
         for i in 0..<partCount {
             let part = try read(i)
-            offsets.append(at)
-            for image in images(part, offset: at) { try write((first ? "" : ",") + image); first = false }
+            for image in images(part, offset: at) { try write((firstImage ? "" : ",") + image); firstImage = false }
+            for a in annotations(part, offset: at) { try spill((firstAnnotation ? "" : ",") + a); firstAnnotation = false }
             let c = counts(part)
             at = Counts(images: at.images + c.images, annotations: at.annotations + c.annotations, tracks: at.tracks + c.tracks)
         }
         try write(between)
-        first = true
-        for i in 0..<partCount {
-            for a in annotations(try read(i), offset: offsets[i]) { try write((first ? "" : ",") + a); first = false }
-        }
+        try replaySpill()
         try write(tail)
     }
 }

@@ -38,6 +38,16 @@ extension PostgresRegistry: LabelStore {
                                labelHash: rows[0, 15], createdAt: rows[0, 16].flatMap { Double($0) })
     }
 
+    public func taskDataHashes(projectID: String, taskUUIDs: [String]) throws -> [String: String] {
+        let valid = taskUUIDs.filter(UUIDText.isValid)
+        guard UUIDText.isValid(projectID), !valid.isEmpty else { return [:] }
+        let rows = try connection.query("SELECT id::text, data_unit FROM tasks WHERE project_id = $1::uuid AND id = ANY($2::uuid[])",
+                                        [projectID, PGArray.text(valid)])
+        var out: [String: String] = [:]
+        for i in 0..<rows.count { out[rows[i, 0]!] = rows[i, 1]! }
+        return out
+    }
+
     public func saveLabelRow(projectID: String, dataHash: String, expected: Int, row: String, labelHash: String, labelStatus: String,
                              actor: String?) throws -> LabelWriteOutcome {
         guard UUIDText.isValid(projectID), let unit = Int64(dataHash) else { return .notFound }

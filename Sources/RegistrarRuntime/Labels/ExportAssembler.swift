@@ -23,13 +23,14 @@ public enum ExportAssembler {
         guard let out = fopen(path, "w") else { throw Failure(description: "cannot write \(path)") }
         var closed = false
         defer { if !closed { fclose(out) }; unlink(path) }
-        func write(_ s: String) throws {
-            let ok = s.utf8.withContiguousStorageIfAvailable { fwrite($0.baseAddress, 1, $0.count, out) == $0.count } ?? {
+        func put(_ s: String, _ file: UnsafeMutablePointer<FILE>, _ name: String) throws {
+            let ok = s.utf8.withContiguousStorageIfAvailable { fwrite($0.baseAddress, 1, $0.count, file) == $0.count } ?? {
                 let bytes = Array(s.utf8)
-                return fwrite(bytes, 1, bytes.count, out) == bytes.count
+                return fwrite(bytes, 1, bytes.count, file) == bytes.count
             }()
-            if !ok { throw Failure(description: "cannot write \(path): disk full?") }
+            if !ok { throw Failure(description: "cannot write \(name): disk full?") }
         }
+        func write(_ s: String) throws { try put(s, out, path) }
         func read(_ part: ExportPartRecord) throws -> [UInt8] {
             guard let key = ObjectKey(part.key), let (_, reader) = try storage.open(key) else {
                 throw Failure(description: "part \(part.seq) of export \(record.jobID) is missing from storage")
@@ -59,11 +60,25 @@ public enum ExportAssembler {
             // Categories come from the first part (made from the ontology when the job ran).
             var categories: [JSONValue] = []
             if let first = parts.first, let head = JSONValue.parse(try read(first)), case .array(let c)? = head["categories"] { categories = c }
+            // Annotations wait in a second temporary file while the images are written.
+            let spillPath = path + ".annotations"
+            guard let spill = fopen(spillPath, "w+") else { throw Failure(description: "cannot write \(spillPath)") }
+            defer { fclose(spill); unlink(spillPath) }
             try CocoAssembly.assemble(title: record.projectTitle, version: record.params.versionName, categories: categories,
                                       partCount: parts.count, read: { i in
                 guard let v = JSONValue.parse(try read(parts[i])) else { throw Failure(description: "part \(parts[i].seq) is not JSON") }
                 return v
-            }, write: write)
+            }, write: write, spill: { try put($0, spill, spillPath) }, replaySpill: {
+                fflush(spill)
+                rewind(spill)
+                var buffer = [UInt8](repeating: 0, count: 1 << 20)
+                while true {
+                    let n = fread(&buffer, 1, buffer.count, spill)
+                    if n == 0 { break }
+                    guard fwrite(buffer, 1, n, out) == n else { throw Failure(description: "cannot write \(path): disk full?") }
+                }
+                if ferror(spill) != 0 { throw Failure(description: "cannot read \(spillPath)") }
+            })
         }
         fflush(out)
         fclose(out)

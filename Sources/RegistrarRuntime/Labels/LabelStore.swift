@@ -49,6 +49,9 @@ public protocol LabelStore: AnyObject {
     /// A page of the project's label rows, one per task (units never saved come as facts, for
     /// the empty row), ordered by data hash.
     func labelRows(projectID: String, filter: LabelRowFilter, after: Int64?, limit: Int) throws -> (rows: [LabelRowItem], next: Int64?)
+    /// The data hash of each of these tasks of the project (task uuid, lower case → data hash);
+    /// tasks not in the project are left out. `SUBMIT` uses it to check `required` labels.
+    func taskDataHashes(projectID: String, taskUUIDs: [String]) throws -> [String: String]
 }
 
 /// One item of a label-row listing: the stored row, or the facts of a unit never saved.

@@ -30,6 +30,7 @@ public enum LabelStoreConformance {
                                                                      structure: #"{"objects":[],"classifications":[]}"#, createdBy: nil), "id")!
         let project = try projectID(s.store.createProject(NewProject(tenantID: a, title: "P", description: nil, tags: [], ontologyID: ontology,
                                                            datasetIDs: [ds], workflow: workflow(), createdBy: nil)))
+        try TaskStoreConformance.runTaskJobs(s.store, try TaskStoreConformance.tasks(s).takeCreatedTaskJobs())
         let other = try projectID(s.store.createProject(NewProject(tenantID: a, title: "Q", description: nil, tags: [], ontologyID: nil,
                                                          datasetIDs: [], workflow: workflow(), createdBy: nil)))
 
@@ -74,5 +75,15 @@ public enum LabelStoreConformance {
         if case .stored(let text)? = labelled.rows.first { #expect(text == #"{"v":2}"#) } else { Issue.record("not the stored row") }
         #expect(try labels.labelRows(projectID: project, filter: LabelRowFilter(labelStatuses: ["NOT_LABELLED"]), after: nil, limit: 10).rows.count == 2)
         #expect(try labels.labelRows(projectID: other, filter: LabelRowFilter(), after: nil, limit: 10).rows.isEmpty)
+
+        // Task → data hash (SUBMIT's required-labels check): only the project's tasks.
+        let t = try #require(s.store as? any TaskStore)
+        let stage = try #require(try t.stageCounts(projectID: project).first?.stage)
+        let items = try TaskStoreConformance.all(t, project: project, stage: stage)
+        let expected = Dictionary(uniqueKeysWithValues: items.map { (JSONCompare.string($0, "uuid")!, JSONCompare.string($0, "dataHash")!) })
+        #expect(expected.count == 3 && Set(expected.values) == Set(units))
+        let stranger = UUID().uuidString.lowercased()
+        #expect(try labels.taskDataHashes(projectID: project, taskUUIDs: Array(expected.keys) + [stranger, "not-a-uuid"]) == expected)
+        #expect(try labels.taskDataHashes(projectID: other, taskUUIDs: Array(expected.keys)).isEmpty)
     }
 }

@@ -44,6 +44,17 @@ extension MemoryRegistry: LabelStore {
         }
     }
 
+    public func taskDataHashes(projectID: String, taskUUIDs: [String]) throws -> [String: String] {
+        let pid = projectID.lowercased()
+        return locked {
+            var out: [String: String] = [:]
+            for id in taskUUIDs {
+                if let t = taskState.tasks[id.lowercased()], t.projectID == pid { out[t.id] = String(t.dataUnit) }
+            }
+            return out
+        }
+    }
+
     public func saveLabelRow(projectID: String, dataHash: String, expected: Int, row: String, labelHash: String, labelStatus: String,
                              actor: String?) throws -> LabelWriteOutcome {
         guard UUIDText.isValid(projectID), let unit = Int64(dataHash) else { return .notFound }

@@ -82,7 +82,18 @@ enum HTTP {
         let done = DispatchSemaphore(value: 0)
         nonisolated(unsafe) var reply: Reply?
         nonisolated(unsafe) var failure: Error?
-        URLSession.shared.dataTask(with: request) { data, response, error in
+        // URLSession.shared gives up after 60 s of silence whatever the request says; a longer
+        // wait (a big export assembled on its first download) needs a session of its own.
+        let session: URLSession
+        if timeout > 60 {
+            let config = URLSessionConfiguration.default
+            config.timeoutIntervalForRequest = timeout
+            session = URLSession(configuration: config)
+        } else {
+            session = URLSession.shared
+        }
+        defer { if timeout > 60 { session.finishTasksAndInvalidate() } }
+        session.dataTask(with: request) { data, response, error in
             if let error { failure = error } else if let http = response as? HTTPURLResponse {
                 var h: [String: String] = [:]
                 for (k, v) in http.allHeaderFields { h["\(k)"] = "\(v)" }
