@@ -11,7 +11,7 @@ extension LiveServers {
     static let bucket = "registrar-objects"
 
     /// `{key: sha256}` of every object under `prefix`, read back through boto3 (signed with the key).
-    static func bucketObjects(_ moto: MotoServer, prefix: String) throws -> [String: String] {
+    static func bucketObjects(_ moto: MotoServer, bucket: String = BucketStorageLiveTests.bucket, prefix: String) throws -> [String: String] {
         let script = """
             import boto3, hashlib, json, sys
             from botocore.config import Config

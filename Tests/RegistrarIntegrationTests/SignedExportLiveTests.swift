@@ -1,4 +1,5 @@
 import Foundation
+import RegistrarCore
 import RegistrarRabbitMQ
 import RegistrarRuntime
 import Testing
@@ -8,7 +9,8 @@ extension LiveServers {
 /// registered from a private moto bucket through an s3-compatible integration come out with
 /// SigV4-presigned links of the asked lifetime, which open the objects (200, same bytes) until
 /// they expire (403 after); a file registered without an integration keeps its URL; the secret
-/// is in no export file, job record or log.
+/// is in no export file, job record or log. Registrar's own storage is the moto bucket too, so
+/// the export's parts and file live there and downloads stream from it.
 ///
 /// moto's server cannot check query-string signatures, so the links are opened through
 /// Support/presign_gate.py: it rebuilds and verifies SigV4 query authentication and the expiry
@@ -60,8 +62,9 @@ extension LiveServers {
         try JSONSerialization.data(withJSONObject: ["access_key_id": moto.credentials["access_key_id"]!, "secret_access_key": secret,
                                                     "endpoint": moto.endpoint]).write(to: creds)
         #expect(try h.run(["integrations", "add", "s3-compatible", "--name", "moto", "--from-file", creds.path], extraEnv: keyRing).status == 0)
-        let root = h.workDir.appendingPathComponent("objects").path
-        let env = keyRing.merging(["REGISTRAR_STORAGE_URL": "file://" + root]) { $1 }
+        // Registrar's own storage is the same bucket (through the same integration): the export's
+        // parts and assembled file are written there and downloads stream from it.
+        let env = keyRing.merging(["REGISTRAR_STORAGE_URL": "s3://signed-media/store?integration=moto"]) { $1 }
         let api = try APIHarness(h, extraEnv: env)
         try h.startCoordinator()
         try h.startWorker("w1", extraArgs: ["--kinds", "export,task-create"], extraEnv: env)
@@ -109,6 +112,16 @@ extension LiveServers {
         let job = try tasks.follow(api, id, key: key, timeout: 120)
         #expect(job.string("status") == "DONE", "\(job)")
         let body = try api.call("GET", "/v1/exports/\(id)/download", key: key).body
+        // The file and its parts are in the bucket; the download streams from it with a stable
+        // size and SHA-256, and a second download is the same bytes.
+        let record = try api.json("GET", "/v1/exports/\(id)", key: key, expect: 200)
+        let recorded = try #require(record["file"] as? [String: Any])
+        var hasher = ContentHasher()
+        body.withUnsafeBytes { hasher.update($0) }
+        #expect(recorded["size"] as? Int == body.count && recorded["sha256"] as? String == hasher.finalizeHex(), "\(recorded)")
+        let inBucket = try BucketStorageLiveTests.bucketObjects(moto, bucket: "signed-media", prefix: "store/exports/\(id)/")
+        #expect(inBucket.count >= 2 && inBucket.values.contains(hasher.finalizeHex()), "\(inBucket)")
+        #expect(try api.call("GET", "/v1/exports/\(id)/download", key: key).body == body)
         let rows = try #require(try JSONSerialization.jsonObject(with: body) as? [[String: Any]])
         func link(_ title: String) -> String? {
             guard let row = rows.first(where: { $0["data_title"] as? String == title }) else { return nil }
