@@ -43,13 +43,18 @@ import Glibc
             guard FileManager.default.isExecutableFile(atPath: moto) else { throw ServerStartError(description: "\(moto) is missing: run scripts/setup") }
             let p = Process()
             p.executableURL = URL(fileURLWithPath: "/bin/sh")
-            p.arguments = ["-c", "INITIAL_NO_AUTH_ACTION_COUNT=3 \"$0\" -H 127.0.0.1 -p \(port) >/dev/null 2>&1 & pid=$!; cat >/dev/null; kill -9 $pid", moto]
+            let log = NSTemporaryDirectory() + "registrar-moto-\(port).log"
+            p.arguments = ["-c", "INITIAL_NO_AUTH_ACTION_COUNT=3 \"$0\" -H 127.0.0.1 -p \(port) >\"$1\" 2>&1 & pid=$!; cat >/dev/null; kill -9 $pid", moto, log]
             p.standardInput = stdin
             try p.run()
             endpoint = "http://127.0.0.1:\(port)"
-            let deadline = Date().addingTimeInterval(30)
-            while (try? Self.output(["/usr/bin/curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "\(endpoint)/moto-api/"]))?.hasPrefix("200") != true {
-                guard Date() < deadline else { throw ServerStartError(description: "moto did not start on port \(port)") }
+            // Generous: with the whole suite running in parallel on two cores, moto's imports take a while.
+            let deadline = Date().addingTimeInterval(120)
+            while (try? Self.output(["/usr/bin/curl", "-s", "-m", "10", "-o", "/dev/null", "-w", "%{http_code}", "\(endpoint)/moto-api/"]))?.hasPrefix("200") != true {
+                guard Date() < deadline else {
+                    let tail = (try? String(contentsOfFile: log, encoding: .utf8))?.suffix(500) ?? ""
+                    throw ServerStartError(description: "moto did not start on port \(port): \(tail)")
+                }
                 usleep(100_000)
             }
             let seed = NSTemporaryDirectory() + "moto-seed-\(UUID().uuidString).txt"
