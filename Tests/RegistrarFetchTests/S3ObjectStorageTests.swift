@@ -151,6 +151,25 @@ import Glibc
         #expect(try s.keys(prefix: "videos/").map(\.text) == ["videos/big.bin"])
     }
 
+    @Test func anObjectChangedBehindTheStoragesBackFailsTheRead() throws {
+        let moto = try Moto.shared.get()
+        let run = Self.run()
+        let s = try moto.storage(prefix: "tamper/\(run)")
+        var source = MemoryByteSource(Array("original bytes".utf8))
+        let key = ObjectKey("a.txt")!
+        _ = try s.write(key, contentType: "text/plain", from: &source, expectedSHA256: nil)
+        // The same S3 object rewritten from outside (a storage rooted at the bucket), same size.
+        let outside = try moto.storage(prefix: "")
+        var other = MemoryByteSource(Array("tampered bytes".utf8))
+        _ = try outside.write(ObjectKey("tamper/\(run)/a.txt")!, contentType: "text/plain", from: &other, expectedSHA256: nil)
+        do {
+            _ = try ObjectStorageConformance.readAll(s.open(key)?.reader)
+            Issue.record("a changed object was read as the stored one")
+        } catch {
+            #expect("\(error)".contains("the stored SHA-256 is"), "\(error)")
+        }
+    }
+
     @Test func theEndpointObeysTheAddressPolicy() throws {
         let moto = try Moto.shared.get()
         let s = try moto.storage(prefix: "ssrf", policy: AddressPolicy())
