@@ -42,7 +42,7 @@ struct ExportRoutes {
         }
         var ttl = 3600
         if let raw = body.value["signedUrlTtlSeconds"], raw != .null {
-            guard let n = raw.intValue, (60...604_800).contains(n) else { throw JSONBody.invalid("signedUrlTtlSeconds", "must be a whole number of seconds from 60 to 604800 (7 days)") }
+            guard let n = raw.intValue, SignedURLLifetime.range.contains(n) else { throw JSONBody.invalid("signedUrlTtlSeconds", "must be a whole number of seconds from 1 to 604800 (7 days)") }
             ttl = n
         }
         var version: String?

@@ -268,10 +268,16 @@ struct FileRoutes {
                            details: [("name", .string(odd.1))])
         }
         let base = baseURL(request, context)
-        let items = objects.map { object, title, section in
-            UploadManifest.Item(url: "\(base)/v1/objects/\(object.key.text)?\(links.query(for: object.key, expires: Self.registrationExpiry))",
-                                title: title, section: section)
+        // Bucket storage: the files are registered as s3:// URLs, read by the workers with the
+        // storage's integration; a local directory: as signed links to this API.
+        let keys = objects.map { $0.0.key }
+        let inBucket = try await pool.run { backends in try keys.map { try backends.storage().bucketObject($0) } }
+        let items = zip(objects, inBucket).map { entry, reference in
+            let (object, title, section) = entry
+            return UploadManifest.Item(url: reference?.url ?? "\(base)/v1/objects/\(object.key.text)?\(links.query(for: object.key, expires: Self.registrationExpiry))",
+                                       title: title, section: section)
         }
+        let storageIntegrationID = inBucket.first??.integrationID
         let manifest = UploadManifest.json(items, layout: options.layout, skipDuplicates: options.skipDuplicates)
         let path = config.spoolDirectory + "/registrar-files-" + UUID().uuidString + ".json"
         guard FileManager.default.createFile(atPath: path, contents: Data(manifest.utf8)) else {
@@ -285,7 +291,8 @@ struct FileRoutes {
         let fileName = objects.count == 1 ? objects[0].1 : "\(objects.count) files"
         let outcome = try await pool.run { backends in
             try UploadRoutes.store(path, format: .json, fileName: fileName, ignoreErrors: options.ignoreErrors, integration: nil,
-                                   folderID: folderID, tenantID: tenant.tenantID, limits: finalLimits, backends: backends)
+                                   folderID: folderID, tenantID: tenant.tenantID, limits: finalLimits, backends: backends,
+                                   integrationID: storageIntegrationID)
         }
         switch outcome {
         case .refused(let issue):

@@ -80,7 +80,7 @@ extension OpenAPIDocument {
                 "stage": ["type": ["string", "null"], "description": "Only units whose task waits at this stage (uuid or title)."] as Object,
                 "featureHashes": ["type": ["array", "null"], "items": ["type": "string"]] as Object,
                 "signedUrls": ["type": ["boolean", "null"]] as Object,
-                "signedUrlTtlSeconds": ["type": ["integer", "null"], "minimum": 60, "maximum": 604800] as Object,
+                "signedUrlTtlSeconds": ["type": ["integer", "null"], "minimum": 1, "maximum": 604800] as Object,
                 "versionName": ["type": ["string", "null"], "maxLength": 200] as Object,
             ], required: ["format"]),
             "Export": ["type": "object", "additionalProperties": true,

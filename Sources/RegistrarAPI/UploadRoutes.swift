@@ -94,12 +94,15 @@ struct UploadRoutes {
     /// Validates the spooled manifest, stores it with its job in one transaction, queues the job.
     /// A refused manifest creates nothing: bad input never leaves half a job behind.
     static func store(_ path: String, format: ManifestFormat, fileName: String, ignoreErrors: Bool, integration: String?,
-                      folderID: String, tenantID: String, limits: ManifestLimits, backends: any APIBackends) throws -> SubmitOutcome {
+                      folderID: String, tenantID: String, limits: ManifestLimits, backends: any APIBackends,
+                      integrationID storageIntegrationID: String? = nil) throws -> SubmitOutcome {
         var reader = makeManifestReader(format: format, source: try FileByteSource(path: path), limits: limits)
         let summary = ManifestScanner(limits: limits, maxListedIssues: 1).scan(&reader, format: format)
         if let reason = summary.fatal ?? summary.fileErrors.first { return .refused(reason) }
         let registry = try backends.registry()
-        var integrationID: String?
+        // Files uploaded into bucket storage are read with the storage's integration (by id:
+        // the operator's, not one of the tenant's names).
+        var integrationID: String? = storageIntegrationID
         if let integration {
             guard let found = try registry.integration(name: integration, tenantID: tenantID) else {
                 throw APIError(.unprocessableContent, "unknown_integration", "no integration named \(integration)",

@@ -13,12 +13,16 @@ public struct FetchRequest: Sendable {
     /// `rangeLength` then caps the response body kept. Never echoed in messages. A request with
     /// a body is never redirected (the body may hold credentials).
     public var postBody: [UInt8]? = nil
+    /// Another method than GET (with no body) or POST (with `postBody`): `PUT` sends `postBody`,
+    /// `DELETE` none. Such a request has no `Range`, is never redirected, and a 204 is a success.
+    /// Used by the bucket storage (`S3ObjectStorage`).
+    public var method: String? = nil
     /// Seconds this object's earlier requests already took (earlier probe rounds): they count
     /// against `FetchPolicy.deadline`, so an object's whole fetch time stays within it.
     public var timeUsed: Double = 0
 
     public init(id: Int, url: String, rangeStart: Int64 = 0, rangeLength: Int = 65536, headers: [String] = [],
-                postBody: [UInt8]? = nil, timeUsed: Double = 0) {
+                postBody: [UInt8]? = nil, timeUsed: Double = 0, method: String? = nil) {
         self.id = id
         self.url = url
         self.rangeStart = rangeStart
@@ -26,6 +30,7 @@ public struct FetchRequest: Sendable {
         self.headers = headers
         self.postBody = postBody
         self.timeUsed = timeUsed
+        self.method = method
     }
 }
 

@@ -113,6 +113,8 @@ extension RangeFetcher {
             }
             finish(j, status: status, bytes: body, bytesOffset: offset, totalSize: total, declaredSize: declared,
                    contentType: contentType, etag: etag, lastModified: lastModified)
+        case 204 where jobs[j].request.method != nil:
+            finish(j, status: status, bytes: [], bytesOffset: 0, totalSize: nil, contentType: contentType, etag: etag, lastModified: lastModified)
         case 416:
             // The range starts at or past the end: the object exists (possibly empty).
             if let cr = contentRange.flatMap(ContentRange.init), let total = cr.total, jobs[j].request.rangeStart >= total {
@@ -160,7 +162,7 @@ extension RangeFetcher {
             return finish(j, failure: .tooManyRedirects, status: status,
                           message: "HTTP \(status) redirect from \(from.redacted) to \(URLRedaction.redact(location)) not followed (redirects are disabled)")
         }
-        guard jobs[j].request.postBody == nil else {
+        guard jobs[j].request.postBody == nil && jobs[j].request.method == nil else {
             // A token request's body holds credentials (a signed assertion, a secret): it goes to
             // the endpoint named, never to wherever that endpoint points.
             return finish(j, failure: .tooManyRedirects, status: status,

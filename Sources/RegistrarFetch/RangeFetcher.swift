@@ -274,7 +274,14 @@ public final class RangeFetcher {
         _ = registrar_curl_easy_setopt_ptr(easy, CURLOPT_CURLU, UnsafeRawPointer(dest.handle))
         _ = registrar_curl_easy_setopt_ptr(easy, CURLOPT_HTTPHEADER, t.headerList)
         _ = registrar_curl_easy_setopt_ptr(easy, CURLOPT_RESOLVE, t.resolveList)
-        if let body = r.postBody {
+        // A pooled handle may have sent another method before.
+        _ = registrar_curl_easy_setopt_ptr(easy, CURLOPT_CUSTOMREQUEST, nil)
+        if r.method != nil && r.postBody == nil {
+            _ = registrar_curl_easy_setopt_long(easy, CURLOPT_HTTPGET, 1)
+            _ = registrar_curl_easy_setopt_ptr(easy, CURLOPT_RANGE, nil)
+            _ = r.method!.withCString { registrar_curl_easy_setopt_ptr(easy, CURLOPT_CUSTOMREQUEST, $0) }
+        } else if let body = r.postBody {
+            if let method = r.method, method != "POST" { _ = method.withCString { registrar_curl_easy_setopt_ptr(easy, CURLOPT_CUSTOMREQUEST, $0) } }
             _ = registrar_curl_easy_setopt_ptr(easy, CURLOPT_RANGE, nil)
             _ = registrar_curl_easy_setopt_off(easy, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.count))
             _ = body.withUnsafeBytes { registrar_curl_easy_setopt_ptr(easy, CURLOPT_COPYPOSTFIELDS, $0.baseAddress ?? UnsafeRawPointer(bitPattern: 1)) }

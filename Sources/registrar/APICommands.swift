@@ -84,7 +84,7 @@ struct APICommand: AsyncParsableCommand {
             logger.warning("REGISTRAR_LINK_SECRET is not set: object links signed by this process work only until it restarts, and not on other replicas")
         }
         let urls = ServerURLs(postgres: servers.postgresURL, amqp: servers.amqpURL, redis: servers.redisURL,
-                              amqpHeartbeatSeconds: try amqp.heartbeatSeconds(), storage: try storage.location())
+                              amqpHeartbeatSeconds: try amqp.heartbeatSeconds(), storage: try storage.location(), fetchAllow: config.fetchAllow)
         let app = APIServer.make(config: config, backends: { LiveAPIBackends(urls: urls) },
                                  integrationTester: LiveIntegrationTester(fetchAllow: config.fetchAllow), logger: logger)
         logger.info("listening", metadata: ["address": "\(host):\(port)"])

@@ -18,6 +18,8 @@ struct ExportCommand: ParsableCommand {
     @Option(name: .customLong("feature-hash"), parsing: .upToNextOption, help: "Only labels of these ontology feature hashes (repeatable).")
     var featureHashes: [String] = []
     @Option(help: "Name this export as a label version.") var versionName: String?
+    @Flag(help: "Presign each file's URL with its integration (S3/MRAP SigV4, GCS V4, Azure SAS).") var signedUrls = false
+    @Option(help: "Lifetime of the signed URLs in seconds, 1 to 604800 (default 3600).") var signedUrlTtl: Int?
     @Flag(help: "Follow the job and download the file when it is DONE (exit 1 otherwise).") var wait = false
     @Option(name: .shortAndLong, help: "Where --wait writes the file (default export-<id>.<format>.json).") var output: String?
     @Flag(help: "Print the API's JSON.") var json = false
@@ -29,6 +31,8 @@ struct ExportCommand: ParsableCommand {
         if let stage { body.append(("stage", .string(stage))) }
         if !featureHashes.isEmpty { body.append(("featureHashes", .array(featureHashes.map(JSONValue.string)))) }
         if let versionName { body.append(("versionName", .string(versionName))) }
+        if signedUrls { body.append(("signedUrls", .bool(true))) }
+        if let signedUrlTtl { body.append(("signedUrlTtlSeconds", .number(String(signedUrlTtl)))) }
         let answer = try viaAPI { try api.call("POST", "/v1/projects/\(project)/exports", json: JSONValue.object(body).compactText) }
         guard let id = answer["id"]?.stringValue else { throw CommandFailure("unexpected answer from the API: \(answer.compactText)") }
         guard wait else {

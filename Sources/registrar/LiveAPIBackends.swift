@@ -19,6 +19,8 @@ struct ServerURLs: Sendable {
     var amqpHeartbeatSeconds: Int = AMQPWorkQueue.defaultHeartbeatSeconds
     /// Registrar's own object storage (`REGISTRAR_STORAGE_URL`).
     var storage: StorageLocation?
+    /// `REGISTRAR_FETCH_ALLOW`: the address policy of bucket storage's requests, as for reads.
+    var fetchAllow = ""
 }
 
 /// One API pool thread's connections, opened on first use and dropped after a fault so the next
@@ -36,10 +38,7 @@ final class LiveAPIBackends: APIBackends {
     func storage() throws -> any ObjectStorage {
         if let s = _storage { return s }
         guard let location = urls.storage else { throw StorageError.unavailable("no object storage is configured") }
-        let s: any ObjectStorage
-        switch location {
-        case .directory(let root): s = try LocalObjectStorage(root: root)
-        }
+        let s = try StorageFactory.make(location, postgresURL: urls.postgres, addressPolicy: (try? AddressPolicy(allowList: urls.fetchAllow)) ?? AddressPolicy())
         _storage = s
         return s
     }

@@ -142,19 +142,21 @@ struct WorkerCommand: AsyncParsableCommand {
                                           heartbeatSeconds: heartbeat)
             let progress = try RedisProgressTracker(url: servers.redisURL)
             let verifier = try HTTPObjectVerifier(policy: fetchPolicy, prober: prober)
-            verifier.integrationLoader = { id in
+            let loadIntegration: IntegrationURLSigner.Loader = { id in
                 guard let stored = try registry.integration(id: id) else {
                     throw IntegrationStoreError(description: "integration \(id) no longer exists")
                 }
                 return (stored.kind, stored.settings, try stored.decryptSecret(ring: ring.get()))
             }
+            verifier.integrationLoader = loadIntegration
             let registration = RegistrationHandler(store: registry, progress: progress, verifier: verifier, logger: logger)
-            let objects: any ObjectStorage = switch storageLocation { case .directory(let root): try LocalObjectStorage(root: root) }
+            let objects = try StorageFactory.make(storageLocation, postgresURL: servers.postgresURL, addressPolicy: fetchPolicy.addressPolicy)
             let webhooks = WebhookDeliverHandler(store: registry, poster: try CurlWebhookPoster(base: fetchPolicy), policy: webhookPolicy,
                                                  clock: { Int(Date().timeIntervalSince1970) })
             return .init(jobs: registry.jobs, progress: progress, queue: queue,
                          handlers: [registration, DatasetAttachHandler(store: registry), TaskCreateHandler(store: registry),
-                                    ExportHandler(store: registry, storage: objects), webhooks],
+                                    ExportHandler(store: registry, storage: objects, signer: try IntegrationURLSigner(policy: fetchPolicy, loader: loadIntegration)),
+                                    webhooks],
                          close: { queue.close(); registry.connection.close() })
         }
         try await runRole(service, name: "worker", logger: logger, metrics: metrics, readiness: readiness)

@@ -154,7 +154,7 @@ public struct IntegrationRequestPlanner: Sendable {
 
     /// `s3://bucket/key` made fetchable: at the integration's endpoint (path-style unless told
     /// otherwise), else AWS's regional virtual-hosted endpoint.
-    private func s3URL(bucket: String, key: String, region: String) -> String {
+    func s3URL(bucket: String, key: String, region: String) -> String {
         if let base = trimmedEndpoint {
             if settings.pathStyle ?? true { return "\(base)/\(SigningPercentEncoding.encode(bucket))/\(key)" }
             guard let sep = base.firstRange(of: "://") else { return "\(base)/\(bucket)/\(key)" }
@@ -165,7 +165,7 @@ public struct IntegrationRequestPlanner: Sendable {
     }
 
     /// The endpoint with a scheme and no trailing slash.
-    private var trimmedEndpoint: String? {
+    var trimmedEndpoint: String? {
         guard var e = settings.endpoint else { return nil }
         if !e.hasPrefix("http://") && !e.hasPrefix("https://") { e = "https://" + e }
         while e.hasSuffix("/") { e.removeLast() }

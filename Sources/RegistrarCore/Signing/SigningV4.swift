@@ -43,6 +43,8 @@ struct SigningV4Dialect: Sendable {
                                            dateHeader: "X-Amz-Date", contentHeader: "X-Amz-Content-SHA256")
     static let gcs = SigningV4Dialect(algorithm: "GOOG4-HMAC-SHA256", headerPrefix: "x-goog", queryPrefix: "X-Goog",
                                       dateHeader: "X-Goog-Date", contentHeader: "X-Goog-Content-SHA256")
+    static let gcsRSA = SigningV4Dialect(algorithm: "GOOG4-RSA-SHA256", headerPrefix: "x-goog", queryPrefix: "X-Goog",
+                                         dateHeader: "X-Goog-Date", contentHeader: "X-Goog-Content-SHA256")
 }
 
 /// How a V4 signer treats the path and body; ``SigV4/Options`` is the public face.

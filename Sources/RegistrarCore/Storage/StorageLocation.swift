@@ -1,10 +1,14 @@
-/// Where Registrar writes objects (`REGISTRAR_STORAGE_URL`): a local directory by default.
+/// Where Registrar writes objects (`REGISTRAR_STORAGE_URL`): a local directory by default, or
+/// an S3 / S3-compatible bucket and prefix signed with one of the tenant's integrations.
 ///
-/// `file:///absolute/path` or a plain absolute path. Cloud buckets (`s3://`, `gs://`, Azure
-/// blob URLs, each with `?integration=NAME`) are named here so the error for them is precise;
-/// writing to them is issue 15's next step (docs/storage.md).
+/// `file:///absolute/path` or a plain absolute path; `s3://BUCKET[/PREFIX]?integration=NAME`
+/// (the integration, of kind `aws` or `s3-compatible`, gives the credentials, endpoint and
+/// region; optional `multipartMiB=N` sets the multipart threshold and part size, 5…5120,
+/// default 64). GCS (`gs://`) and Azure blob URLs are named here so the error for them is
+/// precise: writing to them is not built yet (docs/storage.md).
 public enum StorageLocation: Sendable, Equatable {
     case directory(String)
+    case s3(S3StorageTarget)
 
     /// Parses the setting; throws a message that names what is wrong.
     public static func parse(_ text: String) throws(StorageLocationError) -> StorageLocation {
@@ -15,10 +19,98 @@ public enum StorageLocation: Sendable, Equatable {
             if path.split(separator: "/").contains(where: { $0 == ".." }) { throw StorageLocationError("\(t): '..' is not allowed in the storage path") }
             return .directory(path.count > 1 && path.hasSuffix("/") ? String(path.dropLast()) : path)
         }
-        for scheme in ["s3://", "gs://", "https://"] where t.hasPrefix(scheme) {
-            throw StorageLocationError("\(t): writing to cloud storage is not supported yet; use a local directory (file:///path)")
+        if t.hasPrefix("s3://") { return .s3(try S3StorageTarget.parse(t)) }
+        if t.hasPrefix("gs://") {
+            throw StorageLocationError("\(S3StorageTarget.withoutQuery(t)): writing to Google Cloud Storage is not supported yet; use s3://BUCKET/PREFIX?integration=NAME (aws or s3-compatible) or a local directory")
         }
-        throw StorageLocationError("\(t.isEmpty ? "(empty)" : t): expected an absolute directory path or file:///path")
+        if t.hasPrefix("https://") || t.hasPrefix("http://") {
+            throw StorageLocationError("\(S3StorageTarget.withoutQuery(t)): writing to Azure Blob Storage or other http(s) stores is not supported yet; use s3://BUCKET/PREFIX?integration=NAME (aws or s3-compatible) or a local directory")
+        }
+        throw StorageLocationError("\(t.isEmpty ? "(empty)" : t): expected an absolute directory path, file:///path or s3://BUCKET/PREFIX?integration=NAME")
+    }
+}
+
+/// An S3 (or S3-compatible) bucket and key prefix Registrar writes to, and the integration whose
+/// credentials sign the requests.
+public struct S3StorageTarget: Sendable, Equatable {
+    public var bucket: String
+    /// Key prefix without leading or trailing `/`; empty for the bucket's root.
+    public var prefix: String
+    /// The integration's name (looked up in the default tenant).
+    public var integration: String
+    /// Objects of at least this many bytes go up as multipart uploads of parts this size.
+    public var multipartThreshold: Int
+
+    public static let defaultMultipartThreshold = 64 << 20
+    /// S3's smallest part (all but the last); also the smallest threshold accepted.
+    public static let minimumPartSize = 5 << 20
+    public static let maximumPartSize = 5 << 30
+
+    public init(bucket: String, prefix: String, integration: String, multipartThreshold: Int = S3StorageTarget.defaultMultipartThreshold) {
+        self.bucket = bucket; self.prefix = prefix; self.integration = integration; self.multipartThreshold = multipartThreshold
+    }
+
+    /// The full S3 key of a storage key.
+    public func objectKey(_ key: ObjectKey) -> String { prefix.isEmpty ? key.text : "\(prefix)/\(key.text)" }
+    /// Where the object's metadata (size, SHA-256, content type) is kept: written after the
+    /// object, it is the commit record — an object without it does not exist for the storage.
+    public func metaKey(_ key: ObjectKey) -> String { metaRoot + key.text }
+    /// The S3 key prefix under which all metadata objects live.
+    public var metaRoot: String { prefix.isEmpty ? ".meta/" : "\(prefix)/.meta/" }
+    /// `s3://bucket/prefix` (no query: nothing secret, but the integration name is noise).
+    public var display: String { "s3://\(bucket)" + (prefix.isEmpty ? "" : "/\(prefix)") }
+
+    static func withoutQuery(_ t: String) -> String { t.firstIndex(of: "?").map { String(t[..<$0]) } ?? t }
+
+    static func parse(_ t: String) throws(StorageLocationError) -> S3StorageTarget {
+        let shown = withoutQuery(t)
+        var rest = Substring(t.dropFirst("s3://".count))
+        var query: Substring = ""
+        if let q = rest.firstIndex(of: "?") { query = rest[rest.index(after: q)...]; rest = rest[..<q] }
+        let slash = rest.firstIndex(of: "/") ?? rest.endIndex
+        let bucket = String(rest[..<slash])
+        if let problem = bucketProblem(bucket) { throw StorageLocationError("\(shown): the bucket name \(problem)") }
+        var prefix = slash < rest.endIndex ? String(rest[rest.index(after: slash)...]) : ""
+        while prefix.hasSuffix("/") { prefix.removeLast() }
+        if !prefix.isEmpty, let problem = ObjectKey.problem(with: prefix) {
+            throw StorageLocationError("\(shown): the prefix '\(prefix)' \(problem) (segments of A-Z a-z 0-9 . _ - separated by /)")
+        }
+        var integration: String?
+        var threshold = defaultMultipartThreshold
+        for pair in query.split(separator: "&") where !pair.isEmpty {
+            let kv = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            let name = String(kv[0]), value = kv.count > 1 ? String(kv[1]) : ""
+            switch name {
+            case "integration":
+                guard !value.isEmpty else { throw StorageLocationError("\(shown): integration= names no integration") }
+                integration = SigningPercentEncoding.decode(value)
+            case "multipartMiB":
+                guard let n = Int(value), (5...5120).contains(n) else {
+                    throw StorageLocationError("\(shown): multipartMiB must be a whole number from 5 to 5120 (S3's part sizes), not '\(value)'")
+                }
+                threshold = n << 20
+            default:
+                throw StorageLocationError("\(shown): unknown setting '\(name)' (expected integration= and optionally multipartMiB=)")
+            }
+        }
+        guard let integration else {
+            throw StorageLocationError("\(shown): say which integration's credentials sign the writes: \(shown)?integration=NAME (an aws or s3-compatible integration)")
+        }
+        return S3StorageTarget(bucket: bucket, prefix: prefix, integration: integration, multipartThreshold: threshold)
+    }
+
+    /// Why a bucket name is not one S3 accepts (3–63 of `a-z 0-9 . -`, starting and ending with
+    /// a letter or digit), or nil.
+    static func bucketProblem(_ b: String) -> String? {
+        if b.isEmpty { return "is missing (s3://BUCKET/PREFIX?integration=NAME)" }
+        guard (3...63).contains(b.utf8.count) else { return "'\(b)' must be 3 to 63 characters" }
+        guard b.utf8.allSatisfy({ ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2E || $0 == 0x2D }) else {
+            return "'\(b)' may hold only lower-case letters, digits, '.' and '-'"
+        }
+        guard let f = b.utf8.first, let l = b.utf8.last, f != 0x2E, f != 0x2D, l != 0x2E, l != 0x2D else {
+            return "'\(b)' must start and end with a letter or digit"
+        }
+        return nil
     }
 }
 

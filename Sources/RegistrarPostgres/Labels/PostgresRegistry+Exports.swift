@@ -57,7 +57,8 @@ extension PostgresRegistry: ExportStore, JobParamsReader {
 
     public func exportSources(projectID: String, unitIDs: [Int64], stage: String?) throws -> [ExportSource] {
         let rows = try connection.query("""
-            SELECT \(Self.labelFactColumns), l.row, array_to_json(f.urls)::text, array_to_json(f.dicom_sop_uids)::text
+            SELECT \(Self.labelFactColumns), l.row, array_to_json(f.urls)::text, array_to_json(f.dicom_sop_uids)::text,
+                   (SELECT j.integration_id::text FROM jobs j WHERE j.id = f.job_id)
             FROM unnest($2::bigint[]) u(id) JOIN dataset_files m ON m.id = u.id
             JOIN project_datasets pd ON pd.dataset_id = m.dataset_id AND pd.project_id = $1::uuid
             JOIN files f ON f.id = m.file_id JOIN datasets d ON d.id = m.dataset_id
@@ -67,7 +68,7 @@ extension PostgresRegistry: ExportStore, JobParamsReader {
             """, [projectID, PGArray.ints(unitIDs.map { Int($0) }), stage])
         return (0..<rows.count).map { r in
             ExportSource(facts: facts(rows, r, at: 0), row: rows[r, 12], frameURLs: rows[r, 13].map { JSONArrayText.strings($0) } ?? [],
-                         sopInstanceUIDs: rows[r, 14].map { JSONArrayText.strings($0) } ?? [])
+                         sopInstanceUIDs: rows[r, 14].map { JSONArrayText.strings($0) } ?? [], integrationID: rows[r, 15])
         }
     }
 

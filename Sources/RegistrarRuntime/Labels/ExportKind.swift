@@ -47,10 +47,13 @@ public final class ExportHandler: ChunkHandler {
     public let queues = Export.queues
     let store: ExportStore & JobParamsReader
     let storage: ObjectStorage
+    /// Presigns links for exports with `signedUrls: true` (nil: links stay as registered).
+    let signer: (any ExportURLSigner)?
 
-    public init(store: ExportStore & JobParamsReader, storage: ObjectStorage) {
+    public init(store: ExportStore & JobParamsReader, storage: ObjectStorage, signer: (any ExportURLSigner)? = nil) {
         self.store = store
         self.storage = storage
+        self.signer = signer
     }
 
     struct Unreadable: Error {}
@@ -69,13 +72,15 @@ public final class ExportHandler: ChunkHandler {
         let structure = project.ontology.flatMap { JSONValue.parse(Array($0.utf8)) } ?? .object([("objects", .array([])), ("classifications", .array([]))])
         let ontology = OntologyIndex(structure: structure)
         let keep = params.featureHashes.map(Set.init)
-        let sources = try store.exportSources(projectID: params.projectID, unitIDs: work.unitIDs, stage: params.stage)
+        let signed = try ExportLinkSigning.apply(try store.exportSources(projectID: params.projectID, unitIDs: work.unitIDs, stage: params.stage),
+                                                 signer: signer, params: params)
+        let sources = signed.map(\.0)
         var text = ""
         var counts = CocoAssembly.Counts(images: 0, annotations: 0, tracks: 0)
         switch params.format {
         case .json:
-            text = sources.map { s in
-                let row = s.row.flatMap { JSONValue.parse(Array($0.utf8)) } ?? LabelRowDocument.empty(s.facts)
+            text = signed.map { s, links in
+                let row = ExportURLRewrite.replacing(links, in: s.row.flatMap { JSONValue.parse(Array($0.utf8)) } ?? LabelRowDocument.empty(s.facts))
                 let valid = LabelRowValidator.validate(row, ontology: ontology, media: s.facts.media).isEmpty
                 return ExportParts.jsonItem(ExportParts.filter(row, keep: keep), facts: s.facts, valid: valid).compactText
             }.joined(separator: ",")

@@ -7,8 +7,11 @@ public struct ExportSource: Sendable {
     public var row: String?
     public var frameURLs: [String]
     public var sopInstanceUIDs: [String]
-    public init(facts: LabelUnitFacts, row: String?, frameURLs: [String], sopInstanceUIDs: [String]) {
+    /// The integration the file was registered with (its URLs are signed with it), or nil.
+    public var integrationID: String?
+    public init(facts: LabelUnitFacts, row: String?, frameURLs: [String], sopInstanceUIDs: [String], integrationID: String? = nil) {
         self.facts = facts; self.row = row; self.frameURLs = frameURLs; self.sopInstanceUIDs = sopInstanceUIDs
+        self.integrationID = integrationID
     }
 }
 

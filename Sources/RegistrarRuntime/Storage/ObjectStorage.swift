@@ -19,6 +19,22 @@ public protocol ObjectStorage: AnyObject {
     func delete(_ key: ObjectKey) throws -> Bool
     /// Keys under a prefix (a whole segment path, e.g. `exports/`), sorted.
     func keys(prefix: String) throws -> [ObjectKey]
+    /// Where workers can read the object directly from its bucket, with the storage's
+    /// integration (uploaded files are registered this way); nil for storage only the API
+    /// serves (a local directory), whose objects are registered as signed API links.
+    func bucketObject(_ key: ObjectKey) -> BucketObjectReference?
+}
+
+extension ObjectStorage {
+    public func bucketObject(_ key: ObjectKey) -> BucketObjectReference? { nil }
+}
+
+/// An object of bucket storage as a cloud URL (`s3://bucket/key`) and the id of the
+/// integration that signs reads of it.
+public struct BucketObjectReference: Sendable, Equatable {
+    public var url: String
+    public var integrationID: String
+    public init(url: String, integrationID: String) { self.url = url; self.integrationID = integrationID }
 }
 
 /// One stored object.

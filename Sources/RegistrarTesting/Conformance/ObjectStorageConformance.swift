@@ -52,7 +52,7 @@ public enum ObjectStorageConformance {
         #expect(try s.keys(prefix: "conformance/\(run)/").map(\.text) == ["conformance/\(run)/b.bin"])
     }
 
-    static func readAll(_ source: (any ByteSource)?) throws -> [UInt8]? {
+    public static func readAll(_ source: (any ByteSource)?) throws -> [UInt8]? {
         guard var source else { return nil }
         var out: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 4096)
@@ -64,9 +64,10 @@ public enum ObjectStorageConformance {
     }
 
     /// Gives `bytes` bytes, then fails like a broken upload.
-    struct FailingSource: ByteSource {
+    public struct FailingSource: ByteSource {
         var bytes: Int
-        mutating func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        public init(bytes: Int) { self.bytes = bytes }
+        public mutating func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
             guard bytes > 0 else { throw StorageError.unavailable("the source broke") }
             let n = min(bytes, buffer.count)
             for i in 0..<n { buffer[i] = 7 }
