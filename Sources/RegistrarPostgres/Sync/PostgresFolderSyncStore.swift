@@ -307,7 +307,7 @@ public final class PostgresFolderSyncStore: FolderSyncStore, FolderSyncAPIStore 
                 _ = try connection.copyIn("COPY staging_sync (\(Self.stagingColumns)) FROM STDIN", rows: rows)
                 done = try connection.query("""
                     UPDATE files f SET size = coalesce(s.size, f.size), mime_type = s.mime_type, etag = coalesce(s.etag, f.etag),
-                           sync_etag = coalesce(nullif(f.sync_etag, ''), s.etag, ''),
+                           sync_etag = coalesce(nullif(f.sync_etag, ''), btrim(s.etag, '"'), ''),
                            width = s.width, height = s.height, fps = s.fps, duration = s.duration, frame_count = s.frame_count, codec = s.codec,
                            sample_rate = s.sample_rate, channels = s.channels, bit_depth = s.bit_depth, page_count = s.page_count,
                            client_metadata = s.client_metadata, format = s.format, text_encoding = s.text_encoding,
