@@ -176,6 +176,12 @@ extension LiveServers.PipelineTests {
         let viaAPI = try api.json("GET", "/v1/folders/\(folderID)/sync", key: key, expect: 200)
         #expect(viaAPI["uri"] as? String == "s3://synced/data/" && viaAPI["notificationSecret"] == nil, "\(viaAPI)")
         #expect(try api.call("GET", "/v1/folders/\(folderID)/sync", key: other).status == 404)
+        // File records say which files are verified and which are tombstoned.
+        let goneID = try #require(try h.scalar("SELECT id FROM files WHERE folder_id = $1 AND sync_key = $2", [folderID, deleted[5]]))
+        let gone = try api.json("GET", "/v1/files/\(goneID)", key: key, expect: 200)
+        #expect(gone["tombstoned"] as? Bool == true && gone["verified"] as? Bool == true, "\(gone)")
+        let liveID = try #require(try h.scalar("SELECT id FROM files WHERE folder_id = $1 AND sync_key = $2", [folderID, media[100]]))
+        #expect(try api.json("GET", "/v1/files/\(liveID)", key: key, expect: 200)["tombstoned"] as? Bool == false)
         #expect(try api.call("POST", "/v1/folders/\(folderID)/sync/run", key: other).status == 404)
         let notified = "data/notified one.png"
         _ = try MotoServer.output([MotoServer.python, fixture, "put", moto.endpoint, keyID, secret, "synced", notified, seed.path])
