@@ -35,6 +35,7 @@ public enum APIServer {
                                   trust: RequestTrust(origins: config.origins))
         let v1 = router.group("/v1").add(middleware: auth)
         FolderRoutes(pool: pool).register(on: v1)
+        FolderSyncRoutes(pool: pool).register(on: v1, router: router)
         AccessRoutes(pool: pool).register(on: v1)
         ProjectRoutes(pool: pool).register(on: v1)
         DatasetRoutes(pool: pool).register(on: v1)

@@ -587,7 +587,10 @@ enum OpenAPIDocument {
                 "niftiDims": ["type": "array", "items": ["type": "integer"]] as Object,
                 "niftiPixdim": ["type": "array", "items": ["type": "number"]] as Object,
                 "createdAt": timestamp,
-            ], required: ["id", "folderId", "jobId", "unit", "type", "title", "url", "urls", "metadataSupplied", "createdAt"],
+                "verified": ["type": "boolean", "description": "False for a file a folder sync listed and has not probed yet (docs/sync.md)."] as Object,
+                "tombstoned": ["type": "boolean", "description": "A synced file whose object vanished from the bucket (restored when it returns)."] as Object,
+                "probeError": ["type": "string", "description": "A synced file whose probe failed: the unit error code."] as Object,
+            ], required: ["id", "folderId", "jobId", "unit", "type", "title", "url", "urls", "metadataSupplied", "createdAt", "verified", "tombstoned"],
                description: "A registered file. Facts that are unknown or do not apply to its type are absent."),
             "FilePage": page(of: "File", description: "A page of files."),
             "Upload": object([

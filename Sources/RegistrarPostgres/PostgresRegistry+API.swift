@@ -193,7 +193,8 @@ extension PostgresRegistry: UploadStore, TenancyStore, IntegrationRecords, Deplo
             'pageCount', page_count, 'clientMetadata', client_metadata, 'metadataSupplied', metadata_supplied, 'format', format,
             'textEncoding', text_encoding, 'dicomStudyUid', dicom_study_uid, 'dicomSeriesUid', dicom_series_uid,
             'dicomSopUids', dicom_sop_uids, 'dicomModality', dicom_modality, 'niftiDims', nifti_dims, 'niftiPixdim', nifti_pixdim,
-            'jobId', job_id, 'unit', unit_index, 'createdAt', \(SQLTime.iso("created_at"))))::text
+            'jobId', job_id, 'unit', unit_index, 'createdAt', \(SQLTime.iso("created_at")),
+            'verified', verified_at IS NOT NULL, 'tombstoned', tombstoned_at IS NOT NULL, 'probeError', probe_error))::text
         """
 
     /// A folder's files by id, optionally of one type (cursor: the last id).

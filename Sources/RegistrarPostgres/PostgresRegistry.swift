@@ -104,7 +104,8 @@ public final class PostgresRegistry: RegistrationStore {
                 'textEncoding', text_encoding, 'dicomStudyUid', dicom_study_uid, 'dicomSeriesUid', dicom_series_uid,
                 'dicomSopUids', dicom_sop_uids, 'dicomModality', dicom_modality, 'niftiDims', nifti_dims, 'niftiPixdim', nifti_pixdim,
                 'probeRequests', probe_requests, 'probeBytes', probe_bytes, 'jobId', job_id, 'unit', unit_index,
-                'createdAt', created_at, 'verifiedAt', verified_at))::text
+                'createdAt', created_at, 'verifiedAt', verified_at,
+                'verified', verified_at IS NOT NULL, 'tombstoned', tombstoned_at IS NOT NULL, 'probeError', probe_error))::text
             FROM files WHERE folder_id = $1 AND id > $2 ORDER BY id LIMIT $3
             """, [folderID, String(afterID), String(limit)])
         return (0..<rows.count).map { (Int64(rows[$0, 0]!)!, rows[$0, 1]!) }

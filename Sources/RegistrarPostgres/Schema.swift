@@ -576,5 +576,6 @@ public enum Schema {
             PRIMARY KEY (job_id, seq)
         );
         """),
+        Migration(version: 14, name: "folder sync", sql: FolderSyncSchema.sql),
     ]
 }

@@ -18,7 +18,8 @@ struct Registrar: AsyncParsableCommand {
                       MigrateCommand.self, RetryCommand.self, APICommand.self, TenantsCommand.self, KeysCommand.self,
                       IntegrationsCommand.self, DLQCommand.self, ProgressCommand.self,
                       OntologiesCommand.self, UsersCommand.self, GroupsCommand.self, ProjectsCommand.self,
-                      DatasetsCommand.self, JobsCommand.self, TasksCommand.self, TemplatesCommand.self, UploadCommand.self, ExportCommand.self, WebhooksCommand.self, AgentCommand.self]
+                      DatasetsCommand.self, JobsCommand.self, TasksCommand.self, TemplatesCommand.self, UploadCommand.self, ExportCommand.self, WebhooksCommand.self, AgentCommand.self,
+                      FoldersCommand.self]
     )
 
     /// Custom entry point: ArgumentParser exits 64 on usage errors; our contract is 2.

@@ -46,6 +46,9 @@ struct CoordinatorCommand: AsyncParsableCommand {
     @OptionGroup var amqp: AMQPOptions
     @Option(help: "Seconds between two passes of the webhook dispatcher (due events into webhook-deliver jobs).")
     var webhookDispatchInterval = 1.0
+    @Option(help: "Seconds between two looks for folder syncs that are due (bindings with --interval).")
+    var syncScheduleInterval = 10.0
+    @OptionGroup var fetch: FetchOptions
 
     func run() async throws {
         signal(SIGPIPE, SIG_IGN)
@@ -59,14 +62,20 @@ struct CoordinatorCommand: AsyncParsableCommand {
         settings.limits = manifestLimits.limits
         let planning = settings
         let hooks = TestHooks.fromEnvironment(logger: logger).engine
+        // Folder syncs list buckets with their integrations: the coordinator needs the key ring
+        // for them (without one, sync jobs end ERROR saying so; other kinds are unaffected).
+        let ring = try? loadKeyRing()
+        let listPolicy = try fetch.policy(concurrency: 4)
         let service = CoordinatorService(logger: logger, readiness: readiness, hooks: hooks) {
             let registry = try PostgresRegistry(url: servers.postgresURL)
             let queue = try AMQPWorkQueue(url: servers.amqpURL, role: .coordinator, heartbeatSeconds: heartbeat)
             let progress = try RedisProgressTracker(url: servers.redisURL)
+            let sync = try folderSyncParts(registry, policy: listPolicy, ring: ring)
             return .init(jobs: registry.jobs, progress: progress, queue: queue,
                          planners: [RegistrationPlanner(store: registry, settings: planning), DatasetAttachPlanner(store: registry),
                                     TaskCreatePlanner(store: registry), ExportPlanner(store: registry),
-                                    WebhookDeliverPlanner(store: registry)],
+                                    WebhookDeliverPlanner(store: registry),
+                                    FolderSyncPlanner(store: sync.store, reader: sync.reader, progress: progress, logger: logger)],
                          close: { queue.close(); registry.connection.close() })
         }
         // The webhook dispatcher: due events into delivery jobs (docs/workflows.md, "Webhooks").
@@ -76,7 +85,14 @@ struct CoordinatorCommand: AsyncParsableCommand {
             return (WebhookDispatcher(store: registry, jobs: registry.jobs, publish: { try queue.publishJob($0) }),
                     { queue.close(); registry.connection.close() })
         }
-        try await runRole(service, name: "coordinator", logger: logger, metrics: metrics, readiness: readiness, alongside: [dispatch])
+        // Interval syncs of cloud-synced folders (docs/sync.md): due bindings claimed in the database.
+        let syncs = FolderSyncScheduleService(interval: syncScheduleInterval, logger: logger) {
+            let store = try PostgresFolderSyncStore(url: servers.postgresURL)
+            let queue = try AMQPWorkQueue(url: servers.amqpURL, role: .publisher, heartbeatSeconds: heartbeat)
+            return (FolderSyncScheduler(claim: { try store.claimDueSync() }, publish: { try queue.publishJob($0) }),
+                    { queue.close(); store.connection.close() })
+        }
+        try await runRole(service, name: "coordinator", logger: logger, metrics: metrics, readiness: readiness, alongside: [dispatch, syncs])
     }
 }
 
@@ -113,7 +129,7 @@ struct WorkerCommand: AsyncParsableCommand {
                                              what: "a whole number from 1 to 64") { (1...64).contains($0) }
         let kinds: [String]
         do {
-            kinds = try KindSelection.parse(self.kinds ?? ServerOptions.env("REGISTRAR_WORKER_KINDS", ""), known: [KindQueues.registration.kind, DatasetAttach.kind, TaskCreate.kind, Export.kind, WebhookDeliver.kind],
+            kinds = try KindSelection.parse(self.kinds ?? ServerOptions.env("REGISTRAR_WORKER_KINDS", ""), known: [KindQueues.registration.kind, DatasetAttach.kind, TaskCreate.kind, Export.kind, WebhookDeliver.kind, FolderSync.kind],
                                             source: self.kinds == nil ? "REGISTRAR_WORKER_KINDS" : "--kinds")
         } catch let e as KindSelection.Invalid { throw CommandFailure(e.description) }
         logger.info("serving job kinds", metadata: ["kinds": "\(kinds.joined(separator: ","))"])
@@ -151,12 +167,13 @@ struct WorkerCommand: AsyncParsableCommand {
             verifier.integrationLoader = loadIntegration
             let registration = RegistrationHandler(store: registry, progress: progress, verifier: verifier, logger: logger)
             let objects = try StorageFactory.make(storageLocation, postgresURL: servers.postgresURL, addressPolicy: fetchPolicy.addressPolicy)
+            let sync = try folderSyncParts(registry, policy: fetchPolicy, ring: try? ring.get())
             let webhooks = WebhookDeliverHandler(store: registry, poster: try CurlWebhookPoster(base: fetchPolicy), policy: webhookPolicy,
                                                  clock: { Int(Date().timeIntervalSince1970) })
             return .init(jobs: registry.jobs, progress: progress, queue: queue,
                          handlers: [registration, DatasetAttachHandler(store: registry), TaskCreateHandler(store: registry),
                                     ExportHandler(store: registry, storage: objects, signer: try IntegrationURLSigner(policy: fetchPolicy, loader: loadIntegration)),
-                                    webhooks],
+                                    webhooks, FolderSyncHandler(store: sync.store, reader: sync.reader, verifier: verifier, logger: logger)],
                          close: { queue.close(); registry.connection.close() })
         }
         try await runRole(service, name: "worker", logger: logger, metrics: metrics, readiness: readiness)

@@ -19,8 +19,9 @@ final class MotoServer {
     }
 
     /// Starts moto on a free loopback port and prepares the bucket with `files`.
-    init(bucket: String, files: [URL], workDir: URL) throws {
-        let pick = try Self.output([Self.python, "-c", "import socket; s=socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])"])
+    /// `port`: a fixed port (runs that must stay in a port range), else a free one.
+    init(bucket: String, files: [URL], workDir: URL, port fixed: Int? = nil) throws {
+        let pick = try fixed.map(String.init) ?? Self.output([Self.python, "-c", "import socket; s=socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])"])
         guard let port = Int(pick.trimmingCharacters(in: .whitespacesAndNewlines)) else {
             throw PipelineHarness.HarnessError("no free port: \(pick)")
         }

@@ -187,6 +187,9 @@ struct LiveAPI {
         "POST /v1/datasets", "GET /v1/datasets", "GET /v1/datasets/{id}", "PATCH /v1/datasets/{id}", "DELETE /v1/datasets/{id}",
         "GET /v1/datasets/{id}/files", "POST /v1/datasets/{id}/attach", "POST /v1/datasets/{id}/detach",
         "GET /v1/jobs/{id}", "GET /v1/jobs/{id}/errors", "POST /v1/jobs/{id}/cancel",
+        // Cloud-synced folders (issue 16, docs/sync.md).
+        "POST /v1/folders/{id}/sync", "GET /v1/folders/{id}/sync", "DELETE /v1/folders/{id}/sync", "POST /v1/folders/{id}/sync/run",
+        "POST /v1/folders/{id}/sync/notifications",
     ]
 
     let harness: PipelineHarness

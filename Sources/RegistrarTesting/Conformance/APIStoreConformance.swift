@@ -140,6 +140,7 @@ public enum APIStoreConformance {
             ("url", .string("https://b.example/u/0.png?…")), ("urls", .array([.string("https://b.example/u/0.png?…")])),
             ("size", .number("100")), ("mimeType", .string("image/png")), ("width", .number("10")), ("height", .number("1")),
             ("metadataSupplied", .bool(false)), ("jobId", .string(job)), ("unit", .number("0")), ("createdAt", JSONCompare.anyTime),
+            ("verified", .bool(true)), ("tombstoned", .bool(false)),
         ])
         let rest = try s.store.filesPage(folderID: folder, type: nil, after: Int64(fileID)!, limit: 10)
         #expect(rest.items.compactMap { JSONCompare.string($0, "title") } == ["img-2"] && rest.nextCursor == nil)

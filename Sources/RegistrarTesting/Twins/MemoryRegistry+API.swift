@@ -170,6 +170,8 @@ extension MemoryRegistry: UploadStore, TenancyStore, IntegrationRecords, Deploym
             ("niftiDims", i.niftiDims.map { .array($0.map { .number(String($0)) }) } ?? .null),
             ("niftiPixdim", i.niftiPixdim.map { .array($0.map { .number("\($0)") }) } ?? .null),
             ("jobId", .string(f.jobID)), ("unit", .number(String(u.index))), ("createdAt", .string(f.createdAt)),
+            // Registered files are verified when written; only synced files (not in this twin) are listed first.
+            ("verified", .bool(true)), ("tombstoned", .bool(false)),
         ])
         return Self.strippingNulls(value).compactText
     }
