@@ -576,5 +576,6 @@ public enum Schema {
             PRIMARY KEY (job_id, seq)
         );
         """),
+        Migration(version: 13, name: "sequence videos", sql: SequenceSchema.migration13),
     ]
 }

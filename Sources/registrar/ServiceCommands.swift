@@ -66,7 +66,7 @@ struct CoordinatorCommand: AsyncParsableCommand {
             return .init(jobs: registry.jobs, progress: progress, queue: queue,
                          planners: [RegistrationPlanner(store: registry, settings: planning), DatasetAttachPlanner(store: registry),
                                     TaskCreatePlanner(store: registry), ExportPlanner(store: registry),
-                                    WebhookDeliverPlanner(store: registry)],
+                                    WebhookDeliverPlanner(store: registry), SequenceEncodePlanner(store: registry)],
                          close: { queue.close(); registry.connection.close() })
         }
         // The webhook dispatcher: due events into delivery jobs (docs/workflows.md, "Webhooks").
@@ -76,7 +76,14 @@ struct CoordinatorCommand: AsyncParsableCommand {
             return (WebhookDispatcher(store: registry, jobs: registry.jobs, publish: { try queue.publishJob($0) }),
                     { queue.close(); registry.connection.close() })
         }
-        try await runRole(service, name: "coordinator", logger: logger, metrics: metrics, readiness: readiness, alongside: [dispatch])
+        // Finished registrations' image sequences into sequence-encode jobs (docs/sequences.md).
+        let sequences = SequenceEncodeDispatchService(interval: webhookDispatchInterval, logger: logger) {
+            let registry = try PostgresRegistry(url: servers.postgresURL)
+            let queue = try AMQPWorkQueue(url: servers.amqpURL, role: .publisher, heartbeatSeconds: heartbeat)
+            return (SequenceEncodeDispatcher(store: registry, publish: { try queue.publishJob($0) }),
+                    { queue.close(); registry.connection.close() })
+        }
+        try await runRole(service, name: "coordinator", logger: logger, metrics: metrics, readiness: readiness, alongside: [dispatch, sequences])
     }
 }
 
@@ -97,6 +104,8 @@ struct WorkerCommand: AsyncParsableCommand {
     @OptionGroup var metrics: MetricsOptions
     @OptionGroup var amqp: AMQPOptions
     @OptionGroup var storage: StorageOptions
+    @Option(help: "Directory for the one temporary video per sequence being encoded (env REGISTRAR_ENCODE_TMPDIR; default the system's temporary directory + registrar-encode).")
+    var encodeTmpdir: String?
 
     @Option(help: "Seconds a SIGTERM'd worker may spend finishing the chunk in hand before it exits without acking it (env REGISTRAR_DRAIN_SECONDS).")
     var drainTimeout = Double(ServerOptions.env("REGISTRAR_DRAIN_SECONDS", "")) ?? 60
@@ -113,7 +122,8 @@ struct WorkerCommand: AsyncParsableCommand {
                                              what: "a whole number from 1 to 64") { (1...64).contains($0) }
         let kinds: [String]
         do {
-            kinds = try KindSelection.parse(self.kinds ?? ServerOptions.env("REGISTRAR_WORKER_KINDS", ""), known: [KindQueues.registration.kind, DatasetAttach.kind, TaskCreate.kind, Export.kind, WebhookDeliver.kind],
+            kinds = try KindSelection.parse(self.kinds ?? ServerOptions.env("REGISTRAR_WORKER_KINDS", ""), known: [KindQueues.registration.kind, DatasetAttach.kind, TaskCreate.kind, Export.kind, WebhookDeliver.kind,
+                                                                                                                                      SequenceEncode.kind],
                                             source: self.kinds == nil ? "REGISTRAR_WORKER_KINDS" : "--kinds")
         } catch let e as KindSelection.Invalid { throw CommandFailure(e.description) }
         logger.info("serving job kinds", metadata: ["kinds": "\(kinds.joined(separator: ","))"])
@@ -127,6 +137,7 @@ struct WorkerCommand: AsyncParsableCommand {
         if case .failure(let e) = ring { logger.notice("integrations unavailable on this worker", metadata: ["reason": "\(e.description)"]) }
         // Exports write their parts to Registrar's own storage (docs/storage.md).
         let storageLocation = try storage.location()
+        let scratch = try EncodeScratch(root: encodeTmpdir ?? ServerOptions.env("REGISTRAR_ENCODE_TMPDIR", NSTemporaryDirectory() + "registrar-encode"))
         let readiness = ReadinessFlag()
         let hooks = TestHooks.fromEnvironment(logger: logger).engine
         let service = WorkerService(slots: slots, drainTimeout: .milliseconds(Int64(max(0, min(drainTimeout, 3600)) * 1000)), logger: logger,
@@ -154,7 +165,8 @@ struct WorkerCommand: AsyncParsableCommand {
                                                  clock: { Int(Date().timeIntervalSince1970) })
             return .init(jobs: registry.jobs, progress: progress, queue: queue,
                          handlers: [registration, DatasetAttachHandler(store: registry), TaskCreateHandler(store: registry),
-                                    ExportHandler(store: registry, storage: objects), webhooks],
+                                    ExportHandler(store: registry, storage: objects), webhooks,
+                                    SequenceEncodeHandler(store: registry, storage: objects, reader: verifier, encoder: FFmpegVideoEncoder(), scratch: scratch)],
                          close: { queue.close(); registry.connection.close() })
         }
         try await runRole(service, name: "worker", logger: logger, metrics: metrics, readiness: readiness)
