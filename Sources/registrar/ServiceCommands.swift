@@ -139,7 +139,8 @@ struct WorkerCommand: AsyncParsableCommand {
         let storageLocation = try storage.location()
         let scratch = try EncodeScratch(root: encodeTmpdir ?? ServerOptions.env("REGISTRAR_ENCODE_TMPDIR", NSTemporaryDirectory() + "registrar-encode"))
         let readiness = ReadinessFlag()
-        let hooks = TestHooks.fromEnvironment(logger: logger).engine
+        let testHooks = TestHooks.fromEnvironment(logger: logger)
+        let hooks = testHooks.engine
         let service = WorkerService(slots: slots, drainTimeout: .milliseconds(Int64(max(0, min(drainTimeout, 3600)) * 1000)), logger: logger,
                                     readiness: readiness, hooks: hooks, onDrainDeadline: {
             // A chunk stuck where it cannot be interrupted (a commit waiting on a lock): exit
@@ -166,7 +167,8 @@ struct WorkerCommand: AsyncParsableCommand {
             return .init(jobs: registry.jobs, progress: progress, queue: queue,
                          handlers: [registration, DatasetAttachHandler(store: registry), TaskCreateHandler(store: registry),
                                     ExportHandler(store: registry, storage: objects), webhooks,
-                                    SequenceEncodeHandler(store: registry, storage: objects, reader: verifier, encoder: FFmpegVideoEncoder(), scratch: scratch)],
+                                    SequenceEncodeHandler(store: registry, storage: objects, reader: verifier, encoder: FFmpegVideoEncoder(), scratch: scratch,
+                                                          frameDelayMicroseconds: testHooks.frameDelayMicroseconds)],
                          close: { queue.close(); registry.connection.close() })
         }
         try await runRole(service, name: "worker", logger: logger, metrics: metrics, readiness: readiness)

@@ -124,8 +124,8 @@ public struct SequenceOptions: Sendable, Equatable {
     }
 
     /// The params fields (`virtualSequences`, `sequenceFps`) of a registration job.
-    public var params: [(String, JSONValue)] {
-        var out: [(String, JSONValue)] = []
+    public var params: [(key: String, value: JSONValue)] {
+        var out: [(key: String, value: JSONValue)] = []
         if virtual { out.append(("virtualSequences", .bool(true))) }
         if let fps { out.append(("sequenceFps", .number(SequenceEncoding.fpsText(fps)))) }
         return out

@@ -60,11 +60,14 @@ public final class SequenceEncodeHandler: ChunkHandler {
     let batch: Int
     let maxFrameBytes: Int
     let prober = ContentProber()
+    /// Test pacing only (`REGISTRAR_TEST_FRAME_DELAY_MS`): a pause before each frame is sent.
+    let frameDelayMicroseconds: UInt32
 
     public init(store: SequenceStore, storage: ObjectStorage, reader: FrameReader, encoder: VideoEncoder, scratch: EncodeScratch,
-                batch: Int = 8, maxFrameBytes: Int = 64 << 20) {
+                batch: Int = 8, maxFrameBytes: Int = 64 << 20, frameDelayMicroseconds: UInt32 = 0) {
         self.store = store; self.storage = storage; self.reader = reader; self.encoder = encoder; self.scratch = scratch
         self.batch = max(1, batch); self.maxFrameBytes = max(1024, maxFrameBytes)
+        self.frameDelayMicroseconds = frameDelayMicroseconds
     }
 
     struct Unreadable: Error {}
@@ -139,6 +142,7 @@ public final class SequenceEncodeHandler: ChunkHandler {
                                                                                                    fps: source.fps, output: temp))
                         } catch let e as EncoderFailure { return failed(.encoderFailed, e.message) }
                     }
+                    if frameDelayMicroseconds > 0 { usleep(frameDelayMicroseconds) }
                     do { try session!.write(bytes) } catch let e as EncoderFailure {
                         return failed(.encoderFailed, "the encoder stopped at frame \(frame) (\(shown)): \(e.message)")
                     }
@@ -184,6 +188,13 @@ public final class EncodeScratch: @unchecked Sendable {
         dir = root + "/" + String(getpid())
         let fm = FileManager.default
         try fm.createDirectory(atPath: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        sweep()
+    }
+
+    /// Removes the directories of processes that no longer run (and what their orphaned
+    /// encoders wrote there after they died).
+    public func sweep() {
+        let fm = FileManager.default
         for name in (try? fm.contentsOfDirectory(atPath: root)) ?? [] {
             guard let pid = Int32(name), pid != getpid() else { continue }
             if kill(pid, 0) != 0 && errno == ESRCH { try? fm.removeItem(atPath: root + "/" + name) }
@@ -192,6 +203,8 @@ public final class EncodeScratch: @unchecked Sendable {
 
     /// The temporary file for one chunk (removed first if a previous attempt left it).
     func file(for id: ChunkID) throws -> String {
+        sweep()
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let path = dir + "/\(id.jobID.lowercased())-\(id.seq).mp4"
         unlink(path)
         return path
