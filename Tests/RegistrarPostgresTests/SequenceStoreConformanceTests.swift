@@ -46,7 +46,7 @@ import Testing
             let old = try registry.createJob(folderID: folder, fileName: "m.json", format: .json, ignoreErrors: false, manifest: &source)
             _ = try conn.query("UPDATE jobs SET status = 'DONE', phase = 'finished' WHERE id = $1", [old])
             _ = try Migrator.migrate(conn, Schema.migrations)
-            #expect(try conn.query("SELECT reason FROM sequence_encodes WHERE registration_job_id = $1", [old])[0, 0] == "before_encoding")
+            #expect(try conn.query("SELECT reason FROM sequence_encodes WHERE registration_job_id = $1", [old])[row: 0, column: 0] == "before_encoding")
             #expect(try registry.dispatchSequenceEncodes(limit: 10) == [])
         }
     }

@@ -79,14 +79,18 @@ public enum SequenceEncoding {
     public static func displayURL(_ url: String) -> String {
         var s = Substring(url)
         if let cut = s.firstIndex(where: { $0 == "?" || $0 == "#" }) { s = s[..<cut] }
-        if let scheme = s.range(of: "://") {
-            let rest = s[scheme.upperBound...]
-            let authorityEnd = rest.firstIndex(of: "/") ?? rest.endIndex
-            if let at = rest[..<authorityEnd].lastIndex(of: "@") {
-                return String(s[..<scheme.upperBound]) + "***@" + String(rest[rest.index(after: at)...])
-            }
+        let chars = Array(s)
+        var schemeEnd: Int?
+        var i = 0
+        while i + 2 < chars.count {
+            if chars[i] == ":" && chars[i + 1] == "/" && chars[i + 2] == "/" { schemeEnd = i + 3; break }
+            if chars[i] == "/" { break }
+            i += 1
         }
-        return String(s)
+        guard let start = schemeEnd else { return String(s) }
+        let authorityEnd = chars[start...].firstIndex(of: "/") ?? chars.count
+        guard let at = chars[start..<authorityEnd].lastIndex(of: "@") else { return String(s) }
+        return String(chars[..<start]) + "***@" + String(chars[(at + 1)...])
     }
 }
 

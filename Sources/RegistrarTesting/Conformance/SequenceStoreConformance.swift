@@ -100,7 +100,8 @@ public enum SequenceStoreConformance {
         #expect(sources.map(\.urls) == [seqA, seqB])
         #expect(sources.allSatisfy { $0.fps == 30 && $0.integrationID == nil })
         #expect(try s.store.sequenceSource(fileID: 987_654_321) == nil)
-        let otherSource = try #require(try s.store.sequenceSource(fileID: try #require(try s.store.sequenceFileIDs(registrationJobID: running, after: 0, limit: 5).first)))
+        let otherFile = try #require(try s.store.sequenceFileIDs(registrationJobID: running, after: 0, limit: 5).first)
+        let otherSource = try #require(try s.store.sequenceSource(fileID: otherFile))
         #expect(otherSource.fps == SequenceEncoding.defaultFPS)
 
         // Commit: a video, then a failure; each chunk once.
