@@ -177,6 +177,43 @@ import Testing
         #expect(try w.h.count("SELECT count(*) FROM jobs WHERE kind = 'sequence-encode'") == 1)
     }
 
+    /// The worst moment: the video is written and committed, the worker dies before the ack. The
+    /// chunk is redelivered, encoded and written again (the commit then changes nothing): the
+    /// fixed key means the second write replaces the first, never a second object.
+    @Test func aWorkerDyingAfterItsCommitLeavesOneObject() throws {
+        let w = try world()
+        let (_, manifest) = try sequence(w, frames: 30, title: "commit")
+        try w.h.startCoordinator(extraEnv: w.env)
+        try w.h.startWorker("reg", extraArgs: ["--kinds", "registration"], extraEnv: w.env)
+        let registration = try submit(w, manifest, folder: "commit")
+        try w.h.startWorker("faulty", extraArgs: ["--kinds", "sequence-encode"],
+                            extraEnv: w.env.merging(["REGISTRAR_FAULT_WORKER": "exit-after-commit"]) { $1 })
+        let job = try encodeJob(w, for: registration)
+        #expect(w.h.waitForExit("faulty", timeout: 120) == 137)
+        let file = try #require(try w.h.scalar("SELECT id FROM files WHERE job_id = $1", [registration]))
+        let folder = try #require(try w.h.scalar("SELECT folder_id FROM files WHERE id = $1", [file]))
+        let path = w.storageRoot + "/sequences/\(folder)/\(file)/video.mp4"
+        let firstInode = try #require(try FileManager.default.attributesOfItem(atPath: path)[.systemFileNumber] as? Int)
+        try w.h.startWorker("w2", extraArgs: ["--kinds", "sequence-encode"], extraEnv: w.env)
+        let final = try w.h.waitForJob(job, timeout: 120)
+        #expect(final.string("status") == "DONE" && final.int("done") == 1, "\(final)")
+        // w2 takes the redelivered chunk and encodes it again before its commit finds it done:
+        // the video is replaced (a new file renamed over the key), not added beside it.
+        let deadline = Date().addingTimeInterval(60)
+        var inode = firstInode
+        while inode == firstInode && Date() < deadline {
+            usleep(100_000)
+            inode = (try? FileManager.default.attributesOfItem(atPath: path)[.systemFileNumber] as? Int) ?? firstInode
+        }
+        #expect(inode != firstInode, "the redelivered chunk was encoded again and wrote the same key")
+        usleep(500_000)
+        #expect(objects(w, under: "sequences/\(folder)/\(file)") == ["video.mp4"], "one object under the sequence's prefix")
+        #expect(try w.h.count("SELECT count(*) FROM sequence_videos") == 1)
+        #expect(try w.h.count("SELECT count(*) FROM chunks WHERE job_id = $1 AND state = 'done'", [job]) == 1)
+        let p = try probe(w, path)
+        #expect(p.frames == 30 && p.width == 320 && p.height == 240, "\(p)")
+    }
+
     @Test func aCorruptFrameFailsTheSequenceNamingTheFrame() throws {
         let w = try world()
         let (urls, manifest) = try sequence(w, frames: 20, corrupt: 7, title: "corrupt")
