@@ -113,7 +113,7 @@ import Testing
         let row = try w.h.db.query("""
             SELECT object_key, width, height, fps, frame_count, duration, size, array_to_json(frame_sources)::text FROM sequence_videos WHERE file_id = $1
             """, [file])
-        #expect(row.count == 1)
+        try #require(row.count == 1)
         let key = row[row: 0, column: 0] ?? ""
         #expect(key == "sequences/\(folder)/\(file)/video.mp4")
         #expect(row[row: 0, column: 1] == "320" && row[row: 0, column: 2] == "240", "the first frame's 321×241, rounded to even")
@@ -231,7 +231,7 @@ import Testing
         let final = try w.h.waitForJob(job, timeout: 120)
         #expect(final.string("status") == "ERROR" && final.int("errors") == 1 && final.int("done") == 0, "\(final)")
         let err = try w.h.db.query("SELECT code, message, action FROM unit_errors WHERE job_id = $1", [job])
-        #expect(err.count == 1)
+        try #require(err.count == 1)
         #expect(err[row: 0, column: 0] == "frame_decode_failed")
         #expect(err[row: 0, column: 1]?.hasPrefix("frame 7 (\(urls[7])) ") == true, "\(err[row: 0, column: 1] ?? "")")
         #expect(err[row: 0, column: 2] == "Encoding image sequence")
@@ -252,7 +252,8 @@ import Testing
         let final2 = try w.h.waitForJob(job2, timeout: 120)
         #expect(final2.string("status") == "ERROR" && final2.int("errors") == 1, "\(final2)")
         let err2 = try w.h.db.query("SELECT code, message FROM unit_errors WHERE job_id = $1", [job2])
-        #expect(err2.count == 1 && err2[row: 0, column: 0] == "frame_unreadable")
+        try #require(err2.count == 1)
+        #expect(err2[row: 0, column: 0] == "frame_unreadable")
         #expect(err2[row: 0, column: 1]?.hasPrefix("frame 4 (\(urls2[4])) could not be read: not_found") == true, "\(err2[row: 0, column: 1] ?? "")")
         #expect(objects(w, under: "sequences").isEmpty)
     }
