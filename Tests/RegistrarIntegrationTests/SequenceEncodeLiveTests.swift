@@ -3,6 +3,7 @@ import RegistrarRabbitMQ
 import RegistrarRuntime
 import Testing
 
+extension LiveServers {
 /// Image sequences into videos on the real servers (docs/sequences.md): a real coordinator
 /// registers a sequence whose frames nginx serves, its dispatcher starts the `sequence-encode`
 /// job, a real worker streams the frames into ffmpeg and writes the MP4 to a storage directory;
@@ -282,4 +283,5 @@ import Testing
         #expect(try w.h.scalar("SELECT reason FROM sequence_encodes WHERE registration_job_id = $1", [r2]) == "no_sequences")
         #expect(try w.h.count("SELECT count(*) FROM jobs WHERE kind = 'sequence-encode'") == 0)
     }
+}
 }
