@@ -12,7 +12,9 @@ import Testing
         .appendingPathComponent("RegistrarCoreTests/Fixtures/media/images")
     static func image(_ name: String) throws -> [UInt8] { Array(try Data(contentsOf: images.appendingPathComponent(name))) }
 
-    struct Rig {
+    /// A registered one-sequence job, its encode job's chunk, and the handler on twins; its
+    /// scratch directory is removed with it.
+    final class Rig {
         let registry = MemoryRegistry()
         let storage = MemoryObjectStorage()
         let reader = MemoryFrameReader()
@@ -44,6 +46,8 @@ import Testing
             chunk = try #require(chunks.first)
             try registry.jobs.recordChunks(jobID: job, chunks: [LedgerChunk(seq: 0, firstUnit: 0, unitCount: 1)])
         }
+
+        deinit { try? FileManager.default.removeItem(atPath: scratch.root) }
 
         var id: ChunkID { ChunkID(jobID: job, seq: 0) }
         func perform() throws -> SequenceOutcome? { try handler.perform(chunk, id: id, cancellation: .never)?.first }
@@ -158,6 +162,7 @@ import Testing
         let dead = root + "/99999999"
         try FileManager.default.createDirectory(atPath: dead, withIntermediateDirectories: true)
         FileManager.default.createFile(atPath: dead + "/job-0.mp4", contents: Data("partial".utf8))
+        defer { try? FileManager.default.removeItem(atPath: root) }
         _ = try EncodeScratch(root: root)
         #expect(!FileManager.default.fileExists(atPath: dead))
         #expect(FileManager.default.fileExists(atPath: root + "/\(getpid())"), "its own directory stays")
