@@ -34,11 +34,12 @@ RUN --mount=type=cache,target=/src/.build \
  && install -D -m 0755 "$(swift build -c release --static-swift-stdlib --show-bin-path)/registrar" /out/registrar
 
 # Runtime stage: only the shared libraries the binary links, CA certificates for TLS to object
-# stores and managed servers, and a non-root user. No shell tools beyond the base image's.
+# stores and managed servers, ffmpeg (image sequences into videos, docs/sequences.md), and a
+# non-root user. No shell tools beyond the base image's.
 FROM ${RUNTIME_IMAGE}
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-        librabbitmq4 libhiredis0.14 libcurl4 libpq5 ca-certificates \
+        librabbitmq4 libhiredis0.14 libcurl4 libpq5 ca-certificates ffmpeg \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd --system --gid 10001 registrar \
  && useradd --system --uid 10001 --gid 10001 --no-create-home --home-dir /nonexistent \

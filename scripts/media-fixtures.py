@@ -104,8 +104,15 @@ NIBABEL = "nibabel " + nib.__version__
 # Output
 # --------------------------------------------------------------------------------------------
 
+# `--sequence N OUTDIR [--corrupt I]`: N JPEG frames of an image sequence (docs/sequences.md)
+# instead of the fixture set; see make_sequence.
+SEQUENCE = None
+if len(sys.argv) >= 4 and sys.argv[1] == "--sequence":
+    SEQUENCE = {"frames": int(sys.argv[2]),
+                "corrupt": int(sys.argv[5]) if len(sys.argv) == 6 and sys.argv[4] == "--corrupt" else None}
+    sys.argv = [sys.argv[0], sys.argv[3]]
 if len(sys.argv) != 2:
-    fail("usage: media-fixtures.py OUTDIR")
+    fail("usage: media-fixtures.py OUTDIR | media-fixtures.py --sequence N OUTDIR [--corrupt I]")
 OUT = sys.argv[1]
 os.makedirs(OUT, exist_ok=True)
 for stale in os.listdir(OUT):          # temporaries of an interrupted run
@@ -946,4 +953,40 @@ def main():
           f"{time.monotonic() - t0:.1f} s")
 
 
-main()
+# --------------------------------------------------------------------------------------------
+# Image sequence frames (--sequence)
+# --------------------------------------------------------------------------------------------
+
+SEQUENCE_SIZES = [(320, 240), (640, 480), (160, 120), (400, 300), (321, 241), (200, 360)]
+
+
+def make_sequence(n, corrupt):
+    """N JPEG frames, frame-00000.jpg …, of varying sizes (frame 0 is 321x241: odd, so the video
+    is 320x240; the others cycle through SEQUENCE_SIZES, so every frame after the first is
+    scaled), each a different seeded picture. With `corrupt`, that frame's bytes are not an image.
+    Writes OUTDIR/sequence.json: {"frames": [names], "sizes": [[w, h]...], "corrupt": I|null},
+    sizes as Pillow reads them back."""
+    names, sizes = [], []
+    for i in range(n):
+        name = f"frame-{i:05d}.jpg"
+        w, h = (321, 241) if i == 0 else SEQUENCE_SIZES[i % len(SEQUENCE_SIZES)]
+        if i == corrupt:
+            with open(path(name), "wb") as f:
+                f.write(b"not an image: a corrupt frame of the sequence\n" * 8)
+            sizes.append(None)
+        else:
+            pattern_rgb(w, h, 1000 + i).save(path(name), "JPEG", quality=80)
+            with Image.open(path(name)) as im:
+                check(im.size == (w, h), f"{name} is {w}x{h}")
+                sizes.append(list(im.size))
+        names.append(name)
+    with open(path("sequence.json"), "w") as f:
+        json.dump({"frames": names, "sizes": sizes, "corrupt": corrupt}, f)
+        f.write("\n")
+    print(f"sequence: {n} frames in {OUT}", flush=True)
+
+
+if SEQUENCE:
+    make_sequence(SEQUENCE["frames"], SEQUENCE["corrupt"])
+else:
+    main()

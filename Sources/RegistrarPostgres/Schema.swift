@@ -576,6 +576,7 @@ public enum Schema {
             PRIMARY KEY (job_id, seq)
         );
         """),
+        Migration(version: 13, name: "sequence videos", sql: SequenceSchema.migration13),
         Migration(version: 14, name: "folder sync", sql: FolderSyncSchema.sql),
     ]
 }

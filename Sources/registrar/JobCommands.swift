@@ -52,8 +52,8 @@ struct ErrorsCommand: ParsableCommand {
     func run() throws {
         if let api = APIClient.fromEnvironment() { return try runViaAPI(api) }
         let registry = try connectStore(servers)
-        // Any kind's unit errors (a folder sync's per-file probe errors too).
-        guard try registry.jobs.job(job) != nil else { throw CommandFailure("no job \(job)") }
+        // Any kind's job: unit errors live in one table for every kind.
+        guard UUIDText.isValid(job), try registry.jobs.job(job) != nil else { throw CommandFailure("no job \(job)") }
         var after = -1
         while true {
             let page = try registry.unitErrors(jobID: job, after: after)

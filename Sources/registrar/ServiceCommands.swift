@@ -74,7 +74,7 @@ struct CoordinatorCommand: AsyncParsableCommand {
             return .init(jobs: registry.jobs, progress: progress, queue: queue,
                          planners: [RegistrationPlanner(store: registry, settings: planning), DatasetAttachPlanner(store: registry),
                                     TaskCreatePlanner(store: registry), ExportPlanner(store: registry),
-                                    WebhookDeliverPlanner(store: registry),
+                                    WebhookDeliverPlanner(store: registry), SequenceEncodePlanner(store: registry),
                                     FolderSyncPlanner(store: sync.store, reader: sync.reader, progress: progress, logger: logger)],
                          close: { queue.close(); registry.connection.close() })
         }
@@ -92,7 +92,14 @@ struct CoordinatorCommand: AsyncParsableCommand {
             return (FolderSyncScheduler(claim: { try store.claimDueSync() }, publish: { try queue.publishJob($0) }),
                     { queue.close(); store.connection.close() })
         }
-        try await runRole(service, name: "coordinator", logger: logger, metrics: metrics, readiness: readiness, alongside: [dispatch, syncs])
+        // Finished registrations' image sequences into sequence-encode jobs (docs/sequences.md).
+        let sequences = SequenceEncodeDispatchService(interval: webhookDispatchInterval, logger: logger) {
+            let registry = try PostgresRegistry(url: servers.postgresURL)
+            let queue = try AMQPWorkQueue(url: servers.amqpURL, role: .publisher, heartbeatSeconds: heartbeat)
+            return (SequenceEncodeDispatcher(store: registry, publish: { try queue.publishJob($0) }),
+                    { queue.close(); registry.connection.close() })
+        }
+        try await runRole(service, name: "coordinator", logger: logger, metrics: metrics, readiness: readiness, alongside: [dispatch, syncs, sequences])
     }
 }
 
@@ -113,6 +120,8 @@ struct WorkerCommand: AsyncParsableCommand {
     @OptionGroup var metrics: MetricsOptions
     @OptionGroup var amqp: AMQPOptions
     @OptionGroup var storage: StorageOptions
+    @Option(help: "Directory for the one temporary video per sequence being encoded (env REGISTRAR_ENCODE_TMPDIR; default the system's temporary directory + registrar-encode).")
+    var encodeTmpdir: String?
 
     @Option(help: "Seconds a SIGTERM'd worker may spend finishing the chunk in hand before it exits without acking it (env REGISTRAR_DRAIN_SECONDS).")
     var drainTimeout = Double(ServerOptions.env("REGISTRAR_DRAIN_SECONDS", "")) ?? 60
@@ -129,7 +138,8 @@ struct WorkerCommand: AsyncParsableCommand {
                                              what: "a whole number from 1 to 64") { (1...64).contains($0) }
         let kinds: [String]
         do {
-            kinds = try KindSelection.parse(self.kinds ?? ServerOptions.env("REGISTRAR_WORKER_KINDS", ""), known: [KindQueues.registration.kind, DatasetAttach.kind, TaskCreate.kind, Export.kind, WebhookDeliver.kind, FolderSync.kind],
+            kinds = try KindSelection.parse(self.kinds ?? ServerOptions.env("REGISTRAR_WORKER_KINDS", ""), known: [KindQueues.registration.kind, DatasetAttach.kind, TaskCreate.kind, Export.kind, WebhookDeliver.kind,
+                                                                                                                                      SequenceEncode.kind, FolderSync.kind],
                                             source: self.kinds == nil ? "REGISTRAR_WORKER_KINDS" : "--kinds")
         } catch let e as KindSelection.Invalid { throw CommandFailure(e.description) }
         logger.info("serving job kinds", metadata: ["kinds": "\(kinds.joined(separator: ","))"])
@@ -143,8 +153,10 @@ struct WorkerCommand: AsyncParsableCommand {
         if case .failure(let e) = ring { logger.notice("integrations unavailable on this worker", metadata: ["reason": "\(e.description)"]) }
         // Exports write their parts to Registrar's own storage (docs/storage.md).
         let storageLocation = try storage.location()
+        let scratch = try EncodeScratch(root: encodeTmpdir ?? ServerOptions.env("REGISTRAR_ENCODE_TMPDIR", NSTemporaryDirectory() + "registrar-encode"))
         let readiness = ReadinessFlag()
-        let hooks = TestHooks.fromEnvironment(logger: logger).engine
+        let testHooks = TestHooks.fromEnvironment(logger: logger)
+        let hooks = testHooks.engine
         let service = WorkerService(slots: slots, drainTimeout: .milliseconds(Int64(max(0, min(drainTimeout, 3600)) * 1000)), logger: logger,
                                     readiness: readiness, hooks: hooks, onDrainDeadline: {
             // A chunk stuck where it cannot be interrupted (a commit waiting on a lock): exit
@@ -173,7 +185,9 @@ struct WorkerCommand: AsyncParsableCommand {
             return .init(jobs: registry.jobs, progress: progress, queue: queue,
                          handlers: [registration, DatasetAttachHandler(store: registry), TaskCreateHandler(store: registry),
                                     ExportHandler(store: registry, storage: objects, signer: try IntegrationURLSigner(policy: fetchPolicy, loader: loadIntegration)),
-                                    webhooks, FolderSyncHandler(store: sync.store, reader: sync.reader, verifier: verifier, logger: logger)],
+                                    webhooks, FolderSyncHandler(store: sync.store, reader: sync.reader, verifier: verifier, logger: logger),
+                                    SequenceEncodeHandler(store: registry, storage: objects, reader: verifier, encoder: FFmpegVideoEncoder(), scratch: scratch,
+                                                          frameDelayMicroseconds: testHooks.frameDelayMicroseconds)],
                          close: { queue.close(); registry.connection.close() })
         }
         try await runRole(service, name: "worker", logger: logger, metrics: metrics, readiness: readiness)

@@ -23,6 +23,9 @@ struct SubmitCommand: ParsableCommand {
     @Option(help: "The manifest format; by default from the extension, else from the content.") var format: ManifestFormat?
     @Option(help: "Read the objects with this integration's credentials (see `registrar integrations`).") var integration: String?
     @Flag(help: "Register what verifies even when some units fail (the job then ends DONE).") var ignoreErrors = false
+    @Flag(help: "Keep image sequences (createVideo) virtual: recorded as their frames, no video encoded, nothing written to storage (docs/sequences.md).")
+    var virtualSequences = false
+    @Option(help: "Frame rate of the videos made from this manifest's image sequences (default 25).") var sequenceFps: Double?
     @Flag(help: "Follow the job to its end, showing progress.") var wait = false
     @Flag(help: "Print the job's state as one JSON object (the last line of output).") var json = false
     @OptionGroup var servers: ServerOptions
@@ -32,6 +35,8 @@ struct SubmitCommand: ParsableCommand {
 
     func validate() throws {
         if folder.trimmingCharacters(in: .whitespaces).isEmpty { throw ValidationError("--folder must not be empty") }
+        if let sequenceFps, case .failure(let e) = SequenceOptions.checkFPS(sequenceFps, field: "--sequence-fps") { throw ValidationError(e.description) }
+        if virtualSequences && sequenceFps != nil { throw ValidationError("--sequence-fps sets the rate of encoded videos; --virtual-sequences encodes none") }
     }
 
     func run() throws {
@@ -48,7 +53,12 @@ struct SubmitCommand: ParsableCommand {
             if summary.convertedCount == 0 { throw ExitCode(1) }
             return try converted.run()
         }
-        if let api = APIClient.fromEnvironment() { return try runViaAPI(api) }
+        if let api = APIClient.fromEnvironment() {
+            if virtualSequences || sequenceFps != nil {
+                throw CommandFailure("--virtual-sequences and --sequence-fps are not sent through the API yet: submit with REGISTRAR_POSTGRES_URL (docs/sequences.md)")
+            }
+            return try runViaAPI(api)
+        }
         var source = try FileByteSource(path: manifest)
         let format = self.format ?? ManifestFormat.detect(fileName: manifest, firstBytes: source.peek(512))
         // Validate here, while the file is at hand: the coordinator then starts splitting at once
@@ -86,6 +96,8 @@ struct SubmitCommand: ParsableCommand {
             print(jobID)
             throw ExitCode(1)
         }
+        // Before the job is queued: the encode dispatcher reads them when the job has finished.
+        try registry.setSequenceOptions(jobID: jobID, SequenceOptions(virtual: virtualSequences, fps: sequenceFps))
         try registry.recordScan(jobID: jobID, units: summary.units, urls: summary.urls, skipDuplicates: summary.options.skipDuplicateURLs)
         try queueAndReport(jobID, registry: registry, servers: servers, wait: wait, json: json)
     }

@@ -16,8 +16,12 @@ import RegistrarRuntime
 ///   URL containing TEXT — a poison chunk, dead-lettered after the delivery limit.
 /// - `REGISTRAR_TEST_CHUNK_DELAY_MS=N`: a worker pauses N ms before each chunk, so crash and
 ///   cancel tests land mid-run and benchmarks can pace.
+/// - `REGISTRAR_TEST_FRAME_DELAY_MS=N`: a worker encoding an image sequence pauses N ms before
+///   each frame it sends to the encoder, so a kill lands mid-encode.
 struct TestHooks {
     var engine = EngineHooks()
+    /// Pause before each frame sent to the encoder (`sequence-encode`).
+    var frameDelayMicroseconds: UInt32 = 0
 
     static func fromEnvironment(logger: Logger, environment: [String: String] = ProcessInfo.processInfo.environment) -> TestHooks {
         var hooks = TestHooks()
@@ -31,6 +35,7 @@ struct TestHooks {
         if environment["REGISTRAR_FAULT_WORKER"] == "exit-after-commit" {
             hooks.engine.afterCommit = { _ in logger.critical("fault hook: exiting after commit"); Glibc.exit(137) }
         }
+        hooks.frameDelayMicroseconds = (environment["REGISTRAR_TEST_FRAME_DELAY_MS"].flatMap(UInt32.init) ?? 0) * 1000
         let delay = environment["REGISTRAR_TEST_CHUNK_DELAY_MS"].flatMap(UInt32.init) ?? 0
         let poison = environment["REGISTRAR_FAULT_POISON_UNIT"].flatMap { $0.isEmpty ? nil : $0 }
         if delay > 0 || poison != nil {

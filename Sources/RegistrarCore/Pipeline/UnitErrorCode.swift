@@ -60,3 +60,15 @@ public struct UnitErrorCode: RawRepresentable, Hashable, Sendable, CustomStringC
         }
     }
 }
+
+extension UnitErrorCode {
+    // Encoding an image sequence into a video (the `sequence-encode` kind, docs/sequences.md).
+    /// A frame could not be read (its index and URL are in the message, with the fetch's reason).
+    public static let frameUnreadable: UnitErrorCode = "frame_unreadable"
+    /// A frame was read but is not an image the encoder can decode (index and URL in the message).
+    public static let frameDecodeFailed: UnitErrorCode = "frame_decode_failed"
+    /// The encoder (ffmpeg) failed or produced no video.
+    public static let encoderFailed: UnitErrorCode = "encoder_failed"
+    /// More frames than a video made from a sequence may hold (32,767).
+    public static let tooManyFrames: UnitErrorCode = "too_many_frames"
+}

@@ -44,6 +44,8 @@ public final class MemoryRegistry: RegistrationStore, @unchecked Sendable {
     let taskState = MemoryTaskState()
     /// Workflow templates (`MemoryRegistry+Templates`).
     let templateState = MemoryTemplateState()
+    /// Sequence encodes and videos (`MemoryRegistry+Sequences`).
+    let sequenceState = MemorySequenceState()
     let lock = NSRecursiveLock()
     var folders: [String: (tenantID: String, name: String)] = [:]
     var facts: [String: Facts] = [:]
