@@ -79,21 +79,21 @@ struct CoordinatorCommand: AsyncParsableCommand {
                          close: { queue.close(); registry.connection.close() })
         }
         // The webhook dispatcher: due events into delivery jobs (docs/workflows.md, "Webhooks").
-        let dispatch = WebhookDispatchService(interval: webhookDispatchInterval, logger: logger) {
+        let dispatch = WebhookDispatchService.make(interval: webhookDispatchInterval, logger: logger) {
             let registry = try PostgresRegistry(url: servers.postgresURL)
             let queue = try AMQPWorkQueue(url: servers.amqpURL, role: .publisher, heartbeatSeconds: heartbeat)
             return (WebhookDispatcher(store: registry, jobs: registry.jobs, publish: { try queue.publishJob($0) }),
                     { queue.close(); registry.connection.close() })
         }
         // Interval syncs of cloud-synced folders (docs/sync.md): due bindings claimed in the database.
-        let syncs = FolderSyncScheduleService(interval: syncScheduleInterval, logger: logger) {
+        let syncs = FolderSyncScheduleService.make(interval: syncScheduleInterval, logger: logger) {
             let store = try PostgresFolderSyncStore(url: servers.postgresURL)
             let queue = try AMQPWorkQueue(url: servers.amqpURL, role: .publisher, heartbeatSeconds: heartbeat)
             return (FolderSyncScheduler(claim: { try store.claimDueSync() }, publish: { try queue.publishJob($0) }),
                     { queue.close(); store.connection.close() })
         }
         // Finished registrations' image sequences into sequence-encode jobs (docs/sequences.md).
-        let sequences = SequenceEncodeDispatchService(interval: webhookDispatchInterval, logger: logger) {
+        let sequences = SequenceEncodeDispatchService.make(interval: webhookDispatchInterval, logger: logger) {
             let registry = try PostgresRegistry(url: servers.postgresURL)
             let queue = try AMQPWorkQueue(url: servers.amqpURL, role: .publisher, heartbeatSeconds: heartbeat)
             return (SequenceEncodeDispatcher(store: registry, publish: { try queue.publishJob($0) }),

@@ -28,48 +28,13 @@ public final class SequenceEncodeDispatcher {
     }
 }
 
-/// The dispatcher as a coordinator service: a pass every `interval` seconds on connections of
-/// its own (made again after a fault), on a thread of its own.
-public struct SequenceEncodeDispatchService: Service {
-    let interval: Double
-    let logger: Logger
-    let connect: @Sendable () throws -> (dispatcher: SequenceEncodeDispatcher, close: () -> Void)
-
-    public init(interval: Double = 1, logger: Logger, connect: @escaping @Sendable () throws -> (dispatcher: SequenceEncodeDispatcher, close: () -> Void)) {
-        self.interval = max(0.05, interval)
-        self.logger = logger
-        self.connect = connect
-    }
-
-    public func run() async throws {
-        let (interval, logger, connect) = (self.interval, self.logger, self.connect)
-        try await BlockingLoopService(name: "sequence-encode-dispatch") { flag in
-            var backoff = Backoff()
-            while !flag.isStopped {
-                let session: (dispatcher: SequenceEncodeDispatcher, close: () -> Void)
-                do { session = try connect() } catch {
-                    logger.warning("sequence encode dispatcher cannot connect yet; retrying", metadata: ["error": "\(error)"])
-                    backoff.sleep(unless: flag)
-                    continue
-                }
-                backoff.reset()
-                do {
-                    while !flag.isStopped {
-                        let started = try session.dispatcher.dispatchOnce()
-                        if started > 0 { logger.info("sequence encode jobs published", metadata: ["jobs": "\(started)"]) }
-                        var waited = 0.0
-                        while waited < interval && !flag.isStopped {
-                            let step = min(0.1, interval - waited)
-                            Thread.sleep(forTimeInterval: step)
-                            waited += step
-                        }
-                    }
-                } catch {
-                    logger.error("sequence encode dispatcher fault; reconnecting", metadata: ["error": "\(error)"])
-                    backoff.sleep(unless: flag)
-                }
-                session.close()
-            }
-        }.run()
+/// The dispatcher as a coordinator service: a pass every `interval` seconds (`PeriodicPassService`).
+public enum SequenceEncodeDispatchService {
+    public static func make(interval: Double = 1, logger: Logger,
+                            connect: @escaping @Sendable () throws -> (dispatcher: SequenceEncodeDispatcher, close: () -> Void)) -> PeriodicPassService {
+        PeriodicPassService(name: "sequence-encode-dispatch", what: "sequence encode dispatcher", interval: interval, logger: logger) {
+            let (dispatcher, close) = try connect()
+            return ({ let n = try dispatcher.dispatchOnce(); return n > 0 ? ["\(n) jobs"] : [] }, close)
+        }
     }
 }

@@ -27,48 +27,13 @@ public final class FolderSyncScheduler {
     }
 }
 
-/// The coordinator's interval-sync loop as a service, on a thread of its own like every
-/// blocking loop, with connections of its own made again after a fault.
-public struct FolderSyncScheduleService: Service {
-    let interval: Double
-    let logger: Logger
-    let connect: @Sendable () throws -> (scheduler: FolderSyncScheduler, close: () -> Void)
-
-    public init(interval: Double = 10, logger: Logger, connect: @escaping @Sendable () throws -> (scheduler: FolderSyncScheduler, close: () -> Void)) {
-        self.interval = max(0.05, interval)
-        self.logger = logger
-        self.connect = connect
-    }
-
-    public func run() async throws {
-        let (interval, logger, connect) = (self.interval, self.logger, self.connect)
-        try await BlockingLoopService(name: "folder-sync-schedule") { flag in
-            var backoff = Backoff()
-            while !flag.isStopped {
-                let session: (scheduler: FolderSyncScheduler, close: () -> Void)
-                do { session = try connect() } catch {
-                    logger.warning("sync scheduler cannot connect yet; retrying", metadata: ["error": "\(error)"])
-                    backoff.sleep(unless: flag)
-                    continue
-                }
-                backoff.reset()
-                do {
-                    while !flag.isStopped {
-                        let started = try session.scheduler.runOnce()
-                        if !started.isEmpty { logger.info("interval syncs started", metadata: ["jobs": "\(started.joined(separator: ","))"]) }
-                        var waited = 0.0
-                        while waited < interval && !flag.isStopped {
-                            let step = min(0.1, interval - waited)
-                            Thread.sleep(forTimeInterval: step)
-                            waited += step
-                        }
-                    }
-                } catch {
-                    logger.error("sync scheduler fault; reconnecting", metadata: ["error": "\(error)"])
-                    backoff.sleep(unless: flag)
-                }
-                session.close()
-            }
-        }.run()
+/// The coordinator's interval-sync loop as a service (`PeriodicPassService`).
+public enum FolderSyncScheduleService {
+    public static func make(interval: Double = 10, logger: Logger,
+                            connect: @escaping @Sendable () throws -> (scheduler: FolderSyncScheduler, close: () -> Void)) -> PeriodicPassService {
+        PeriodicPassService(name: "folder-sync-schedule", what: "sync scheduler", interval: interval, logger: logger) {
+            let (scheduler, close) = try connect()
+            return ({ try scheduler.runOnce() }, close)
+        }
     }
 }
