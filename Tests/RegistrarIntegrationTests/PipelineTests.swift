@@ -248,7 +248,8 @@ extension LiveServers {
         let h = try PipelineHarness()
         let plan = try makePlan(h, scale: 3_000)
         try h.startCoordinator(extraArgs: ["--chunk-units", "100"])
-        try h.startWorker("faulty", extraEnv: ["REGISTRAR_FAULT_WORKER": "exit-after-commit"])
+        // Registration only: a chunk another kind's test left in its queue must not be the commit it dies after.
+        try h.startWorker("faulty", extraArgs: ["--kinds", "registration"], extraEnv: ["REGISTRAR_FAULT_WORKER": "exit-after-commit"])
         let (job, _) = try submit(h, plan.manifest, folder: "fault")
         // It commits its first chunk, then exits before the ack.
         #expect(h.waitForExit("faulty", timeout: 120) == 137)
