@@ -22,16 +22,9 @@ extension HTTPObjectVerifier: FrameReader {
         var sent: [Int] = []
         for (i, url) in urls.enumerated() {
             var request = FetchRequest(id: requests.count, url: url, rangeStart: 0, rangeLength: maxBytes)
-            if let authenticator, let date {
-                switch auth.flatMap({ a in authenticator.planner.plan(url, auth: a, date: date)
-                    .mapError { IntegrationAuthenticator.Failure(code: UnitErrorCode(rawValue: $0.code), message: $0.message) } }) {
-                case .failure(let f):
-                    out[i] = .failed(code: f.code, message: f.message)
-                    continue
-                case .success(let planned):
-                    request.url = planned.url
-                    request.headers = planned.headers.map { "\($0.0): \($0.1)" }
-                }
+            if let authenticator, let date, let f = authenticator.sign(&request, auth: auth, date: date) {
+                out[i] = .failed(code: f.code, message: f.message)
+                continue
             }
             requests.append(request)
             sent.append(i)

@@ -119,17 +119,10 @@ public final class HTTPObjectVerifier: ObjectVerifier {
                 // The object's earlier rounds count against the fetch deadline.
                 var request = FetchRequest(id: sent.count, url: objects[i].url, rangeStart: objects[i].next!.offset,
                                            rangeLength: objects[i].next!.length, timeUsed: objects[i].seconds)
-                if let authenticator, let date {
-                    switch auth.flatMap({ a in authenticator.planner.plan(objects[i].url, auth: a, date: date)
-                        .mapError { IntegrationAuthenticator.Failure(code: UnitErrorCode(rawValue: $0.code), message: $0.message) } }) {
-                    case .failure(let f):
-                        objects[i].result = .failure(UnitFailure(code: f.code, message: f.message))
-                        objects[i].next = nil
-                        continue
-                    case .success(let planned):
-                        request.url = planned.url
-                        request.headers = planned.headers.map { "\($0.0): \($0.1)" }
-                    }
+                if let authenticator, let date, let f = authenticator.sign(&request, auth: auth, date: date) {
+                    objects[i].result = .failure(UnitFailure(code: f.code, message: f.message))
+                    objects[i].next = nil
+                    continue
                 }
                 requests.append(request)
                 sent.append(i)

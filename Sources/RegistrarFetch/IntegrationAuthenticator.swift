@@ -54,6 +54,20 @@ public final class IntegrationAuthenticator {
     /// The time requests are signed at.
     public var now: SigningDate { clock() }
 
+    /// Signs `request` for its own URL with `auth` at `date` (URL and headers replaced), or
+    /// answers why it cannot be signed. Object reads and frame reads share it.
+    public func sign(_ request: inout FetchRequest, auth: Result<RequestAuth, Failure>, date: SigningDate) -> Failure? {
+        let url = request.url
+        switch auth.flatMap({ a in planner.plan(url, auth: a, date: date)
+            .mapError { Failure(code: UnitErrorCode(rawValue: $0.code), message: $0.message) } }) {
+        case .failure(let f): return f
+        case .success(let planned):
+            request.url = planned.url
+            request.headers = planned.headers.map { "\($0.0): \($0.1)" }
+            return nil
+        }
+    }
+
     /// Current credentials, fetching (and caching) temporary ones when needed.
     public func currentAuth(using fetcher: RangeFetcher) -> Result<RequestAuth, Failure> {
         let now = clock()

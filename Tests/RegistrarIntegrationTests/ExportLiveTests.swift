@@ -26,11 +26,7 @@ extension LiveServers {
 
     @Test func jsonAndCocoExportsOfARealProject() throws {
         let h = try PipelineHarness()
-        let setup = try AMQPWorkQueue(url: h.env.amqp, role: .worker(kinds: [Export.queues, TaskCreate.queues]))
-        setup.close()
-        let amqp = try AMQPConnection(url: h.env.amqp)
-        for q in [Export.queues.work, Export.queues.dead, TaskCreate.queues.work, TaskCreate.queues.dead] { _ = try amqp.purgeQueue(q) }
-        amqp.close()
+        try h.emptyQueues([Export.queues, TaskCreate.queues])
         let root = NSTemporaryDirectory() + "registrar-exports-\(UUID().uuidString)"
         let storage = ["REGISTRAR_STORAGE_URL": "file://" + root]
         let api = try APIHarness(h, extraEnv: storage)

@@ -139,11 +139,7 @@ extension LiveServers {
     /// stay at Annotate, and the rest of the batch goes on; once the row is complete, SUBMIT passes.
     @Test func submitNeedsEveryRequiredLabel() throws {
         let h = try PipelineHarness()
-        let setup = try AMQPWorkQueue(url: h.env.amqp, role: .worker(kinds: [TaskCreate.queues]))
-        setup.close()
-        let amqp = try AMQPConnection(url: h.env.amqp)
-        for q in [TaskCreate.queues.work, TaskCreate.queues.dead] { _ = try amqp.purgeQueue(q) }
-        amqp.close()
+        try h.emptyQueues([TaskCreate.queues])
         let api = try APIHarness(h)
         try h.startCoordinator()
         try h.startWorker("w1", extraArgs: ["--kinds", "task-create"])

@@ -22,11 +22,7 @@ extension LiveServers {
 
     func world() throws -> World {
         let h = try PipelineHarness()
-        let setup = try AMQPWorkQueue(url: h.env.amqp, role: .worker(kinds: [SequenceEncode.queues]))
-        setup.close()
-        let amqp = try AMQPConnection(url: h.env.amqp)
-        for q in [SequenceEncode.queues.work, SequenceEncode.queues.dead] { _ = try amqp.purgeQueue(q) }
-        amqp.close()
+        try h.emptyQueues([SequenceEncode.queues])
         let base = h.workDir.path
         return World(h: h, storageRoot: base + "/storage", scratch: base + "/scratch")
     }

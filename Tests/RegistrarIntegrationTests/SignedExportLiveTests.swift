@@ -44,11 +44,7 @@ extension LiveServers {
     @Test func signedLinksOpenTheObjectsUntilTheyExpire() throws {
         let h = try PipelineHarness()
         defer { h.stopAll() }
-        let setup = try AMQPWorkQueue(url: h.env.amqp, role: .worker(kinds: [Export.queues, TaskCreate.queues]))
-        setup.close()
-        let amqp = try AMQPConnection(url: h.env.amqp)
-        for q in [Export.queues.work, Export.queues.dead, TaskCreate.queues.work, TaskCreate.queues.dead] { _ = try amqp.purgeQueue(q) }
-        amqp.close()
+        try h.emptyQueues([Export.queues, TaskCreate.queues])
         let png = h.workDir.appendingPathComponent("photo.png")
         let mp4 = h.workDir.appendingPathComponent("clip.mp4")
         try Data(try MediaSamples.bytes("images/png-rgb8.png")).write(to: png)

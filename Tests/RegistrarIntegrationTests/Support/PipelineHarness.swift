@@ -2,6 +2,7 @@ import Foundation
 import RegistrarPostgres
 import RegistrarRabbitMQ
 import RegistrarRedis
+import RegistrarRuntime
 import Testing
 
 /// Runs the real pipeline for one test: a fresh PostgreSQL database, purged queues, a flushed
@@ -231,6 +232,16 @@ final class PipelineHarness {
     }
 
     // MARK: - Observing
+
+    /// Declares these kinds' queues and empties their work and dead queues: they outlive tests,
+    /// and a chunk another test left behind must not reach this test's workers.
+    func emptyQueues(_ kinds: [KindQueues]) throws {
+        let setup = try AMQPWorkQueue(url: env.amqp, role: .worker(kinds: kinds))
+        setup.close()
+        let amqp = try AMQPConnection(url: env.amqp)
+        defer { amqp.close() }
+        for k in kinds { for q in [k.work, k.dead] { _ = try amqp.purgeQueue(q) } }
+    }
 
     func scalar(_ sql: String, _ params: [String?] = []) throws -> String? {
         let rows = try db.query(sql, params)
