@@ -14,20 +14,25 @@ final class Destination {
     /// As curl reports it: a lower-cased name, a dotted quad, or a bracketed IPv6 literal.
     let host: String
     let port: Int
-    /// For messages: no userinfo, query or fragment.
-    let redacted: String
+    /// The URL as given; never shown (it may carry a signature): see `redacted`.
+    private let url: String
+    /// For messages: no userinfo, query or fragment. Made when a message needs it, not per request.
+    lazy var redacted: String = URLRedaction.redact(url)
 
-    var hostKey: String { "\(host):\(port)" }
+    /// `host:port`: the per-host queue and connection limit key (used several times per request).
+    let hostKey: String
     var origin: String { "\(scheme)://\(host):\(port)" }
     /// Host without brackets or trailing dot, lower case: what is resolved and vetted.
-    var vettingName: String { AddressPolicy.normalizeHost(host) }
+    let vettingName: String
 
-    private init(handle: OpaquePointer, scheme: String, host: String, port: Int, redacted: String) {
+    private init(handle: OpaquePointer, scheme: String, host: String, port: Int, url: String) {
         self.handle = handle
         self.scheme = scheme
         self.host = host
         self.port = port
-        self.redacted = redacted
+        self.url = url
+        hostKey = "\(host):\(port)"
+        vettingName = AddressPolicy.normalizeHost(host)
     }
 
     deinit { curl_url_cleanup(handle) }
@@ -38,7 +43,7 @@ final class Destination {
     }
 
     static func parse(_ url: String) -> Parsed {
-        let redacted = URLRedaction.redact(url)
+        var redacted: String { URLRedaction.redact(url) }
         guard url.utf8.count <= 16 * 1024 else { return .failed(.invalidURL, "the URL is longer than 16 KB") }
         guard let h = curl_url() else { return .failed(.invalidURL, "could not allocate a URL parser") }
         let flags = UInt32(CURLU_NON_SUPPORT_SCHEME) | UInt32(CURLU_PATH_AS_IS)
@@ -69,7 +74,7 @@ final class Destination {
             return .failed(.invalidURL, "'\(redacted)' has no host")
         }
         return .ok(Destination(handle: h, scheme: scheme, host: lowerASCII(host),
-                               port: port, redacted: redacted))
+                               port: port, url: url))
     }
 
     private static func lowerASCII(_ s: String) -> String {

@@ -34,20 +34,35 @@ extension RangeFetcher {
         _ = registrar_curl_easy_getinfo_off(easy, CURLINFO_RETRY_AFTER, &retryAfter)
         var contentLength: curl_off_t = -1
         _ = registrar_curl_easy_getinfo_off(easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &contentLength)
-        var redirectPtr: UnsafeMutablePointer<CChar>? = nil
-        _ = registrar_curl_easy_getinfo_string(easy, CURLINFO_REDIRECT_URL, &redirectPtr)
-        let redirectURL = redirectPtr.map { String(cString: $0) }
+        // Read only what the common case needs: the redirect target, the region header and the
+        // error text are fetched below on the paths that use them (each costs a lookup and an
+        // allocation, per request, on the hottest path of a worker).
+        let redirectURL: () -> String? = {
+            var redirectPtr: UnsafeMutablePointer<CChar>? = nil
+            _ = registrar_curl_easy_getinfo_string(easy, CURLINFO_REDIRECT_URL, &redirectPtr)
+            return redirectPtr.map { String(cString: $0) }
+        }
         let contentRange = header(easy, "Content-Range")
         let contentType = header(easy, "Content-Type")
         let etag = header(easy, "ETag")
         let lastModified = header(easy, "Last-Modified")
-        let bucketRegion = header(easy, "x-amz-bucket-region").flatMap(RangeFetcher.regionName)
-        let curlText = t.errorBuffer[0] != 0 ? String(cString: t.errorBuffer) : String(cString: curl_easy_strerror(code))
+        let ok = code == CURLE_OK || (code == CURLE_WRITE_ERROR && t.reachedLimit)
+        let curlText = ok ? "" : (t.errorBuffer[0] != 0 ? String(cString: t.errorBuffer) : String(cString: curl_easy_strerror(code)))
+        let bucketRegion = (status == 301 || status == 400) ? header(easy, "x-amz-bucket-region").flatMap(RangeFetcher.regionName) : nil
         let refused = t.refusedAddress
         let cutByDeadline = t.cutByDeadline
         // Results live until the whole chunk is verified: keep only the bytes received, not the
         // 64 KiB reserved for each transfer (a 2,000-URL chunk of small objects held ~128 MiB).
-        let body = t.body.capacity > 2 * t.body.count + 4096 ? t.body.withUnsafeBufferPointer { Array($0) } : t.body
+        // A small body is copied out and the transfer keeps its buffer for the next request (no
+        // 64 KiB malloc/free per request); a mostly full one is handed over whole.
+        let body: [UInt8]
+        if t.body.capacity > 2 * t.body.count + 4096 {
+            body = t.body.withUnsafeBufferPointer { Array($0) }
+            t.body.removeAll(keepingCapacity: true)
+        } else {
+            body = t.body
+            t.body = []
+        }
         let reachedLimit = t.reachedLimit
         connectionsOpened += t.socketsOpened
 
@@ -57,8 +72,7 @@ extension RangeFetcher {
         let dest = jobs[j].destination!
         activePerHost[dest.hostKey, default: 1] -= 1
 
-        let where_ = dest.redacted
-        let ok = code == CURLE_OK || (code == CURLE_WRITE_ERROR && reachedLimit)
+        var where_: String { dest.redacted }
         if !ok {
             if refused != nil && status == 0 {
                 return finish(j, failure: .destinationForbidden,
@@ -89,8 +103,10 @@ extension RangeFetcher {
                                  retryable: retryable, retryAfter: nil)
         }
 
-        let regionError = bucketRegion != nil || RangeFetcher.contains(body, "AuthorizationHeaderMalformed")
-            || RangeFetcher.contains(body, "PermanentRedirect")
+        // Only a 301 or 400 can be S3's wrong-region answer: the body is searched for it then only.
+        let regionError = (status == 301 || status == 400)
+            && (bucketRegion != nil || RangeFetcher.contains(body, "AuthorizationHeaderMalformed")
+                || RangeFetcher.contains(body, "PermanentRedirect"))
         switch status {
         case 200, 206:
             var offset: Int64 = 0
@@ -129,7 +145,7 @@ extension RangeFetcher {
             finish(j, failure: .wrongRegion, status: status,
                    message: "HTTP \(status): the bucket is in another region" + (hint.map { " (\($0))" } ?? "") + " than the request was signed for: \(where_)")
         case 301, 302, 303, 307, 308:
-            redirect(j, status: status, location: redirectURL)
+            redirect(j, status: status, location: redirectURL())
         case 404, 410:
             finish(j, failure: .notFound, status: status, message: "HTTP \(status): no object at \(where_)")
         case 401, 403:

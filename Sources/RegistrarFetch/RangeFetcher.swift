@@ -49,6 +49,9 @@ public final class RangeFetcher {
     var delayed: [(due: Double, job: Int)] = []
     var vetCache: [String: Vetting] = [:]
     var progressed = false
+    /// `Accept-Encoding: identity`, the header every request sends, as one list for all.
+    let defaultHeaders: UnsafeMutablePointer<curl_slist>
+    static let identityEncoding = "Accept-Encoding: identity"
 
     public init(policy: FetchPolicy) throws {
         guard curlGlobalSetup else { throw FetcherSetupError(description: "curl_global_init failed") }
@@ -61,6 +64,7 @@ public final class RangeFetcher {
         guard let m = curl_multi_init() else { throw FetcherSetupError(description: "curl_multi_init failed") }
         multi = m
         self.policy = policy
+        defaultHeaders = curl_slist_append(nil, Self.identityEncoding)
         _ = registrar_curl_multi_setopt_long(m, CURLMOPT_MAX_HOST_CONNECTIONS, policy.maxPerHost)
         _ = registrar_curl_multi_setopt_long(m, CURLMOPT_MAX_TOTAL_CONNECTIONS, policy.maxConcurrent)
         _ = registrar_curl_multi_setopt_long(m, CURLMOPT_MAXCONNECTS, max(policy.maxConcurrent, 8))
@@ -74,6 +78,7 @@ public final class RangeFetcher {
             t.errorBuffer.deallocate()
         }
         curl_multi_cleanup(multi)
+        curl_slist_free_all(defaultHeaders)
     }
 
     /// How often (seconds) `shouldStop` is asked while transfers run.
@@ -241,7 +246,8 @@ public final class RangeFetcher {
         let r = jobs[j].request
         t.job = j
         t.limit = r.rangeLength
-        t.body = []
+        // The buffer is kept between requests (complete() copies small bodies out).
+        t.body.removeAll(keepingCapacity: true)
         t.body.reserveCapacity(min(r.rangeLength, 1 << 16))
         t.reachedLimit = false
         t.refusedAddress = nil
@@ -250,11 +256,11 @@ public final class RangeFetcher {
         t.destination = dest
         t.errorBuffer[0] = 0
 
-        var headers: UnsafeMutablePointer<curl_slist>? = curl_slist_append(nil, "Accept-Encoding: identity")
-        if jobs[j].sendExtraHeaders {
+        if jobs[j].sendExtraHeaders && !r.headers.isEmpty {
+            var headers: UnsafeMutablePointer<curl_slist>? = curl_slist_append(nil, Self.identityEncoding)
             for h in r.headers { headers = curl_slist_append(headers, h) }
+            t.headerList = headers
         }
-        t.headerList = headers
         // Pin the vetted addresses for names (curl never resolves literals). libcurl 7.88 matches
         // resolve entries case-insensitively but keeps a trailing dot, so a name ending in "." is
         // pinned with and without it. A pin curl did not use is still caught by `openSocket`.
@@ -272,7 +278,8 @@ public final class RangeFetcher {
         t.cutByDeadline = left < policy.totalTimeout
         _ = registrar_curl_easy_setopt_long(easy, CURLOPT_TIMEOUT_MS, max(1, Int((attemptSeconds * 1000).rounded(.up))))
         _ = registrar_curl_easy_setopt_ptr(easy, CURLOPT_CURLU, UnsafeRawPointer(dest.handle))
-        _ = registrar_curl_easy_setopt_ptr(easy, CURLOPT_HTTPHEADER, t.headerList)
+        // Most requests send only the default header: one list, built once per fetcher.
+        _ = registrar_curl_easy_setopt_ptr(easy, CURLOPT_HTTPHEADER, t.headerList ?? defaultHeaders)
         _ = registrar_curl_easy_setopt_ptr(easy, CURLOPT_RESOLVE, t.resolveList)
         // A pooled handle may have sent another method before.
         _ = registrar_curl_easy_setopt_ptr(easy, CURLOPT_CUSTOMREQUEST, nil)
@@ -371,7 +378,6 @@ public final class RangeFetcher {
         t.releaseLists()
         t.destination = nil
         t.job = -1
-        t.body = []
         t.vetted = []
         idle.append(t.slot)
     }

@@ -48,7 +48,7 @@ struct ManifestBench: ParsableCommand {
             """
     )
 
-    static let targets = ">= 1,000,000 URLs/s on one core, peak RSS <= 64 MB and flat from 10k to 1M"
+    static let targets = ">= 1,000,000 URLs/s on one core, no slower than CPython's json.load of the same JSON (time/json.load <= 1), peak RSS <= 64 MB and flat from 10k to 1M"
 
     @Option(help: "Manifest sizes in URLs, comma-separated (10k and 1m also work).")
     var sizes = CommaSeparated<URLCount>([10_000, 100_000, 1_000_000].map(URLCount.init))
@@ -135,6 +135,19 @@ struct ManifestBench: ParsableCommand {
             + "raw read \(fixed(Double(manifest.bytes) / 1e6 / rawSeconds, 0)) MB/s")
 
         var row = Row(label: label, manifest: manifest, rawSeconds: rawSeconds)
+        if format == .json, let python = pythonForBaseline {
+            // The issue's bar: validating must take no longer than CPython's C-accelerated
+            // json.load merely parsing the same file (no validation), measured the same way.
+            let pyFiles = workspace.probeFiles("jsonload-\(urls)")
+            for _ in 1...runs {
+                try StopSignals.check()
+                let r = try ProcessProbe.measure(
+                    [python, "-c", "import json,sys\nwith open(sys.argv[1],'rb') as f: json.load(f)", path],
+                    launcher: currentExecutablePath(), files: pyFiles)
+                guard r.status == .exited(0) else { row.notes.append("python json.load ended with \(r.status)"); break }
+                row.jsonLoadRuns.append(r)
+            }
+        }
         let files = workspace.probeFiles("validate-\(urls)-\(format)")
         for run in 1...runs {
             try StopSignals.check()
@@ -157,6 +170,12 @@ struct ManifestBench: ParsableCommand {
         }
         if !keep { workspace.remove(path) }  // free the disk before the next, larger case
         return row
+    }
+
+    /// CPython for the `json.load` baseline, or nil (the column then shows "-").
+    private var pythonForBaseline: String? {
+        for candidate in ["/usr/bin/python3", "/usr/local/bin/python3"] where access(candidate, X_OK) == 0 { return candidate }
+        return nil
     }
 
     private func resolveRegistrar() throws -> String {
@@ -186,6 +205,8 @@ struct Row {
     var manifest: GeneratedManifest
     var rawSeconds: Double
     var runs: [ProbeResult] = []
+    /// CPython `json.load` of the same file (JSON manifests only): the parse-only baseline.
+    var jsonLoadRuns: [ProbeResult] = []
     /// Problems that make the bench fail (wrong counts, a crash, unreadable output).
     var mismatches: [String] = []
     /// Things worth knowing that do not (the validator calling the manifest invalid, …).
@@ -194,6 +215,8 @@ struct Row {
     var medianSeconds: Double { median(runs.map(\.wallSeconds)) }
     var medianCPUSeconds: Double { median(runs.map(\.cpuSeconds)) }
     var peakRSS: Int { runs.map(\.peakRSSBytes).max() ?? 0 }
+    var jsonLoadSeconds: Double? { jsonLoadRuns.isEmpty ? nil : median(jsonLoadRuns.map(\.wallSeconds)) }
+    var jsonLoadRSS: Int? { jsonLoadRuns.isEmpty ? nil : jsonLoadRuns.map(\.peakRSSBytes).max() }
     /// The lowest reading the probe can give (`ProcessProbe.rssFloor`).
     var rssFloor = 0
     var megabytes: Double { Double(manifest.bytes) / 1e6 }
@@ -251,7 +274,7 @@ struct Row {
 
     static let columns = [
         "format", "URLs", "units", "file MB", "median s", "URLs/s", "MB/s", "raw MB/s", "ratio",
-        "CPU s", "peak RSS MiB",
+        "CPU s", "peak RSS MiB", "json.load s", "json.load MiB", "time/json.load",
     ]
 
     var cells: [String] {
@@ -264,6 +287,8 @@ struct Row {
             fixed(megabytesPerSecond, 1), fixed(rawMegabytesPerSecond, 1),
             fixed(megabytesPerSecond / rawMegabytesPerSecond, 3), fixed(medianCPUSeconds, 3),
             atFloor ? "<=" + rss : rss,
+            jsonLoadSeconds.map { fixed($0, 3) } ?? "-", jsonLoadRSS.map(mib) ?? "-",
+            jsonLoadSeconds.map { fixed(medianSeconds / $0, 2) } ?? "-",
         ]
     }
 
@@ -291,6 +316,11 @@ struct Row {
                 + "(\(speed) the target; CPU \(fixed(largest.medianCPUSeconds, 2)) s for "
                 + "\(fixed(largest.medianSeconds, 2)) s wall); peak RSS \(rss.joined(separator: " -> ")) MiB "
                 + "by size (\(rssVerdict) 64 MiB)"
+                + (largest.jsonLoadSeconds.map { py in
+                    let ratio = largest.medianSeconds / py
+                    return "; \(fixed(ratio, 2))x the time of json.load (\(fixed(py, 3)) s, \(largest.jsonLoadRSS.map(mib) ?? "-") MiB): "
+                        + (ratio <= 1 ? "meets" : "misses") + " the target"
+                } ?? "")
         }
     }
 }
