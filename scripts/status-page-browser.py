@@ -20,6 +20,10 @@ folder typed into the "New upload" form, a refused manifest file first (the API'
 show in the alert region), then a good one from disk; it follows the new upload's page live until
 the upload ends.
 
+With `--phase files` it signs in, picks the folder `--folder-name` in the form, switches it to
+"Files from this computer", checks that a title is asked for with "One image group", chooses the
+`--files` from disk (one item per file) and follows the new upload's page until it is DONE.
+
 Prints one JSON line of observations (the Swift test compares them with PostgreSQL) and exits 0;
 any failed check prints `FAIL: ...` and exits 1.
 """
@@ -144,11 +148,48 @@ def new_upload(driver, wait, args, observed, shot):
     shot("status-page-new-upload.png")
 
 
+def files_upload(driver, wait, args, observed, shot):
+    """The "New upload" form with files from disk: multipart POST /v1/folders/{id}/files."""
+    sign_in(driver, wait, args)
+    Select(driver.find_element(By.ID, "folder")).select_by_visible_text(args.folder_name)
+    check(not driver.find_element(By.ID, "files").is_displayed(), "the file picker shows before 'Files' is chosen")
+    driver.find_element(By.ID, "source-files").click()
+    check(driver.find_element(By.ID, "files").is_displayed() and not driver.find_element(By.ID, "manifest").is_displayed(),
+          "choosing 'Files from this computer' does not swap the manifest input for the file picker")
+    for target, text in (("files", "Files"), ("as", "Register as")):
+        label = driver.find_element(By.CSS_SELECTOR, f'label[for="{target}"]')
+        check(text in label.get_attribute("textContent"), f"label for {target} reads {label.get_attribute('textContent')!r}")
+    paths = args.files.split(",")
+    driver.find_element(By.ID, "files").send_keys("\n".join(paths))
+    # A group needs a title: the form says so before sending anything.
+    Select(driver.find_element(By.ID, "as")).select_by_value("image-group")
+    check(driver.find_element(By.ID, "title").is_displayed(), "no title field for an image group")
+    driver.find_element(By.ID, "start-upload").click()
+    time.sleep(0.5)
+    # The browser's own validation stops the submit (the title input is required now).
+    observed["titleRequired"] = driver.execute_script("return document.getElementById('title').validity.valueMissing")
+    check(driver.current_url.rstrip("/") == args.base, "a group without a title left the page")
+    Select(driver.find_element(By.ID, "as")).select_by_value("")
+    driver.find_element(By.ID, "start-upload").click()
+    wait.until(lambda d: re.search(r"/uploads/[0-9a-f-]{36}$", d.current_url))
+    upload_id = driver.current_url.rsplit("/", 1)[1]
+    observed["uploadId"] = upload_id
+    card = driver.find_element(By.CSS_SELECTOR, f'section[data-upload="{upload_id}"]')
+    try:
+        WebDriverWait(driver, 60, poll_frequency=0.3).until(lambda d: card.get_attribute("data-status") not in ("PENDING", "RUNNING"))
+    except TimeoutException:
+        raise Failure(f"the files' upload did not end within 60 s: {row_numbers(card)}")
+    observed["status"] = card.get_attribute("data-status")
+    observed["final"] = row_numbers(card)
+    shot("status-page-files-upload.png")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--base", required=True, help="http://127.0.0.1:PORT")
     ap.add_argument("--key", required=True)
-    ap.add_argument("--phase", choices=("watch", "upload"), default="watch")
+    ap.add_argument("--phase", choices=("watch", "upload", "files"), default="watch")
+    ap.add_argument("--files", help="(files) comma-separated files on disk to send through the form")
     ap.add_argument("--upload", help="the running upload's id")
     ap.add_argument("--file-name")
     ap.add_argument("--total", type=int)
@@ -191,8 +232,8 @@ def main():
         observed["screenshots"].append(path)
 
     try:
-        if args.phase == "upload":
-            new_upload(driver, wait, args, observed, shot)
+        if args.phase in ("upload", "files"):
+            (new_upload if args.phase == "upload" else files_upload)(driver, wait, args, observed, shot)
             driver.quit()
             print(json.dumps(observed))
             return 0

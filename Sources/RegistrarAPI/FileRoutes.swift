@@ -42,6 +42,9 @@ struct FileRoutes {
         let options = try RegisterOptions(as: query.get("as"), title: query.get("title"),
                                           ignoreErrors: try QueryFlag.bool(query.get("ignoreErrors"), field: "ignoreErrors") ?? false,
                                           skipDuplicates: try QueryFlag.bool(query.get("skipDuplicates"), field: "skipDuplicates") ?? false)
+        if options.layout == UploadManifest.Layout.dicomSeries(title: nil) {
+            throw APIError.badRequest("a title is required to upload files as a DICOM series", field: "title")
+        }
         try await requireFolder(folderID, tenant)
         var spools: [FileSpool] = []
         defer { spools.forEach { $0.discard() } }
@@ -71,7 +74,7 @@ struct FileRoutes {
                 var source = try FileByteSource(path: spool.path)
                 let key = UploadManifest.key(folderID: folderID, sha256: sha, name: spool.name)!
                 let object = try backends.storage().write(key, contentType: type, from: &source, expectedSHA256: sha)
-                return (object, spool.name, section)
+                return (object, spool.name, section, String?.none)
             }
         }
         return try await registerObjects(stored, options: options, folderID: folderID, tenant: tenant, request: request, context: context)
@@ -217,17 +220,21 @@ struct FileRoutes {
         let options = try RegisterOptions(as: value["as"]?.stringValue, title: value["title"]?.stringValue,
                                           ignoreErrors: value["ignoreErrors"] == .bool(true), skipDuplicates: value["skipDuplicates"] == .bool(true))
         try await requireFolder(folderID, tenant)
-        var wanted: [(ObjectKey, String?)] = []
+        var wanted: [(ObjectKey, String?, String?)] = []
         let prefix = "uploads/\(ObjectKey.segment(from: folderID))/"
         for (i, file) in files.enumerated() {
             guard let text = file["objectKey"]?.stringValue, let key = ObjectKey(text), text.hasPrefix(prefix) else {
                 throw APIError.badRequest("files[\(i)].objectKey is not an upload of this folder", field: "files[\(i)].objectKey")
             }
-            wanted.append((key, file["title"]?.stringValue))
+            let series = file["series"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 }
+            if options.layout == UploadManifest.Layout.dicomSeries(title: nil), series == nil {
+                throw APIError.badRequest("files[\(i)] names no series: give it a \"series\" (its unit's title) or the request a \"title\"", field: "files[\(i)].series")
+            }
+            wanted.append((key, file["title"]?.stringValue, series))
         }
         let finalWanted = wanted
         let found: [StoredObject?] = try await pool.run { backends in try finalWanted.map { try backends.storage().stat($0.0) } }
-        var stored: [(StoredObject, String, UploadManifest.Section)] = []
+        var stored: [(StoredObject, String, UploadManifest.Section, String?)] = []
         for (i, (object, want)) in zip(found, wanted).enumerated() {
             guard let object else {
                 throw APIError(.unprocessableContent, "unknown_object", "files[\(i)]: nothing is stored under \(want.0.text) (PUT it first)",
@@ -238,7 +245,7 @@ struct FileRoutes {
                 throw APIError(.unprocessableContent, "unsupported_type", "files[\(i)]: \(object.contentType) is not a type Registrar registers",
                                details: [("field", .string("files[\(i)].objectKey"))])
             }
-            stored.append((object, want.1 ?? name, section))
+            stored.append((object, want.1 ?? name, section, want.2))
         }
         return try await registerObjects(stored, options: options, folderID: folderID, tenant: tenant, request: request, context: context)
     }
@@ -261,9 +268,15 @@ struct FileRoutes {
 
     /// Writes the manifest of signed links and submits it as an upload job (202, as
     /// `POST /v1/folders/{id}/uploads`).
-    func registerObjects(_ objects: [(StoredObject, String, UploadManifest.Section)], options: RegisterOptions, folderID: String,
+    /// Each object comes with its title, its section and (DICOM series) its series title.
+    func registerObjects(_ objects: [(StoredObject, String, UploadManifest.Section, String?)], options: RegisterOptions, folderID: String,
                          tenant: Principal, request: Request, context: APIContext) async throws -> Response {
-        if options.layout != .separate, let odd = objects.first(where: { $0.2 != .images }) {
+        if case UploadManifest.Layout.dicomSeries = options.layout {
+            if let odd = objects.firstIndex(where: { $0.2 != .dicom }) {
+                throw APIError(.unprocessableContent, "not_dicom", "files[\(odd)] (\(objects[odd].1)) is \(objects[odd].0.contentType): a DICOM series holds DICOM files only",
+                               details: [("name", .string(objects[odd].1)), ("index", .number(String(odd)))])
+            }
+        } else if options.layout != .separate, let odd = objects.first(where: { $0.2 != .images }) {
             throw APIError(.unprocessableContent, "not_an_image", "\(odd.1) is \(odd.0.contentType): an image group or sequence holds images only",
                            details: [("name", .string(odd.1))])
         }
@@ -273,9 +286,9 @@ struct FileRoutes {
         let keys = objects.map { $0.0.key }
         let inBucket = try await pool.run { backends in try keys.map { try backends.storage().bucketObject($0) } }
         let items = zip(objects, inBucket).map { entry, reference in
-            let (object, title, section) = entry
+            let (object, title, section, series) = entry
             return UploadManifest.Item(url: reference?.url ?? "\(base)/v1/objects/\(object.key.text)?\(links.query(for: object.key, expires: Self.registrationExpiry))",
-                                       title: title, section: section)
+                                       title: title, section: section, series: series)
         }
         let storageIntegrationID = inBucket.first??.integrationID
         let manifest = UploadManifest.json(items, layout: options.layout, skipDuplicates: options.skipDuplicates)
@@ -390,7 +403,7 @@ final class FileSpool: @unchecked Sendable {
         if size == 0 { return .refused(index: index, name: name, code: "empty_file", message: "the file is empty (0 bytes)") }
         guard let (type, section) = UploadManifest.classify(contentType: contentType, name: name) else {
             return .refused(index: index, name: name, code: "unsupported_type",
-                            message: "\(contentType ?? "no content type") is not a type Registrar registers (images, videos, audio, PDF, text, NIfTI)")
+                            message: "\(contentType ?? "no content type") is not a type Registrar registers (images, videos, audio, PDF, text, NIfTI, DICOM)")
         }
         if let expected = expectedSHA256, expected != sha {
             return .refused(index: index, name: name, code: "checksum_mismatch", message: "the bytes received hash to \(sha), not \(expected)")

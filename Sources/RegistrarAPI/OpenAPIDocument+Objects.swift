@@ -67,7 +67,7 @@ extension OpenAPIDocument {
                     "description": "One file as the body (name in `X-File-Name` or `name`, type in Content-Type, optional `X-Content-SHA256`), or `multipart/form-data` with up to 1,000 files. Streamed to a spool file, hashed and capped; stored only when every file passed; then registered by a job.",
                     "parameters": [
                         ["name": "name", "in": "query", "required": false, "description": "The file's name (a streamed body without `X-File-Name`).", "schema": ["type": "string"]] as Object,
-                        ["name": "as", "in": "query", "required": false, "description": "All files (images) as one unit.", "schema": ["type": "string", "enum": ["image-group", "image-sequence"]]] as Object,
+                        ["name": "as", "in": "query", "required": false, "description": "All files as one unit: images as an image group or sequence, DICOM files as one DICOM series (with `title`).", "schema": ["type": "string", "enum": ["image-group", "image-sequence", "dicom-series"]]] as Object,
                         ["name": "title", "in": "query", "required": false, "description": "The group's or sequence's title (required with `as`).", "schema": ["type": "string"]] as Object,
                         flag("ignoreErrors", "Finish as DONE even when some files fail verification."),
                         flag("skipDuplicates", "Skip files this folder already registered (same object)."),
@@ -116,8 +116,9 @@ extension OpenAPIDocument {
                     "requestBody": ["required": true, "content": ["application/json": ["schema": [
                         "type": "object", "required": ["files"], "properties": [
                             "files": ["type": "array", "minItems": 1, "items": ["type": "object", "required": ["objectKey"], "properties": [
-                                "objectKey": ["type": "string"], "title": ["type": "string"]] as Object] as Object] as Object,
-                            "as": ["type": "string", "enum": ["image-group", "image-sequence"]], "title": ["type": "string"],
+                                "objectKey": ["type": "string"], "title": ["type": "string"],
+                                "series": ["type": "string", "description": "With `as: dicom-series`: the title of the DICOM series (unit) this file belongs to."]] as Object] as Object] as Object,
+                            "as": ["type": "string", "enum": ["image-group", "image-sequence", "dicom-series"]], "title": ["type": "string"],
                             "ignoreErrors": ["type": "boolean"], "skipDuplicates": ["type": "boolean"],
                         ] as Object] as Object] as Object] as Object] as Object,
                     "responses": [

@@ -232,8 +232,9 @@ enum StatusPageHTML {
 
     struct FolderOption { var id: String; var name: String }
 
-    /// "New upload": the script sends the chosen file to `POST /v1/folders/{id}/uploads` (creating
-    /// the folder first when a new name is typed) and opens the new upload's page.
+    /// "New upload": the script sends the chosen manifest to `POST /v1/folders/{id}/uploads`, or
+    /// the chosen files as multipart/form-data to `POST /v1/folders/{id}/files` (creating the
+    /// folder first when a new name is typed), and opens the new upload's page.
     static func newUploadForm(folders: [FolderOption]) -> String {
         var options = ""
         for f in folders { options += "<option value=\"\(HTML.escape(f.id))\">\(HTML.escape(f.name))</option>" }
@@ -246,9 +247,20 @@ enum StatusPageHTML {
             <select id="folder" name="folder">\(options)</select></div>
             <div class="field" id="folder-name-field"><label for="folder-name">New folder name</label>
             <input id="folder-name" name="folderName" type="text" maxlength="255" autocomplete="off" spellcheck="false"></div>
-            <div class="field"><label for="manifest">Manifest file</label>
+            <fieldset class="field" id="source"><legend>What to send</legend>
+            <label><input type="radio" name="source" id="source-manifest" value="manifest" checked> A manifest of cloud files</label>
+            <label><input type="radio" name="source" id="source-files" value="files"> Files from this computer</label></fieldset>
+            <div class="field" id="manifest-field"><label for="manifest">Manifest file</label>
             <input id="manifest" name="manifest" type="file" accept=".json,.csv,application/json,text/csv" required aria-describedby="manifest-help">
             <p id="manifest-help" class="help">JSON or CSV; the type comes from the file's extension (<code>.json</code>, <code>.csv</code>).</p></div>
+            <div class="field" id="files-field" hidden><label for="files">Files</label>
+            <input id="files" name="files" type="file" multiple aria-describedby="files-help">
+            <p id="files-help" class="help">Images, videos, audio, PDF, text, NIfTI or DICOM (<code>.dcm</code>), up to 1,000; stored in Registrar's storage, then registered. Large batches: <code>registrar upload</code> (resumable).</p></div>
+            <div class="field" id="as-field" hidden><label for="as">Register as</label>
+            <select id="as" name="as"><option value="">One item per file</option><option value="image-group">One image group</option>
+            <option value="image-sequence">One image sequence</option><option value="dicom-series">One DICOM series</option></select></div>
+            <div class="field" id="title-field" hidden><label for="title">Title</label>
+            <input id="title" name="title" type="text" maxlength="300" autocomplete="off"></div>
             <div class="field check"><input id="ignore-errors" name="ignoreErrors" type="checkbox" aria-describedby="ignore-help">
             <label for="ignore-errors">Ignore errors</label>
             <p id="ignore-help" class="help">The upload ends Done even when some units fail (otherwise Error). Units that verify are registered either way.</p></div>
@@ -532,6 +544,7 @@ enum StatusPageHTML {
         .empty{color:var(--muted)}
         .alert:empty{display:none}
         .new-upload{display:grid;grid-template-columns:repeat(auto-fit,minmax(15rem,1fr));gap:.75rem 1.25rem;align-items:start}
+        .new-upload fieldset{border:0;margin:0;padding:0;display:flex;flex-direction:column;gap:.25rem}.new-upload legend{font-weight:600;padding:0}
         .field{display:flex;flex-direction:column;gap:.25rem;min-width:0}
         .field>label{font-weight:600;font-size:.9rem}
         .field .help{margin:0}
@@ -563,7 +576,8 @@ enum StatusPageHTML {
         "use strict";
         function send(method, url, body, type){
           var init = {method: method, credentials: "same-origin", headers: {"Accept": "application/json"}};
-          if(body != null){ init.body = body; init.headers["Content-Type"] = type; }
+          // FormData: no type, the browser writes multipart/form-data with its boundary.
+          if(body != null){ init.body = body; if(type) init.headers["Content-Type"] = type; }
           return fetch(url, init).then(function(r){
             return r.text().then(function(t){ var j = null; try { j = JSON.parse(t); } catch(e) {}
               return {status: r.status, ok: r.ok, json: j}; });
@@ -577,9 +591,9 @@ enum StatusPageHTML {
             case 0: return what + " failed: the server could not be reached.";
             case 401: return "Your sign-in is no longer valid; reload the page and sign in again.";
             case 403: return what + " was refused: " + (msg || "forbidden") + ".";
-            case 413: return "The manifest is too large: " + (msg || "over the server's size limit") + ".";
+            case 413: return (what === "Sending the files" ? "A file is too large: " : "The manifest is too large: ") + (msg || "over the server's size limit") + ".";
             case 415: return "The manifest's type is not accepted: " + (msg || "use a .json or .csv file") + ".";
-            case 422: return "The manifest was refused: " + (msg || "it cannot be registered") + ".";
+            case 422: return (what === "Sending the files" ? "The files were refused: " : "The manifest was refused: ") + (msg || "it cannot be registered") + ".";
             case 429: return "Too many requests for this API key: " + msg + ".";
             default: return what + " failed (HTTP " + r.status + ")" + (msg ? ": " + msg : "") + ".";
           }
@@ -596,9 +610,20 @@ enum StatusPageHTML {
           var syncFolder = function(){ var isNew = sel.value === ""; nameField.hidden = !isNew; nameIn.required = isNew; };
           sel.addEventListener("change", function(){ syncFolder(); if(sel.value === "") nameIn.focus(); });
           syncFolder();
+          // A manifest, or files from this computer: only the chosen one's fields show.
+          var files = document.getElementById("files"), asSel = document.getElementById("as"), titleIn = document.getElementById("title");
+          var sendsFiles = function(){ return document.getElementById("source-files").checked; };
+          var syncSource = function(){ var f = sendsFiles();
+            document.getElementById("manifest-field").hidden = f; file.required = !f;
+            document.getElementById("files-field").hidden = !f; files.required = f;
+            document.getElementById("as-field").hidden = !f;
+            document.getElementById("title-field").hidden = !f || asSel.value === ""; titleIn.required = f && asSel.value !== ""; };
+          document.querySelectorAll("input[name=source]").forEach(function(r){ r.addEventListener("change", syncSource); });
+          asSel.addEventListener("change", syncSource);
+          syncSource();
           var fail = function(text, focus){ say(status, ""); say(err, text); btn.disabled = false;
             if(focus){ focus.setAttribute("aria-invalid", "true"); focus.focus(); } };
-          [nameIn, file].forEach(function(el){ el.addEventListener("input", function(){ el.removeAttribute("aria-invalid"); }); });
+          [nameIn, file, document.getElementById("files"), document.getElementById("title")].forEach(function(el){ el.addEventListener("input", function(){ el.removeAttribute("aria-invalid"); }); });
           // A typed name: create the folder, or find it when it exists already (409).
           var folderId = function(){
             if(sel.value !== "") return Promise.resolve({id: sel.value});
@@ -617,9 +642,33 @@ enum StatusPageHTML {
               return look(null);
             });
           };
+          // Files: one multipart request to POST /v1/folders/{id}/files (the API stores them
+          // only when every one passed, then registers them as one upload).
+          var sendFiles = function(){
+            var list = files.files || [];
+            if(!list.length) return fail("Choose one or more files.", files);
+            if(list.length > 1000) return fail("At most 1,000 files at once (" + list.length + " chosen); use registrar upload for more.", files);
+            if(asSel.value !== "" && !titleIn.value.trim()) return fail("Enter a title for the " + asSel.options[asSel.selectedIndex].text.replace(/^One /, "") + ".", titleIn);
+            if(sel.value === "" && !nameIn.value.trim()) return fail("Enter a name for the new folder.", nameIn);
+            var data = new FormData();
+            for(var i = 0; i < list.length; i++) data.append("files", list[i], list[i].name);
+            btn.disabled = true;
+            say(status, "Sending " + list.length + " file" + (list.length === 1 ? "" : "s") + "…");
+            folderId().then(function(folder){
+              if(folder.error) return fail(folder.error, folder.focus);
+              var q = "?ignoreErrors=" + (ignore.checked ? "true" : "false");
+              if(asSel.value !== "") q += "&as=" + enc(asSel.value) + "&title=" + enc(titleIn.value.trim());
+              return send("POST", "/v1/folders/" + enc(folder.id) + "/files" + q, data, null).then(function(r){
+                if(!r.ok || !r.json || !r.json.id) return fail(problem(r, "Sending the files"), files);
+                say(status, "Upload started; opening its page…");
+                location.assign("/uploads/" + enc(r.json.id));
+              });
+            });
+          };
           form.addEventListener("submit", function(ev){
             ev.preventDefault();
             say(err, "");
+            if(sendsFiles()) return sendFiles();
             var f = file.files && file.files[0];
             if(!f) return fail("Choose a manifest file.", file);
             var ext = (/\.([A-Za-z0-9]+)$/.exec(f.name) || [])[1], type = {json: "application/json", csv: "text/csv"}[(ext || "").toLowerCase()];

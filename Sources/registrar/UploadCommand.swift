@@ -18,9 +18,11 @@ struct UploadCommand: ParsableCommand {
 
     @Argument(help: "Files or directories (read recursively; hidden files skipped).") var paths: [String]
     @Option(help: "Folder name (created if missing) or id.") var folder: String
-    @Option(name: .customLong("as"), help: "image-group or image-sequence: all files (images) as one unit, in name order. Default: one item per file.")
+    @Option(name: .customLong("as"), help: "image-group or image-sequence: all files (images) as one unit, in name order. Default: one item per file (a .dcm file: a DICOM series of one).")
     var layout: String?
     @Option(help: "Title of the image group or sequence (required with --as).") var title: String?
+    @Flag(help: "DICOM files (read by content, any extension) become DICOM series: one per directory and SeriesInstanceUID. Other files are refused.")
+    var dicomSeries = false
     @Option(help: "Files uploaded at once (1-64).") var concurrency = 4
     @Flag(help: "Finish the job DONE even if some files fail verification.") var ignoreErrors = false
     @Flag(help: "Follow the registration job until it ends (exit 1 unless DONE).") var wait = false
@@ -33,16 +35,20 @@ struct UploadCommand: ParsableCommand {
         var size: Int64
         var sha256 = ""
         var key = ""
+        /// With --dicom-series: the series (unit) title, and the type to declare.
+        var series: String?
+        var contentType: String?
     }
 
     func validate() throws {
         guard (1...64).contains(concurrency) else { throw ValidationError("--concurrency must be 1 to 64") }
         if case .failure(let e) = UploadManifest.Layout.parse(layout, title: title) { throw ValidationError(e.message) }
+        if dicomSeries && layout != nil { throw ValidationError("--dicom-series and --as are exclusive: DICOM series are grouped by directory and SeriesInstanceUID") }
     }
 
     func run() throws {
         let api = try catalogAPI()
-        var (files, refused) = try Self.collect(paths)
+        var (files, refused) = try Self.collect(paths, dicomSeries: dicomSeries)
         guard !files.isEmpty || !refused.isEmpty else { throw ValidationError("no files under \(paths.joined(separator: " "))") }
         let folderID = try viaAPI { UUIDText.isValid(folder) ? folder : try api.folderID(name: folder, create: true) }!
         let progress = UploadProgress(quiet: quiet)
@@ -56,7 +62,9 @@ struct UploadCommand: ParsableCommand {
         for start in stride(from: 0, to: files.count, by: 1000) {
             let batch = Array(files.indices[start..<min(files.count, start + 1000)])
             let body = JSONValue.object([("files", .array(batch.map { i in
-                .object([("name", .string(files[i].name)), ("sha256", .string(files[i].sha256)), ("size", .number(String(files[i].size)))])
+                var fields: [(String, JSONValue)] = [("name", .string(files[i].name)), ("sha256", .string(files[i].sha256)), ("size", .number(String(files[i].size)))]
+                if let type = files[i].contentType { fields.append(("contentType", .string(type))) }
+                return .object(fields)
             }))])
             let answer = try viaAPI { try api.call("POST", "/v1/folders/\(folderID)/upload-signed-urls", json: body.compactText) }
             guard case .array(let items)? = answer["items"], items.count == batch.count else { throw CommandFailure("unexpected answer to upload-signed-urls") }
@@ -100,10 +108,13 @@ struct UploadCommand: ParsableCommand {
 
         // 4. Register every file (those stored before included: skipDuplicates keeps it once).
         var body: [(key: String, value: JSONValue)] = [
-            ("files", .array(files.map { .object([("objectKey", .string($0.key)), ("title", .string($0.name))]) })),
+            ("files", .array(files.map { file in
+                .object([("objectKey", .string(file.key)), ("title", .string(file.name))] + (file.series.map { [("series", JSONValue.string($0))] } ?? []))
+            })),
             ("skipDuplicates", .bool(true)), ("ignoreErrors", .bool(ignoreErrors)),
         ]
         if let layout { body.append(("as", .string(layout))) }
+        if dicomSeries { body.append(("as", .string("dicom-series"))) }
         if let title { body.append(("title", .string(title))) }
         let job = try viaAPI { try api.call("POST", "/v1/folders/\(folderID)/files/register", json: JSONValue.object(body).compactText) }
         let jobID = job["id"]?.stringValue ?? "?"
@@ -117,8 +128,9 @@ struct UploadCommand: ParsableCommand {
     /// Every regular file under the paths (directories recursively, hidden entries skipped),
     /// named by their path below the argument (a directory argument's own name first), sorted
     /// by name; files refused before any upload (empty, a type Registrar does not register)
-    /// come back with the reason.
-    static func collect(_ paths: [String]) throws -> ([LocalFile], [(String, String)]) {
+    /// come back with the reason. With `dicomSeries`, every file is read as DICOM (whatever its
+    /// extension): those that are not are refused, the others get their series title.
+    static func collect(_ paths: [String], dicomSeries: Bool = false) throws -> ([LocalFile], [(String, String)]) {
         var out: [LocalFile] = []
         var refused: [(String, String)] = []
         let fm = FileManager.default
@@ -127,6 +139,7 @@ struct UploadCommand: ParsableCommand {
             guard attributes[.type] as? FileAttributeType == .typeRegular else { return }
             let size = (attributes[.size] as? NSNumber)?.int64Value ?? 0
             if size == 0 { refused.append((name, "the file is empty (0 bytes): not uploaded")); return }
+            if dicomSeries { out.append(LocalFile(path: path, name: name, size: size, contentType: "application/dicom")); return }
             if UploadManifest.classify(contentType: nil, name: name) == nil {
                 refused.append((name, "not a type Registrar registers (by its extension): not uploaded")); return
             }
@@ -146,7 +159,33 @@ struct UploadCommand: ParsableCommand {
                 try add(path, name: URL(fileURLWithPath: path).lastPathComponent)
             }
         }
-        return (out.sorted { $0.name < $1.name }, refused)
+        out.sort { $0.name < $1.name }
+        if dicomSeries { out = try seriesOf(out, refused: &refused) }
+        return (out, refused)
+    }
+
+    /// The DICOM files among `files` (read by the registration prober), each with its series
+    /// title (DICOMSeriesGrouping); the others go to `refused` with the prober's reason.
+    static func seriesOf(_ files: [LocalFile], refused: inout [(String, String)]) throws -> [LocalFile] {
+        var dicom: [LocalFile] = []
+        var headers: [DICOMSeriesGrouping.File] = []
+        for file in files {
+            guard let handle = FileHandle(forReadingAtPath: file.path) else { refused.append((file.name, "cannot be read: not uploaded")); continue }
+            defer { try? handle.close() }
+            let header = DICOMSeriesGrouping.header(size: file.size) { offset, length in
+                guard (try? handle.seek(toOffset: UInt64(offset))) != nil else { return nil }
+                return (try? handle.read(upToCount: length)).map { [UInt8]($0) } ?? []
+            }
+            switch header {
+            case .success(let h):
+                dicom.append(file)
+                headers.append(DICOMSeriesGrouping.File(name: file.name, seriesUID: h.seriesUID, instanceNumber: h.instanceNumber))
+            case .failure(let why):
+                refused.append((file.name, "\(why.message) (--dicom-series takes DICOM files only): not uploaded"))
+            }
+        }
+        for (i, title) in DICOMSeriesGrouping.titles(headers).enumerated() { dicom[i].series = title }
+        return dicom
     }
 
     static func sha256(_ path: String) throws -> String {

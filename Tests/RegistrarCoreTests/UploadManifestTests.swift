@@ -62,6 +62,9 @@ struct UploadManifestTests {
         #expect(UploadManifest.classify(contentType: "image/png; q=1", name: "x")?.section == .images)
         #expect(UploadManifest.classify(contentType: "application/octet-stream", name: "v.MP4")?.section == .videos)
         #expect(UploadManifest.classify(contentType: nil, name: "brain.nii.gz")?.section == .nifti)
+        // What the signed-upload flow declares for it comes back as NIfTI too (the PUT and the register step).
+        #expect(UploadManifest.classify(contentType: "application/gzip", name: "brain.nii.gz")?.section == .nifti)
+        #expect(UploadManifest.classify(contentType: "application/gzip", name: "logs.gz") == nil)
         #expect(UploadManifest.classify(contentType: nil, name: "archive.zip") == nil)
         #expect(UploadManifest.classify(contentType: "application/zip", name: "a.png") == nil, "a declared type is believed")
     }

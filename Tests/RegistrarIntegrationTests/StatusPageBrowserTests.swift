@@ -178,6 +178,28 @@ extension LiveServers {
         #expect(watched.int("total") == newTotal && watched.int("finished") == newTotal && watched.int("errors") == newMissing)
         #expect(seen2["sawLiveChange"] as? Bool == true, "the new upload's page did not update live: \(seen2)")
 
+        // Two files from disk through the same form ("Files from this computer": multipart POST
+        // /v1/folders/{id}/files), into the folder made above; the page follows the job to DONE.
+        let picked = try ["images/png-rgb8.png", "images/jpeg-baseline.jpg"].map { kind -> URL in
+            let url = h.workDir.appendingPathComponent("picked-" + (kind as NSString).lastPathComponent)
+            try Data(MediaSamples.bytes(kind)).write(to: url)
+            return url
+        }
+        let browser3 = try runProcess(venv + "/bin/python", [
+            Self.packageRoot.appendingPathComponent("scripts/status-page-browser.py").path,
+            "--phase", "files", "--base", base, "--key", key, "--screenshots", artifacts.path,
+            "--folder-name", newFolder, "--files", picked.map(\.path).joined(separator: ","),
+        ], harness: h)
+        try #require(browser3.status == 0, "browser files upload failed (exit \(browser3.status)):\n\(browser3.stderr.suffix(4000))\n\(browser3.stdout)")
+        let seen3 = try #require(try JSONSerialization.jsonObject(with: Data(browser3.lastLine.utf8)) as? [String: Any])
+        #expect(seen3["titleRequired"] as? Bool == true, "an image group without a title was not stopped: \(seen3)")
+        #expect(seen3["status"] as? String == "DONE", "\(seen3)")
+        let filesID = try #require(seen3["uploadId"] as? String)
+        let sent = try await api(base, key, "GET", "/v1/uploads/\(filesID)")
+        #expect(sent.json["status"] as? String == "DONE" && sent.json.int("total") == 2 && sent.json.int("done") == 2, "\(sent.text)")
+        #expect(sent.json["folderId"] as? String == made.json["folderId"] as? String)
+        #expect(try h.count("SELECT count(*) FROM files WHERE job_id = $1 AND title IN ('picked-png-rgb8.png', 'picked-jpeg-baseline.jpg') AND width IS NOT NULL", [filesID]) == 2)
+
         // Cancelled through the page: it ends CANCELLED with units cancelled, fewer files than units.
         let cancelled = try h.waitForJob(cancelID, timeout: 60)
         #expect(cancelled.string("status") == "CANCELLED" && cancelled.int("cancelled") > 0, "\(cancelled)")

@@ -11,16 +11,23 @@ public enum UploadManifest {
         case imageGroup(title: String)
         /// All files, images only, one image sequence (`createVideo: true`).
         case imageSequence(title: String)
+        /// DICOM files only, as DICOM series: each file's `Item.series` names its series (one
+        /// unit per distinct name, in order of first appearance); a file without one belongs to
+        /// the series named `title`.
+        case dicomSeries(title: String?)
 
-        /// `--as` / `as`: nil or "" → separate; else `image-group` or `image-sequence` (title required).
+        /// `--as` / `as`: nil or "" → separate; else `image-group` or `image-sequence` (title
+        /// required), or `dicom-series` (title optional here: the files may name their series).
         public static func parse(_ value: String?, title: String?) -> Result<Layout, UploadInputError> {
             switch value {
             case nil, "": return .success(.separate)
+            case "dicom-series", "dicom_series":
+                return .success(.dicomSeries(title: title.flatMap { $0.isEmpty ? nil : $0 }))
             case "image-group", "image_group", "image-sequence", "image_sequence":
                 guard let title, !title.isEmpty else { return .failure(UploadInputError(field: "title", message: "a title is required to upload files as an image group or sequence")) }
                 return .success(value!.hasPrefix("image-g") || value!.hasPrefix("image_g") ? .imageGroup(title: title) : .imageSequence(title: title))
             default:
-                return .failure(UploadInputError(field: "as", message: "as must be image-group or image-sequence (or absent: one item per file), not '\(value!)'"))
+                return .failure(UploadInputError(field: "as", message: "as must be image-group, image-sequence or dicom-series (or absent: one item per file), not '\(value!)'"))
             }
         }
     }
@@ -31,12 +38,17 @@ public enum UploadManifest {
         public var url: String
         public var title: String
         public var section: Section
-        public init(url: String, title: String, section: Section) { self.url = url; self.title = title; self.section = section }
+        /// With `Layout.dicomSeries`: the series (unit) this file belongs to, by its title.
+        public var series: String?
+        public init(url: String, title: String, section: Section, series: String? = nil) {
+            self.url = url; self.title = title; self.section = section; self.series = series
+        }
     }
 
-    /// The manifest sections a single file can go to.
+    /// The manifest sections a single file can go to. A DICOM file (`dicom`) is registered as
+    /// (part of) a `dicom_series` unit: Encord's manifests have no single-DICOM section.
     public enum Section: String, Sendable, Equatable {
-        case images, videos, audio, pdfs, text, nifti
+        case images, videos, audio, pdfs, text, nifti, dicom
     }
 
     /// The key of an uploaded file: `uploads/{folder}/{sha256}/{safe name}`. Content-addressed
@@ -64,6 +76,11 @@ public enum UploadManifest {
     /// Registrar does not register from a disk (the caller answers `unsupported_type`).
     public static func classify(contentType: String?, name: String) -> (contentType: String, section: Section)? {
         let declared = contentType?.split(separator: ";").first.map { $0.trimmedSpaces.lowercased() } ?? ""
+        // A gzipped NIfTI is declared as gzip (what this function answers for it, so the signed
+        // PUT's Content-Type and the stored object's type say gzip): the name decides.
+        if declared == "application/gzip" || declared == "application/x-gzip", name.lowercased().hasSuffix(".nii.gz") {
+            return ("application/gzip", .nifti)
+        }
         if !declared.isEmpty, declared != "application/octet-stream", let section = section(mediaType: declared) {
             return (declared, section)
         }
@@ -81,6 +98,7 @@ public enum UploadManifest {
         "mp3": "audio/mpeg", "wav": "audio/wav", "flac": "audio/flac", "ogg": "audio/ogg", "m4a": "audio/mp4", "aac": "audio/aac",
         "pdf": "application/pdf", "txt": "text/plain", "json": "application/json", "html": "text/html", "md": "text/markdown",
         "csv": "text/csv", "xml": "application/xml", "nii": "application/octet-stream+nifti",
+        "dcm": "application/dicom", "dicom": "application/dicom",
     ]
 
     static func section(mediaType: String) -> Section? {
@@ -92,13 +110,15 @@ public enum UploadManifest {
         case "application/pdf": return .pdfs
         case "application/json", "application/xml": return .text
         case "application/octet-stream+nifti", "application/x-nifti": return .nifti
+        case "application/dicom": return .dicom
         default: return nil
         }
     }
 
     /// The manifest (Encord's JSON) registering `items` with `layout`; `skipDuplicates` sets
     /// `skip_duplicate_urls` (a re-run or a resumed upload then registers nothing twice).
-    /// A group or sequence takes every item as a frame, in order.
+    /// A group or sequence takes every item as a frame, in order; DICOM series take their
+    /// items by `Item.series` (else `title`; else, in the separate layout, one series per file).
     public static func json(_ items: [Item], layout: Layout, skipDuplicates: Bool) -> String {
         var fields: [(String, JSONValue)] = []
         switch layout {
@@ -108,6 +128,23 @@ public enum UploadManifest {
                 if mine.isEmpty { continue }
                 fields.append((section.rawValue, .array(mine.map { .object([("objectUrl", .string($0.url)), ("title", .string(String($0.title.suffix(300))))]) })))
             }
+            let dicom = items.filter { $0.section == .dicom }
+            if !dicom.isEmpty {
+                fields.append(("dicom_series", .array(dicom.map { .object([("title", .string(String($0.title.suffix(300)))), ("objectUrl_0", .string($0.url))]) })))
+            }
+        case .dicomSeries(let title):
+            var order: [String] = []
+            var members: [String: [Item]] = [:]
+            for item in items {
+                let name = item.series ?? title ?? item.title
+                if members[name] == nil { order.append(name) }
+                members[name, default: []].append(item)
+            }
+            fields.append(("dicom_series", .array(order.map { name in
+                var series: [(String, JSONValue)] = [("title", .string(String(name.suffix(300))))]
+                for (i, item) in members[name]!.enumerated() { series.append(("objectUrl_\(i)", .string(item.url))) }
+                return .object(series)
+            })))
         case .imageGroup(let title), .imageSequence(let title):
             var group: [(String, JSONValue)] = [("title", .string(String(title.suffix(300)))), ("createVideo", .bool(layout != .imageGroup(title: title)))]
             for (i, item) in items.enumerated() { group.append(("objectUrl_\(i)", .string(item.url))) }

@@ -72,6 +72,8 @@ public enum SyncTypes {
         case .pdfs: return .pdf
         case .text: return .text
         case .nifti: return .nifti
+        // A DICOM file is part of a series; a synced folder registers single files only.
+        case .dicom: return nil
         }
     }
 }
