@@ -14,7 +14,6 @@ struct LabelEditorPage {
     let page: StatusPage
 
     func register(on router: Router<APIContext>) {
-        router.get("/label", use: projects)
         router.get("/label/", use: projects)
         router.get("/label/{projectId}", use: editor)
     }
@@ -32,7 +31,10 @@ struct LabelEditorPage {
             return Self.html(StatusPageHTML.problem(nonce: nonce, tenant: nil, title: "Bad link",
                                                     message: "That is not a project id (a UUID)."), nonce: nonce, status: .notFound)
         }
-        return try await serve(request, context, next: "/label/\(projectID.lowercased())") { nonce, tenant in
+        // After sign-in the person comes back to the same stage (only a UUID is carried over).
+        var next = "/label/\(projectID.lowercased())"
+        if let stage = request.uri.queryParameters.get("stage"), UUIDText.isValid(String(stage)) { next += "?stage=\(String(stage).lowercased())" }
+        return try await serve(request, context, next: next) { nonce, tenant in
             LabelEditorHTML.editor(nonce: nonce, tenant: tenant, projectID: projectID.lowercased())
         }
     }
@@ -54,8 +56,14 @@ struct LabelEditorPage {
     static func safePath(_ raw: String) -> String? {
         if raw == "/label/" || raw == "/label" { return "/label/" }
         guard raw.hasPrefix("/label/") else { return nil }
-        let id = String(raw.dropFirst("/label/".count))
-        return UUIDText.isValid(id) ? "/label/\(id.lowercased())" : nil
+        let rest = raw.dropFirst("/label/".count).split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
+        guard UUIDText.isValid(String(rest[0])) else { return nil }
+        let page = "/label/\(rest[0].lowercased())"
+        guard rest.count == 2 else { return page }
+        // The one query the editor takes: `stage=<uuid>`; anything else is dropped.
+        let query = rest[1]
+        guard query.hasPrefix("stage="), UUIDText.isValid(String(query.dropFirst(6))) else { return page }
+        return page + "?stage=" + query.dropFirst(6).lowercased()
     }
 
     /// The status page's headers, except that media may come from wherever the data unit's

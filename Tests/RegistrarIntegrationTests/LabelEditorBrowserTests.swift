@@ -158,13 +158,24 @@ extension LiveServers {
         func near(_ a: [Double], _ b: [Double], _ what: String) {
             #expect(a.count == b.count && zip(a, b).allSatisfy { abs($0 - $1) <= 1.0 }, "\(what): exported \(a), drawn \(b)")
         }
+        func num(_ v: Any?) -> Double {
+            if let d = v as? Double { return d }
+            if let i = v as? Int { return Double(i) }
+            return (v as? NSNumber)?.doubleValue ?? .nan
+        }
         func pixels(_ points: [String: Any], _ w: Double, _ hh: Double) -> [Double] {
             points.keys.sorted { Int($0)! < Int($1)! }.flatMap { k -> [Double] in
-                let p = points[k] as! [String: Any]; return [(p["x"] as! Double) * w, (p["y"] as! Double) * hh]
+                let p = points[k] as? [String: Any] ?? [:]; return [num(p["x"]) * w, num(p["y"]) * hh]
             }
         }
-        func flat(_ v: Any?) -> [Double] { ((v as? [Any]) ?? []).flatMap { ($0 as? [Any])?.map { ($0 as! NSNumber).doubleValue } ?? [($0 as! NSNumber).doubleValue] } }
-        func answers(_ r: [String: Any], _ hash: String) -> [[String: Any]] {
+        /// Numbers from a list of numbers or of lists of numbers, in order.
+        func flat(_ v: Any?) -> [Double] { ((v as? [Any]) ?? []).flatMap { ($0 as? [Any])?.map(num) ?? [num($0)] } }
+        /// A box in pixels as [x0, y0, x1, y1].
+        func corners(_ box: Any?, _ w: Double, _ hh: Double) -> [Double]? {
+            guard let b = box as? [String: Any] else { return nil }
+            return [num(b["x"]) * w, num(b["y"]) * hh, (num(b["x"]) + num(b["w"])) * w, (num(b["y"]) + num(b["h"])) * hh]
+        }
+        func objectAnswers(_ r: [String: Any], _ hash: String) -> [[String: Any]] {
             (((r["object_answers"] as? [String: Any])?[hash] as? [String: Any])?["classifications"] as? [[String: Any]]) ?? []
         }
         func globalAnswer(_ r: [String: Any]) -> String? {
@@ -177,12 +188,14 @@ extension LiveServers {
         let aObjects = objects(a)
         #expect(aObjects.map { $0.string("shape") }.sorted() == ["bounding_box", "point", "polygon", "polyline"], "\(aObjects.map { $0.string("shape") })")
         #expect(a["is_valid"] as? Bool == true)
-        if let box = aObjects.first(where: { $0.string("shape") == "bounding_box" }), let b = box["boundingBox"] as? [String: Double] {
-            near([b["x"]! * 640, b["y"]! * 480, (b["x"]! + b["w"]!) * 640, (b["y"]! + b["h"]!) * 480], flat([da["box"]]), "a.png box")
-            let list = answers(a, box.string("objectHash"))
-            #expect(((list.first { $0.string("featureHash") == Self.hashes["color"]! }?["answers"] as? [[String: Any]])?.first)?["featureHash"] as? String
-                    == Self.hashes["red"]!, "Color = Red: \(list)")
-            #expect(list.first { $0.string("featureHash") == Self.hashes["shade"]! }?["answers"] as? String == "dark red", "nested Shade: \(list)")
+        if let box = aObjects.first(where: { $0.string("shape") == "bounding_box" }), let c = corners(box["boundingBox"], 640, 480) {
+            near(c, flat([da["box"]]), "a.png box")
+            let list = objectAnswers(a, box.string("objectHash"))
+            let color = list.first { $0.string("featureHash") == Self.hashes["color"]! }
+            let picked = (color?["answers"] as? [[String: Any]])?.first?["featureHash"] as? String
+            #expect(picked == Self.hashes["red"]!, "Color = Red: \(list)")
+            let shade = list.first { $0.string("featureHash") == Self.hashes["shade"]! }?["answers"] as? String
+            #expect(shade == "dark red", "nested Shade: \(list)")
         } else { Issue.record("a.png has no box") }
         if let poly = aObjects.first(where: { $0.string("shape") == "polygon" }) {
             near(pixels(poly["polygon"] as! [String: Any], 640, 480), flat(da["polygon"]), "a.png polygon (with the vertex moved after the rejection)")
@@ -198,9 +211,11 @@ extension LiveServers {
         let b = try row("b.png"), db = try #require(drawn["b.png"])
         let bObjects = objects(b)
         #expect(bObjects.count == 1 && b["is_valid"] as? Bool == true)
-        if let box = bObjects.first?["boundingBox"] as? [String: Double] {
-            near([box["x"]! * 640, box["y"]! * 480, (box["x"]! + box["w"]!) * 640, (box["y"]! + box["h"]!) * 480], flat([db["box"]]), "b.png keyboard box")
-            #expect(((answers(b, bObjects[0].string("objectHash")).first?["answers"] as? [[String: Any]])?.first)?["featureHash"] as? String == Self.hashes["blue"]!)
+        if let c = corners(bObjects.first?["boundingBox"], 640, 480) {
+            near(c, flat([db["box"]]), "b.png keyboard box")
+            let bList = objectAnswers(b, bObjects[0].string("objectHash"))
+            let bColor = (bList.first?["answers"] as? [[String: Any]])?.first?["featureHash"] as? String
+            #expect(bColor == Self.hashes["blue"]!, "\(bList)")
         }
         #expect(globalAnswer(b) == Self.hashes["night"]!)
 
@@ -212,8 +227,8 @@ extension LiveServers {
         if let point = bgObjects.first(where: { $0.string("shape") == "point" }) {
             near(pixels(point["point"] as! [String: Any], 4000, 3000), flat([dbg["point"]]), "big.jpg second browser's point")
         } else { Issue.record("the second browser's point was lost") }
-        if let box = bgObjects.first(where: { !$0.string("objectHash").hasPrefix("bx") && $0.string("shape") == "bounding_box" })?["boundingBox"] as? [String: Double] {
-            near([box["x"]! * 4000, box["y"]! * 3000, (box["x"]! + box["w"]!) * 4000, (box["y"]! + box["h"]!) * 3000], flat([dbg["box"]]), "big.jpg box")
+        if let c = corners(bgObjects.first(where: { !$0.string("objectHash").hasPrefix("bx") && $0.string("shape") == "bounding_box" })?["boundingBox"], 4000, 3000) {
+            near(c, flat([dbg["box"]]), "big.jpg box")
         } else { Issue.record("the stale browser's box was lost") }
 
         // COCO: the same geometry in pixels.
@@ -243,23 +258,27 @@ extension LiveServers {
 
     /// The pages without a cookie ask for the key and come back to the editor after it; the
     /// editor is a shell (no project data on the server's page) with a nonce'd script.
-    @Test func signInComesBackToTheEditor() throws {
+    @Test func signInComesBackToTheEditor() async throws {
         let h = try PipelineHarness()
         let api = try APIHarness(h)
         let key = try api.tenantKey("acme")
         let pid = UUID().uuidString.lowercased()
+        let web = StatusPageBrowserTests()   // its requests do not follow redirects
         let anon = try api.call("GET", "/label/\(pid)", key: nil)
         #expect(anon.status == 401 && anon.text.contains("name=\"next\" value=\"/label/\(pid)\""))
-        let login = try HTTP.send("POST", api.base + "/login", headers: ["Content-Type": "application/x-www-form-urlencoded", "Origin": api.base],
-                                  body: Data("key=\(key)&next=%2Flabel%2F\(pid)".utf8))
-        #expect(login.status == 303 && login.header("Location") == "/label/\(pid)")
-        let away = try HTTP.send("POST", api.base + "/login", headers: ["Content-Type": "application/x-www-form-urlencoded", "Origin": api.base],
-                                 body: Data("key=\(key)&next=%2Flabel%2F..%2Fevil".utf8))
-        #expect(away.header("Location") == "/")
+        let login = try await web.api(api.base, nil, "POST", "/login", form: "key=\(key)&next=%2Flabel%2F\(pid)")
+        #expect(login.status == 303 && login.headers["Location"] == "/label/\(pid)")
+        let away = try await web.api(api.base, nil, "POST", "/login", form: "key=\(key)&next=%2Flabel%2F..%2Fevil")
+        #expect(away.headers["Location"] == "/")
+        let stage = UUID().uuidString.lowercased()
+        let withStage = try await web.api(api.base, nil, "POST", "/login", form: "key=\(key)&next=%2Flabel%2F\(pid)%3Fstage%3D\(stage)")
+        #expect(withStage.headers["Location"] == "/label/\(pid)?stage=\(stage)")
+        let oddQuery = try await web.api(api.base, nil, "POST", "/login", form: "key=\(key)&next=%2Flabel%2F\(pid)%3Fstage%3D%2F%2Fevil.example")
+        #expect(oddQuery.headers["Location"] == "/label/\(pid)")
         let page = try HTTP.send("GET", api.base + "/label/\(pid)", headers: ["Cookie": "registrar_key=\(key)"])
         #expect(page.status == 200 && page.text.contains("data-project=\"\(pid)\"") && !page.text.contains(key))
         let csp = page.header("Content-Security-Policy") ?? ""
-        #expect(csp.contains("script-src 'nonce-") && csp.contains("connect-src 'self'"), csp)
+        #expect(csp.contains("script-src 'nonce-") && csp.contains("connect-src 'self'"), "\(csp)")
         let list = try HTTP.send("GET", api.base + "/label/", headers: ["Cookie": "registrar_key=\(key)"])
         #expect(list.status == 200 && list.text.contains("id=\"projects\""))
         #expect(try HTTP.send("GET", api.base + "/label/not-a-uuid", headers: ["Cookie": "registrar_key=\(key)"]).status == 404)
