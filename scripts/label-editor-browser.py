@@ -146,6 +146,16 @@ class Editor:
     def keys(self, *keys):
         ActionChains(self.d).send_keys(*keys).perform()
 
+    def chord(self, modifiers, key):
+        """Modifier keys held down while `key` is typed (send_keys would release them first)."""
+        a = ActionChains(self.d)
+        for m in modifiers:
+            a.key_down(m)
+        a.send_keys(key)
+        for m in reversed(modifiers):
+            a.key_up(m)
+        a.perform()
+
     def focus(self, css):
         self.js("document.querySelector(arguments[0]).focus()", css)
 
@@ -190,11 +200,11 @@ def annotate_a(ed, o, ont, drawn):
     svg.send_keys("1")
     ed.drag((20, 20), (60, 60))
     check(ed.objects() == 5, "the extra box was not drawn")
-    ed.keys(Keys.CONTROL, "z", Keys.NULL)
+    ed.chord([Keys.CONTROL], "z")
     check(ed.objects() == 4, "undo did not remove the extra box")
-    ed.keys(Keys.CONTROL, Keys.SHIFT, "z", Keys.NULL)
+    ed.chord([Keys.CONTROL, Keys.SHIFT], "z")
     check(ed.objects() == 5, "redo did not bring it back")
-    ed.keys(Keys.CONTROL, "z", Keys.NULL)
+    ed.chord([Keys.CONTROL], "z")
     check(ed.objects() == 4, "undo again")
     # Select the car box, answer Color = Red and its nested Shade.
     svg.send_keys("v")
@@ -314,7 +324,7 @@ def main():
                 ann.act_and_next("#submit", uuid)
             elif title == "b.png":
                 annotate_b(ann, o, ont, drawn)
-                ann.keys(Keys.CONTROL, Keys.ENTER, Keys.NULL)   # submit from the keyboard
+                ann.chord([Keys.CONTROL], Keys.ENTER)   # submit from the keyboard
                 ann.wait_acted(uuid, "Ctrl+Enter")
             elif title == "big.jpg":
                 annotate_big(ann, o, ont, drawn, args)
