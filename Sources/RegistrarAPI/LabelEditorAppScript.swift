@@ -70,6 +70,7 @@ const app = {
     } catch (e) { this.say('Could not take a task: ' + e.message, true); }
   },
   async open(task) {
+    const began = performance.now();
     this.task = task; this.dataHash = task.dataHash; this.stale = false; this.hideBanner();
     const r = await api('GET', `/v1/projects/${this.pid}/label-rows/${task.dataHash}`);
     this.row = r.json; this.etag = r.etag;
@@ -102,6 +103,8 @@ const app = {
     $('canvas').focus({preventScroll: true});
     // Milliseconds from navigation start to this task drawn (the browser test prints it).
     document.body.dataset.openedMs = performance.now().toFixed(1);
+    // Milliseconds this task took to open: the row read, the media fetched, everything drawn.
+    document.body.dataset.openMs = (performance.now() - began).toFixed(1);
   },
   close() {
     this.task = null; this.row = null; this.model = {objects: [], classifications: {}, kept: []};

@@ -129,10 +129,14 @@ extension LiveServers {
         let seen = try #require(try JSONSerialization.jsonObject(with: Data(browser.lastLine.utf8)) as? [String: Any])
         let shots = (seen["screenshots"] as? [String]) ?? []
         print("label editor browser run: \(String(format: "%.1f", Date().timeIntervalSince(started))) s; screenshots: \(shots.joined(separator: ", "))")
-        print("label editor: 4000x3000 image task opened \(seen["openedMs"] ?? "?") ms after navigation (image fetch \(seen["mediaMs"] ?? "?") ms); "
-              + "500 boxes rendered in \(seen["render500Ms"] ?? "?") ms")
+        print("label editor: 4000x3000 image with 500 boxes: first open \(seen["firstOpenMs"] ?? "?") ms (image fetch \(seen["firstMediaMs"] ?? "?") ms, "
+              + "uncached); a fresh page load drew it \(seen["openedMs"] ?? "?") ms after navigation start (image fetch \(seen["mediaMs"] ?? "?") ms, "
+              + "browser cache); one render of 500 boxes \(seen["render500Ms"] ?? "?") ms")
         #expect(seen.int("annotateOpen") == 3, "the projects page's open count for Annotate")
-        #expect(((seen["openedMs"] as? Double) ?? 99_999) < 5_000, "the editor took \(seen["openedMs"] ?? "?") ms to open the 4000x3000 image")
+        // The issue asks for < 1 s on loopback; this shared, loaded 2-core machine runs a debug
+        // build, so the check allows 2 s and the figure is printed.
+        #expect(((seen["openedMs"] as? Double) ?? 99_999) < 2_000, "the editor took \(seen["openedMs"] ?? "?") ms to open the 4000x3000 image")
+        #expect(((seen["firstOpenMs"] as? Double) ?? 99_999) < 2_000, "the first open took \(seen["firstOpenMs"] ?? "?") ms")
         #expect((seen["staleMessage"] as? String ?? "").contains("Someone else saved this label row"))
         #expect((seen["offlineState"] as? String ?? "").contains("retrying"), "\(seen["offlineState"] ?? "-")")
         #expect(seen["rejection"] as? String == "Rejected by rev@x.io: The road polygon misses the kerb on the right.", "\(seen["rejection"] ?? "-")")
