@@ -31,7 +31,8 @@ class Ontology {
   classification(hash) { return this.classifications.find((c) => c.featureNodeHash === hash); }
 }
 
-/** Answers → the row's flattened answer list: nested attributes only under the chosen radio option. */
+/** Answers → the row's flattened answer list: nested attributes only under the chosen radio option.
+ *  `dynamic`: false → the static attributes (object_answers), true → the dynamic ones (object_actions), null → all (classifications). */
 function answerList(attrs, answers, dynamic) {
   const out = [];
   const walk = (list) => {
