@@ -54,6 +54,7 @@ public enum APIServer {
         }
         OntologyRoutes(pool: pool).register(on: v1)
         StatusPage(pool: pool, auth: auth).register(on: router)
+        LabelEditorPage(page: StatusPage(pool: pool, auth: auth)).register(on: router)
         // Last: it wraps only the not-found answer (405 with Allow for a known path).
         router.add(middleware: MethodNotAllowedMiddleware(routes: router.routes))
 

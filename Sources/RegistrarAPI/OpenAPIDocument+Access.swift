@@ -231,7 +231,7 @@ extension OpenAPIDocument {
                 "ontologyId": ["type": ["string", "null"], "maxLength": 64, "description": "Switch the ontology; null detaches it."] as Object,
             ], required: [], additional: true),
             "ProjectAccess": object([
-                "projectId": uuid, "userId": nullableUUID, "workspaceRole": ["type": "string", "enum": ["admin", "member"]] as Object,
+                "projectId": uuid, "userId": nullableUUID, "email": nullableString, "workspaceRole": ["type": "string", "enum": ["admin", "member"]] as Object,
                 "roles": ["type": "array", "items": ["type": "string", "enum": ProjectRoleNames.all]] as Object,
                 "permissions": ["type": "array", "items": ["type": "string", "enum": ProjectRoleNames.permissions]] as Object,
             ]),

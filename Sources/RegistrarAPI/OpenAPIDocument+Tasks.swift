@@ -88,6 +88,7 @@ extension OpenAPIDocument {
             "TaskAction": object([
                 "taskUuid": uuid, "action": ["type": "string", "enum": ["ASSIGN", "RELEASE", "SKIP", "SUBMIT", "APPROVE", "REJECT", "PATHWAY_ACTION"]] as Object,
                 "assignee": ["type": "string"] as Object, "pathwayUuid": ["type": "string"] as Object, "pathwayName": ["type": "string"] as Object,
+                "comment": ["type": "string", "maxLength": 4000, "description": "Kept in the task's history with the action (a reviewer's reason on REJECT)."] as Object,
             ], required: ["taskUuid", "action"], additional: true),
             "TaskMove": object(["taskUuids": ["type": "array", "minItems": 1, "maxItems": 500, "items": uuid] as Object,
                                 "destinationStageUuid": ["type": "string", "minLength": 1] as Object]),
@@ -103,7 +104,7 @@ extension OpenAPIDocument {
                 "events": ["type": "array", "items": object([
                     "seq": count, "at": timestamp, "actor": nullableString, "action": ["type": "string"] as Object,
                     "fromStage": nullableUUID, "toStage": nullableUUID, "path": ["type": "array", "items": uuid] as Object,
-                    "status": status, "assignee": nullableString,
+                    "status": status, "assignee": nullableString, "comment": nullableString,
                 ])] as Object,
             ]),
             "StageCounts": object([

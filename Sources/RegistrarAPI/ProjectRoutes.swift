@@ -111,6 +111,8 @@ struct ProjectRoutes {
         let (caller, access) = try await authorizer.access(to: id, context: context)
         return JSONResponse.ok(JSONValue.object([
             ("projectId", .string(id.lowercased())), ("userId", caller.userID.map(JSONValue.string) ?? .null),
+            // The caller's own email (null for a service key): the label editor finds its own tasks by it.
+            ("email", caller.userEmail.map(JSONValue.string) ?? .null),
             ("workspaceRole", .string(caller.workspaceRole.rawValue)),
             ("roles", .array(access.roles.sorted().map { .string($0.rawValue) })),
             ("permissions", .array(access.permissions.map { .string($0.rawValue) })),

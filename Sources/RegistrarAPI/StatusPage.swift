@@ -222,6 +222,7 @@ struct StatusPage {
 
     /// Where to go after signing in: only this site's own pages (no open redirect).
     static func safeNext(_ raw: String?) -> String {
+        if let raw, let page = LabelEditorPage.safePath(raw) { return page }
         guard let raw, raw.hasPrefix("/uploads/") else { return "/" }
         let id = raw.dropFirst("/uploads/".count)
         return UUIDText.isValid(String(id)) ? raw : "/"

@@ -11,6 +11,8 @@ struct TaskRoutes {
     var authorizer: ProjectAuthorizer { ProjectAuthorizer(pool: pool) }
     /// At most this many actions (or moved tasks) per request (Encord bundles 500).
     static let maxBatch = 500
+    /// The longest comment an action may carry (characters).
+    static let maxComment = 4000
 
     func register(on group: RouterGroup<APIContext>) {
         group.get("/projects/{id}/workflow", use: getWorkflow)
@@ -168,7 +170,15 @@ struct TaskRoutes {
             action = .pathway(pathway)
         default: throw invalid("action", "must be ASSIGN, RELEASE, SKIP, SUBMIT, APPROVE, REJECT or PATHWAY_ACTION")
         }
-        return TaskActionRequest(taskUUID: task.lowercased(), action: action)
+        // A comment is kept in the history with the action (a reviewer's reason on REJECT).
+        var comment: String?
+        if let raw = item["comment"] {
+            guard case .string(let text) = raw else { throw invalid("comment", "must be a string") }
+            guard text.count <= maxComment else { throw invalid("comment", "is \(text.count) characters; at most \(maxComment)") }
+            let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+            comment = trimmed.isEmpty ? nil : trimmed
+        }
+        return TaskActionRequest(taskUUID: task.lowercased(), action: action, comment: comment)
     }
 
     static func answer(_ results: [TaskActionResult]) -> Response {

@@ -48,6 +48,7 @@ struct TasksCommand: ParsableCommand {
         @Option(help: "The action.") var action: String
         @Option(help: "ASSIGN: who gets the tasks (an email).") var assignee: String?
         @Option(help: "PATHWAY_ACTION: the pathway's name or uuid.") var pathway: String?
+        @Option(help: "A comment kept in each task's history with the action (a reviewer's reason on REJECT).") var comment: String?
         @Argument(help: "The tasks' uuids (at most 500).") var tasks: [String]
         @Flag(help: "One JSON object per task.") var json = false
         func run() throws {
@@ -56,6 +57,7 @@ struct TasksCommand: ParsableCommand {
                 var fields: [(String, JSONValue)] = [("taskUuid", .string(task)), ("action", .string(name))]
                 if let assignee { fields.append(("assignee", .string(assignee))) }
                 if let pathway { fields.append((UUIDText.isValid(pathway) ? "pathwayUuid" : "pathwayName", .string(pathway))) }
+                if let comment { fields.append(("comment", .string(comment))) }
                 return .object(fields)
             }
             let answer = try catalogAPI().call("POST", "/v1/projects/\(project)/workflow/stages/\(TasksCommand.segment(stage))/actions",

@@ -144,8 +144,10 @@ import Testing
             let me = try await client.call("/v1/projects/\(p)/me", key: annotator.key)
             #expect(me.json["roles"] == .array([.string("ANNOTATOR")]))
             #expect(me.json["permissions"] == .array([.string("view"), .string("annotate")]))
+            #expect(me.json["email"]?.string == "ann@x.io", "the caller's own email (the label editor's queue filter)")
             let admins = try await client.call("/v1/projects/\(p)/me", key: service)
             #expect(admins.json["roles"] == .array([.string("ADMIN")]) && admins.json["workspaceRole"]?.string == "admin")
+            #expect(admins.json["email"] == .null, "a service key has no email")
             #expect(try await client.call("/v1/projects/\(p)/me", key: outsider.key).json["roles"] == .array([]))
             // Team managers cannot administer the project.
             #expect(try await client.call("/v1/projects/\(p)", .patch, key: manager.key, body: #"{"title": "Q"}"#).status == .forbidden)

@@ -72,13 +72,21 @@ import Testing
             let approve = try await client.call("\(p)/workflow/stages/Review/actions", .post, key: w.annotator,
                                                 body: #"[{"taskUuid": "\#(task)", "action": "APPROVE"}]"#)
             #expect(approve.json["results"]?.at(0)?["error"]?["code"]?.string == "forbidden")
+            // A comment travels with the action into the history; a bad one is refused naming the item and field.
+            let notText = try await client.call("\(p)/workflow/stages/Review/actions", .post, key: w.admin,
+                                                body: #"[{"taskUuid": "\#(task)", "action": "APPROVE", "comment": 5}]"#)
+            #expect(notText.status == .unprocessableContent && notText.json["error"]?["details"]?["field"]?.string == "[0].comment", "\(notText.text)")
+            let tooLong = try await client.call("\(p)/workflow/stages/Review/actions", .post, key: w.admin,
+                                                body: #"[{"taskUuid": "\#(task)", "action": "APPROVE", "comment": "\#(String(repeating: "x", count: 4001))"}]"#)
+            #expect(tooLong.status == .unprocessableContent && tooLong.json["error"]?["message"]?.string?.contains("at most 4000") == true, "\(tooLong.text)")
             let approved = try await client.call("\(p)/workflow/stages/Review/actions", .post, key: w.admin,
-                                                 body: #"[{"taskUuid": "\#(task)", "action": "APPROVE"}]"#)
+                                                 body: #"[{"taskUuid": "\#(task)", "action": "APPROVE", "comment": "  looks right  "}]"#)
             #expect(approved.json["results"]?.at(0)?["status"]?.string == "COMPLETED")
 
             let history = try await client.call("\(p)/tasks/\(task)/history", key: w.annotator)
             guard case .array(let events)? = history.json["events"] else { Issue.record("no events"); return }
             #expect(events.compactMap { $0["action"]?.string } == ["CREATE", "ASSIGN", "SUBMIT", "APPROVE"])
+            #expect(events.last?["comment"]?.string == "looks right" && events[1]["comment"] == .null)
             let counts = try await client.call("\(p)/stages", key: w.annotator)
             guard case .array(let rows)? = counts.json["stages"] else { Issue.record("no stages"); return }
             let byTitle = Dictionary(uniqueKeysWithValues: rows.compactMap { r in r["title"]?.string.map { ($0, r["taskCount"]?.int ?? -1) } })

@@ -356,7 +356,8 @@ extension LiveServers {
         let ids = tasks.map { $0.string("uuid") }
         let assign = try h.run(["tasks", "act", "--project", pid, "--stage", "Annotate", "--action", "ASSIGN", "--assignee", "boss@x.io"] + ids, extraEnv: env)
         #expect(assign.status == 0 && assign.stdout.split(separator: "\n").count == 5 && assign.stdout.contains("\tok\tASSIGNED"))
-        let submit = try h.run(["tasks", "act", "--project", pid, "--stage", "Annotate", "--action", "SUBMIT", ids[0], ids[1]], extraEnv: env)
+        let submit = try h.run(["tasks", "act", "--project", pid, "--stage", "Annotate", "--action", "SUBMIT", "--comment", "first pass", ids[0], ids[1]],
+                               extraEnv: env)
         #expect(submit.status == 0)
         // A refused action: exit 1 and the reason per task.
         let approve = try h.run(["tasks", "act", "--project", pid, "--stage", "Annotate", "--action", "APPROVE", ids[2]], extraEnv: env)
@@ -366,6 +367,7 @@ extension LiveServers {
         let history = try h.run(["tasks", "history", "--project", pid, ids[0], "--json"], extraEnv: env)
         let events = try #require(try history.json()["events"] as? [[String: Any]])
         #expect(events.map { $0.string("action") } == ["CREATE", "ASSIGN", "SUBMIT"])
+        #expect(events.last?["comment"] as? String == "first pass", "\(events)")
         // Filters: assignee, data unit, dataset.
         func listed(_ extra: [String]) throws -> Int {
             let r = try h.run(["tasks", "list", "--project", pid, "--stage", "Annotate", "--json"] + extra, extraEnv: env)

@@ -156,9 +156,9 @@ extension PostgresRegistry: TaskStore {
             SELECT json_build_object('taskUuid', t.id, 'dataHash', t.data_unit::text, 'stage', t.stage, 'status', t.status,
                 'events', json_build_array(json_build_object('seq', 0, 'at', \(SQLTime.iso("t.created_at")), 'actor', NULL, 'action', 'CREATE',
                         'fromStage', NULL, 'toStage', coalesce((SELECT e.from_stage FROM task_events e WHERE e.task_id = t.id ORDER BY e.seq LIMIT 1), t.stage),
-                        'path', '[]'::json, 'status', 'NEW', 'assignee', NULL))::jsonb
+                        'path', '[]'::json, 'status', 'NEW', 'assignee', NULL, 'comment', NULL))::jsonb
                     || coalesce((SELECT jsonb_agg(jsonb_build_object('seq', e.seq, 'at', \(SQLTime.iso("e.at")), 'actor', e.actor, 'action', e.action,
-                        'fromStage', e.from_stage, 'toStage', e.to_stage, 'path', to_jsonb(e.path), 'status', e.status, 'assignee', e.assignee)
+                        'fromStage', e.from_stage, 'toStage', e.to_stage, 'path', to_jsonb(e.path), 'status', e.status, 'assignee', e.assignee, 'comment', e.comment)
                         ORDER BY e.seq) FROM task_events e WHERE e.task_id = t.id), '[]'::jsonb))::text
             FROM tasks t WHERE t.id = $2::uuid AND t.project_id = $1::uuid
             """, [projectID, taskUUID])
@@ -193,7 +193,8 @@ extension PostgresRegistry: TaskStore {
     }
 
     /// The guarded write of one accepted action and its history row; false when another write won.
-    private func write(_ row: TaskRow, after: TaskPosition, path: [String], action: String, actor: TaskActor, upstream: Bool) throws -> Bool {
+    private func write(_ row: TaskRow, after: TaskPosition, path: [String], action: String, actor: TaskActor, upstream: Bool,
+                       comment: String? = nil) throws -> Bool {
         let updated = try connection.query("""
             UPDATE tasks SET stage = $3::uuid, status = $4, assignee = $5, version = version + 1, last_actor = $6,
                 upstream_actor = CASE WHEN $7::bool THEN $6 ELSE upstream_actor END, updated_at = clock_timestamp()
@@ -201,9 +202,10 @@ extension PostgresRegistry: TaskStore {
             """, [row.position.taskUUID, row.version, after.stageUUID, after.status.rawValue, after.assignee, actor.email, upstream ? "true" : "false"])
         guard updated.count == 1 else { return false }
         _ = try connection.query("""
-            INSERT INTO task_events (task_id, seq, actor, action, from_stage, to_stage, path, status, assignee)
-            VALUES ($1::uuid, (SELECT coalesce(max(seq), 0) + 1 FROM task_events WHERE task_id = $1::uuid), $2, $3, $4::uuid, $5::uuid, $6::uuid[], $7, $8)
-            """, [row.position.taskUUID, actor.email, action, row.position.stageUUID, after.stageUUID, PGArray.text(path), after.status.rawValue, after.assignee])
+            INSERT INTO task_events (task_id, seq, actor, action, from_stage, to_stage, path, status, assignee, comment)
+            VALUES ($1::uuid, (SELECT coalesce(max(seq), 0) + 1 FROM task_events WHERE task_id = $1::uuid), $2, $3, $4::uuid, $5::uuid, $6::uuid[], $7, $8, $9)
+            """, [row.position.taskUUID, actor.email, action, row.position.stageUUID, after.stageUUID, PGArray.text(path), after.status.rawValue, after.assignee,
+                  comment])
         return true
     }
 
@@ -234,7 +236,8 @@ extension PostgresRegistry: TaskStore {
                     case .failure(let refusal): return .refused(request.taskUUID, refusal.code.rawValue, refusal.message)
                     case .success(let t):
                         let upstream = [TaskAction.submit, .approve].contains(request.action)
-                        guard try write(row, after: t.after, path: t.path, action: request.action.name, actor: actor, upstream: upstream) else {
+                        guard try write(row, after: t.after, path: t.path, action: request.action.name, actor: actor, upstream: upstream,
+                                        comment: request.comment) else {
                             throw LostRace()
                         }
                         return .accepted(request.taskUUID, status: t.after.status, stage: t.after.stageUUID)

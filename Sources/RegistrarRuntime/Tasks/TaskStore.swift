@@ -4,7 +4,11 @@ import RegistrarCore
 public struct TaskActionRequest: Sendable {
     public var taskUUID: String
     public var action: TaskAction
-    public init(taskUUID: String, action: TaskAction) { self.taskUUID = taskUUID; self.action = action }
+    /// A note kept in the task's history with the action (a reviewer's reason on `REJECT`).
+    public var comment: String?
+    public init(taskUUID: String, action: TaskAction, comment: String? = nil) {
+        self.taskUUID = taskUUID; self.action = action; self.comment = comment
+    }
 }
 
 /// The answer for one task: accepted (where it is now) or refused (why; `code` is

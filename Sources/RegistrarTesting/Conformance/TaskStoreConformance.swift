@@ -185,7 +185,9 @@ public enum TaskStoreConformance {
         #expect(try act(task, .submit, at: g.annotate, by: ann) == .accepted(task, status: .new, stage: g.review))
         #expect(try act(task, .submit, at: g.annotate, by: ann).errorCode == "moved")
         #expect(try act(task, .reject, at: g.review, by: ann).errorCode == "forbidden")
-        #expect(try act(task, .reject, at: g.review, by: rev) == .accepted(task, status: .reopened, stage: g.annotate))
+        // A reviewer's reason travels with the REJECT into the history (the label editor shows it).
+        #expect(try t.act(projectID: p, stage: g.review, requests: [TaskActionRequest(taskUUID: task, action: .reject, comment: "the car's box is too loose")],
+                          actor: rev)[0] == .accepted(task, status: .reopened, stage: g.annotate))
         #expect(try act(task, .submit, at: g.annotate, by: ann) == .accepted(task, status: .new, stage: g.review))
         #expect(try act(task, .approve, at: g.review, by: rev) == .accepted(task, status: .completed, stage: g.complete))
         #expect(try act(UUID().uuidString.lowercased(), .submit, at: g.annotate, by: ann).errorCode == "not_found")
@@ -208,8 +210,9 @@ public enum TaskStoreConformance {
         try JSONCompare.expect(events[2].compactText, [
             ("seq", .number("2")), ("at", JSONCompare.anyTime), ("actor", .string("ann@x.io")), ("action", .string("SUBMIT")),
             ("fromStage", .string(g.annotate)), ("toStage", .string(g.review)), ("path", .array([.string(g.review)])),
-            ("status", .string("NEW")), ("assignee", .null),
+            ("status", .string("NEW")), ("assignee", .null), ("comment", .null),
         ])
+        #expect(events.map { field($0, "comment") } == [nil, nil, nil, "the car's box is too loose", nil, nil])
         #expect(try t.taskHistory(projectID: p, taskUUID: "nope") == nil)
 
         // Moves: to any stage that holds tasks (Complete: COMPLETED), never to START.

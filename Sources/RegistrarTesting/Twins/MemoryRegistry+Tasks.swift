@@ -28,6 +28,7 @@ final class MemoryTaskState {
         var path: [String]
         var status: TaskStatus
         var assignee: String?
+        var comment: String?
     }
     var tasks: [String: Task] = [:]
     /// (project, data unit) → task id: one task per data unit per project.
@@ -215,12 +216,13 @@ extension MemoryRegistry: TaskStore {
             let create = JSONValue.object([
                 ("seq", .number("0")), ("at", .string(t.createdAt)), ("actor", .null), ("action", .string("CREATE")), ("fromStage", .null),
                 ("toStage", .string(events.first?.fromStage ?? t.stage)), ("path", .array([])), ("status", .string("NEW")), ("assignee", .null),
+                ("comment", .null),
             ])
             let rest = events.map { e in
                 JSONValue.object([
                     ("seq", .number(String(e.seq))), ("at", .string(e.at)), ("actor", str(e.actor)), ("action", .string(e.action)),
                     ("fromStage", .string(e.fromStage)), ("toStage", .string(e.toStage)), ("path", .array(e.path.map(JSONValue.string))),
-                    ("status", .string(e.status.rawValue)), ("assignee", str(e.assignee)),
+                    ("status", .string(e.status.rawValue)), ("assignee", str(e.assignee)), ("comment", str(e.comment)),
                 ])
             }
             return JSONValue.object([
@@ -258,7 +260,7 @@ extension MemoryRegistry: TaskStore {
     }
 
     /// Writes one accepted action and its history row.
-    private func write(_ t: MemoryTaskState.Task, after: TaskPosition, path: [String], action: String, actor: TaskActor) {
+    private func write(_ t: MemoryTaskState.Task, after: TaskPosition, path: [String], action: String, actor: TaskActor, comment: String? = nil) {
         let now = MemoryJobStore.now()
         var new = t
         new.stage = after.stageUUID.lowercased(); new.status = after.status; new.assignee = after.assignee
@@ -266,7 +268,8 @@ extension MemoryRegistry: TaskStore {
         ts.tasks[t.id] = new
         let seq = (ts.events[t.id]?.last?.seq ?? 0) + 1
         ts.events[t.id, default: []].append(.init(seq: seq, at: now, actor: actor.email, action: action, fromStage: t.stage,
-                                                  toStage: after.stageUUID.lowercased(), path: path.map { $0.lowercased() }, status: after.status, assignee: after.assignee))
+                                                  toStage: after.stageUUID.lowercased(), path: path.map { $0.lowercased() }, status: after.status, assignee: after.assignee,
+                                                  comment: comment))
     }
 
     public func act(projectID: String, stage: String, requests: [TaskActionRequest], actor: TaskActor) throws -> [TaskActionResult] {
@@ -279,7 +282,7 @@ extension MemoryRegistry: TaskStore {
                 switch TaskTransitions.apply(request.action, to: position, atStage: stage, in: graph, by: actor, workedBy: workedBy(t.id)) {
                 case .failure(let refusal): return .refused(request.taskUUID, refusal.code.rawValue, refusal.message)
                 case .success(let move):
-                    write(t, after: move.after, path: move.path, action: request.action.name, actor: actor)
+                    write(t, after: move.after, path: move.path, action: request.action.name, actor: actor, comment: request.comment)
                     return .accepted(request.taskUUID, status: move.after.status, stage: move.after.stageUUID)
                 }
             }

@@ -1,0 +1,411 @@
+#!/usr/bin/env python3
+"""Drives Debian's headless Chromium through Registrar's label editor (`/label/`).
+
+Run by Tests/RegistrarIntegrationTests/LabelEditorBrowserTests.swift with the tools venv's python
+(selenium, Pillow). `--make-images DIR` writes the test's images and exits. Otherwise, against a
+real `registrar api` with a project (Annotate → Review → Complete) over three images:
+
+  1. the annotator signs in on /label/ (the projects page, stage counts), opens the editor and
+     takes tasks with "Start labelling"; tasks come in the server's order, so each is handled by
+     its title:
+     - a.png: a box (mouse drag), a polygon (clicks + Enter), a polyline, a point, the box's
+       nested radio (Red → Shade text), the global classification; a network cut while
+       answering (save state "offline", the local draft kept) and the retry once it is back;
+       undo/redo of one extra box; submit;
+     - b.png: keyboard only: the class by its number key, a box from the crosshair (arrows +
+       Space), the box's radio and the classification by Space on focused radios, Ctrl+Enter;
+     - big.jpg (4000×3000, 500 boxes saved beforehand through the API): the time from navigation
+       to the task drawn and the render time of 500 boxes are printed; a second browser saves
+       a point on the same row first, so this browser's box gets the stale-write message;
+       "Reload and merge" keeps both; submit;
+  2. the reviewer rejects a.png with a comment and approves the other two;
+  3. the annotator sees the comment on a.png, drags a polygon vertex, resubmits;
+  4. the reviewer approves it.
+
+Prints one JSON line: what was drawn, in image pixels, per title (the Swift test compares the
+exports with it), the timings and the screenshots. Any failed check prints `FAIL: ...`, exit 1.
+"""
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+import urllib.request
+
+from selenium import webdriver
+from selenium.common.exceptions import TimeoutException
+from selenium.webdriver.chrome.options import Options
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.action_chains import ActionChains
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support.ui import Select, WebDriverWait
+
+
+class Failure(Exception):
+    pass
+
+
+def check(cond, message):
+    if not cond:
+        raise Failure(message)
+
+
+def make_images(directory):
+    from PIL import Image, ImageDraw
+    os.makedirs(directory, exist_ok=True)
+    for name, size, color in (("a.png", (640, 480), (90, 120, 160)), ("b.png", (640, 480), (150, 110, 80))):
+        im = Image.new("RGB", size, color)
+        d = ImageDraw.Draw(im)
+        for i in range(0, size[0], 40):
+            d.line([(i, 0), (i, size[1])], fill=(200, 200, 200))
+        im.save(os.path.join(directory, name))
+    big = Image.effect_noise((4000, 3000), 40).convert("RGB")
+    big.save(os.path.join(directory, "big.jpg"), quality=85)
+    print(json.dumps({"a.png": [640, 480], "b.png": [640, 480], "big.jpg": [4000, 3000]}))
+
+
+class Editor:
+    """One browser signed in as one person."""
+
+    def __init__(self, args, key, name, observed):
+        self.args, self.key, self.name, self.observed = args, key, name, observed
+        opts = Options()
+        opts.binary_location = args.chromium
+        for a in ("--headless=new", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1600,1000",
+                  "--no-first-run", "--disable-extensions", "--password-store=basic"):
+            opts.add_argument(a)
+        if os.geteuid() == 0:
+            opts.add_argument("--no-sandbox")
+        opts.add_argument(f"--user-data-dir={tempfile.mkdtemp(prefix='registrar-editor-')}")
+        self.d = webdriver.Chrome(service=Service(args.chromedriver), options=opts)
+        self.wait = WebDriverWait(self.d, 20)
+
+    def quit(self):
+        self.d.quit()
+
+    def shot(self, name):
+        path = os.path.join(self.args.screenshots, name)
+        self.d.save_screenshot(path)
+        self.observed["screenshots"].append(path)
+
+    def q(self, css):
+        return self.d.find_element(By.CSS_SELECTOR, css)
+
+    def js(self, script, *a):
+        return self.d.execute_script(script, *a)
+
+    def sign_in(self, path):
+        self.d.get(self.args.base + path)
+        key = self.wait.until(lambda d: d.find_element(By.ID, "key"))
+        key.send_keys(self.key)
+        key.submit()
+        self.wait.until(lambda d: d.current_url.endswith(path))
+
+    def open_editor(self, stage):
+        self.d.get(f"{self.args.base}/label/{self.args.project}?stage={stage}")
+        self.wait.until(lambda d: d.execute_script("return document.body.dataset.ready") == "true")
+
+    def task_title(self):
+        return self.js("return app.task ? (app.task.dataTitle || '') : ''")
+
+    def wait_task(self, previous=None, timeout=20):
+        WebDriverWait(self.d, timeout).until(
+            lambda d: d.execute_script("return app.task ? app.task.uuid : null") not in (None, previous)
+            and d.execute_script("return document.body.dataset.openedMs") is not None)
+        return self.task_title()
+
+    def wait_saved(self, timeout=20):
+        try:
+            WebDriverWait(self.d, timeout).until(lambda d: d.find_element(By.ID, "save-state").get_attribute("data-state") == "saved")
+        except TimeoutException:
+            raise Failure(f"{self.name}: not saved: {self.q('#save-state').text!r} / {self.q('#message').text!r}")
+
+    def save_state(self):
+        return self.q("#save-state").get_attribute("data-state")
+
+    # Pointer input at image pixels: offsets from the SVG's centre (W3C actions).
+    def offset(self, px, py):
+        v = self.js("const r = canvas.svg.getBoundingClientRect(); return [canvas.s, canvas.tx, canvas.ty, r.width, r.height]")
+        s, tx, ty, w, h = v
+        return round(tx + px * s - w / 2), round(ty + py * s - h / 2)
+
+    def click_at(self, px, py):
+        svg = self.q("#canvas")
+        dx, dy = self.offset(px, py)
+        ActionChains(self.d).move_to_element_with_offset(svg, dx, dy).click().perform()
+
+    def drag(self, a, b):
+        svg = self.q("#canvas")
+        (ax, ay), (bx, by) = self.offset(*a), self.offset(*b)
+        ActionChains(self.d).move_to_element_with_offset(svg, ax, ay).click_and_hold() \
+            .move_to_element_with_offset(svg, (ax + bx) // 2, (ay + by) // 2) \
+            .move_to_element_with_offset(svg, bx, by).release().perform()
+
+    def keys(self, *keys):
+        ActionChains(self.d).send_keys(*keys).perform()
+
+    def chord(self, modifiers, key):
+        """Modifier keys held down while `key` is typed (send_keys would release them first)."""
+        a = ActionChains(self.d)
+        for m in modifiers:
+            a.key_down(m)
+        a.send_keys(key)
+        for m in reversed(modifiers):
+            a.key_up(m)
+        a.perform()
+
+    def focus(self, css):
+        self.js("document.querySelector(arguments[0]).focus()", css)
+
+    def objects(self):
+        return self.js("return app.model.objects.length")
+
+    def act_and_next(self, button, previous):
+        """Clicks an action button and waits until the page acted on `previous` and opened the next task (or none)."""
+        self.q(button).click()
+        self.wait_acted(previous, button)
+
+    def wait_acted(self, previous, what):
+        try:
+            WebDriverWait(self.d, 20).until(lambda d: d.execute_script("return document.body.dataset.acted") == previous
+                                            or d.execute_script("return document.body.dataset.refused") is not None)
+        except TimeoutException:
+            raise Failure(f"{self.name}: {what} did not finish: {self.q('#message').text!r}")
+        check(self.js("return document.body.dataset.refused") is None, f"{self.name}: {what}: {self.q('#message').text!r}")
+
+
+def annotate_a(ed, o, ont, drawn):
+    """Mouse: box, polygon, polyline, point; nested radio; classification; offline save; undo/redo."""
+    svg = ed.q("#canvas")
+    svg.send_keys("1")                                   # Car: bounding box
+    ed.drag((100, 80), (300, 220))
+    check(ed.objects() == 1, "the box was not drawn")
+    svg.send_keys("2")                                   # Road: polygon
+    poly = [(350, 300), (600, 300), (620, 460), (330, 460)]
+    for p in poly:
+        ed.click_at(*p)
+    ed.keys(Keys.ENTER)
+    check(ed.objects() == 2, "the polygon was not closed")
+    svg.send_keys("3")                                   # Lane: polyline
+    line = [(20, 470), (200, 400), (400, 350)]
+    for p in line:
+        ed.click_at(*p)
+    ed.keys(Keys.ENTER)
+    svg.send_keys("4")                                   # Sign: point
+    ed.click_at(500, 100)
+    check(ed.objects() == 4, f"expected 4 labels, have {ed.objects()}")
+    # Undo and redo an extra box.
+    svg.send_keys("1")
+    ed.drag((20, 20), (60, 60))
+    check(ed.objects() == 5, "the extra box was not drawn")
+    ed.chord([Keys.CONTROL], "z")
+    check(ed.objects() == 4, "undo did not remove the extra box")
+    ed.chord([Keys.CONTROL, Keys.SHIFT], "z")
+    check(ed.objects() == 5, "redo did not bring it back")
+    ed.chord([Keys.CONTROL], "z")
+    check(ed.objects() == 4, "undo again")
+    # Select the car box, answer Color = Red and its nested Shade.
+    svg.send_keys("v")
+    ed.click_at(200, 150)
+    red = ed.wait.until(lambda d: d.find_element(By.CSS_SELECTOR, f"#attributes input[data-option='{ont['red']}']"))
+    ed.d.find_element(By.CSS_SELECTOR, f"label[for='{red.get_attribute('id')}']").click()
+    shade = ed.wait.until(lambda d: d.find_element(By.CSS_SELECTOR, f"#attributes input[data-attr='{ont['shade']}']"))
+    shade.send_keys("dark red", Keys.TAB)
+    ed.wait_saved()
+    ed.shot("label-editor-annotate.png")
+    # A network cut: the classification's save fails, is kept as a draft, and is retried.
+    ed.d.set_network_conditions(offline=True, latency=0, download_throughput=-1, upload_throughput=-1)
+    day = ed.q(f"#classifications input[data-option='{ont['day']}']")
+    ed.d.find_element(By.CSS_SELECTOR, f"label[for='{day.get_attribute('id')}']").click()
+    WebDriverWait(ed.d, 15).until(lambda d: ed.save_state() == "offline")
+    o["offlineState"] = ed.q("#save-state").text
+    draft = ed.js("return localStorage.getItem(app.draftKey())")
+    check(draft is not None and ont["day"] in draft, "no local draft while offline")
+    ed.shot("label-editor-offline.png")
+    ed.d.set_network_conditions(offline=False, latency=0, download_throughput=-1, upload_throughput=-1)
+    ed.wait_saved(timeout=40)
+    check(ed.js("return localStorage.getItem(app.draftKey())") is None, "the draft outlived the save")
+    drawn["a.png"] = {"box": [100, 80, 300, 220], "polygon": poly, "polyline": line, "point": [500, 100],
+                      "color": "red", "shade": "dark red", "classification": "day"}
+
+
+def annotate_b(ed, o, ont, drawn):
+    """Keyboard only: Car by '1', a box from the crosshair, radios by Space, Ctrl+Enter."""
+    ed.focus("#canvas")
+    k = [Keys.ARROW_LEFT] * 10 + [Keys.ARROW_UP] * 10 + [" "] + [Keys.ARROW_RIGHT] * 20 + [Keys.ARROW_DOWN] * 15 + [" "]
+    ed.keys("1", *k)
+    check(ed.objects() == 1, f"keyboard box: {ed.objects()} labels")
+    blue = ed.q(f"#attributes input[data-option='{ont['blue']}']")
+    ed.focus(f"#attributes input[data-option='{ont['blue']}']")
+    ed.keys(" ")
+    night = f"#classifications input[data-option='{ont['night']}']"
+    ed.focus(night)
+    ed.keys(" ")
+    check(ed.q(night).is_selected() and ed.q(f"#attributes input[data-option='{ont['blue']}']").is_selected(), "radios not answered by keyboard")
+    ed.wait_saved()
+    ed.shot("label-editor-keyboard.png")
+    drawn["b.png"] = {"box": [220, 140, 420, 290], "color": "blue", "classification": "night"}
+    return blue
+
+
+def annotate_big(ed, o, ont, drawn, args):
+    """500 boxes: timings; a second browser saves first, this one is told and loses nothing."""
+    # The first open, through "Start labelling"/Submit (the image not in the browser's cache yet).
+    o["firstOpenMs"] = float(ed.js("return document.body.dataset.openMs"))
+    o["firstMediaMs"] = float(ed.js("return document.body.dataset.mediaMs"))
+    # A fresh navigation to the editor: the task this person holds opens by itself, so
+    # openedMs is navigation start → the 4,000×3,000 image and its 500 boxes drawn.
+    ed.open_editor(args.annotate_stage)
+    check(ed.task_title() == "big.jpg", f"reopening the editor gave {ed.task_title()!r}")
+    o["openedMs"] = float(ed.js("return document.body.dataset.openedMs"))
+    o["mediaMs"] = float(ed.js("return document.body.dataset.mediaMs"))
+    check(ed.objects() == 500, f"expected the 500 stored boxes, have {ed.objects()}")
+    o["render500Ms"] = float(ed.js("canvas.render(); return canvas.lastRenderMs"))
+    # Responsiveness: select and drag a box among 500, timed end to end in the page.
+    ed.shot("label-editor-500-boxes.png")
+    other = Editor(args, args.annotator_key, "second browser", o)
+    try:
+        other.sign_in(f"/label/{args.project}?stage={args.annotate_stage}")
+        other.wait.until(lambda d: d.execute_script("return document.body.dataset.ready") == "true")
+        check(other.task_title() == "big.jpg", f"the second browser opened {other.task_title()!r}")
+        other.q("#canvas").send_keys("4")
+        other.click_at(3000, 2500)
+        other.wait_saved()
+        drawn["big.jpg"] = {"point": other.js("const o = app.model.objects[app.model.objects.length - 1]; return [o.points[0][0] * 4000, o.points[0][1] * 3000]")}
+    finally:
+        other.quit()
+    ed.q("#canvas").send_keys("1")
+    ed.drag((400, 300), (1600, 1300))
+    try:
+        WebDriverWait(ed.d, 15).until(lambda d: ed.save_state() == "stale")
+    except TimeoutException:
+        raise Failure(f"no stale-write state after the second browser's save: {ed.q('#save-state').text!r}")
+    o["staleMessage"] = ed.q("#banner-text").text
+    check(ed.q("#banner").is_displayed() and ed.q("#reload").is_displayed(), "no stale-write banner with a reload button")
+    ed.shot("label-editor-stale.png")
+    mine = ed.js("const o = app.model.objects[app.model.objects.length - 1]; return [o.box.x * 4000, o.box.y * 3000, (o.box.x + o.box.w) * 4000, (o.box.y + o.box.h) * 3000]")
+    ed.q("#reload").click()
+    ed.wait_saved()
+    check(ed.objects() == 502, f"after reload and merge: {ed.objects()} labels, expected 502")
+    drawn["big.jpg"]["box"] = mine
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--make-images")
+    ap.add_argument("--base")
+    ap.add_argument("--project")
+    ap.add_argument("--annotator-key")
+    ap.add_argument("--reviewer-key")
+    ap.add_argument("--annotate-stage")
+    ap.add_argument("--review-stage")
+    ap.add_argument("--ontology", help="JSON: feature hashes by name")
+    ap.add_argument("--screenshots")
+    ap.add_argument("--chromium", default="/usr/bin/chromium")
+    ap.add_argument("--chromedriver", default="/usr/bin/chromedriver")
+    args = ap.parse_args()
+    if args.make_images:
+        make_images(args.make_images)
+        return 0
+    ont = json.loads(args.ontology)
+    os.makedirs(args.screenshots, exist_ok=True)
+    o = {"screenshots": []}
+    drawn = {}
+    ann = Editor(args, args.annotator_key, "annotator", o)
+    rev = None
+    try:
+        # 1. The projects page, then the editor.
+        ann.sign_in("/label/")
+        stage_li = ann.wait.until(lambda d: d.find_element(By.CSS_SELECTOR, f"li[data-stage='{args.annotate_stage}']"))
+        o["annotateOpen"] = int(stage_li.get_attribute("data-open"))
+        ann.shot("label-projects.png")
+        stage_li.find_element(By.TAG_NAME, "a").click()
+        ann.wait.until(lambda d: d.execute_script("return document.body.dataset.ready") == "true")
+        ann.shot("label-editor-empty.png")
+        ann.q("#start").click()
+        previous = None
+        for _ in range(3):
+            title = ann.wait_task(previous)
+            uuid = ann.js("return app.task.uuid")
+            if title == "a.png":
+                annotate_a(ann, o, ont, drawn)
+                ann.act_and_next("#submit", uuid)
+            elif title == "b.png":
+                annotate_b(ann, o, ont, drawn)
+                ann.chord([Keys.CONTROL], Keys.ENTER)   # submit from the keyboard
+                ann.wait_acted(uuid, "Ctrl+Enter")
+            elif title == "big.jpg":
+                annotate_big(ann, o, ont, drawn, args)
+                ann.act_and_next("#submit", uuid)
+            else:
+                raise Failure(f"unexpected task {title!r}")
+            previous = uuid
+        WebDriverWait(ann.d, 20).until(lambda d: "No more tasks" in d.find_element(By.ID, "message").text)
+
+        # 2. The reviewer: reject a.png with a comment, approve the others.
+        rev = Editor(args, args.reviewer_key, "reviewer", o)
+        rev.sign_in(f"/label/{args.project}?stage={args.review_stage}")
+        rev.wait.until(lambda d: d.execute_script("return document.body.dataset.ready") == "true")
+        check(rev.q("#start").text == "Start reviewing", "the review stage's button")
+        rev.q("#start").click()
+        previous = None
+        for _ in range(3):
+            title = rev.wait_task(previous)
+            uuid = rev.js("return app.task.uuid")
+            check(rev.objects() > 0, f"the reviewer sees no labels on {title}")
+            if title == "a.png":
+                rev.q("#reject").click()
+                rev.q("#reject-comment").send_keys("The road polygon misses the kerb on the right.")
+                rev.shot("label-review-reject.png")
+                rev.act_and_next("#reject-confirm", uuid)
+            else:
+                rev.act_and_next("#approve", uuid)
+            previous = uuid
+        WebDriverWait(rev.d, 20).until(lambda d: "No more tasks" in d.find_element(By.ID, "message").text)
+
+        # 3. The annotator: the comment, a vertex dragged, resubmitted.
+        ann.q("#start").click()
+        title = ann.wait_task(None)
+        check(title == "a.png", f"the rejected task did not come back: {title!r}")
+        ann.wait.until(lambda d: d.find_element(By.ID, "rejection").is_displayed())
+        o["rejection"] = ann.q("#rejection").text
+        ann.shot("label-editor-rejected.png")
+        ann.q("#canvas").send_keys("v")
+        ann.click_at(480, 400)                     # inside the polygon: selects it
+        check(ann.js("return app.object(canvas.selected).shape") == "polygon", "the polygon was not selected")
+        ann.drag((600, 300), (630, 280))           # its second vertex's handle
+        ann.wait_saved()
+        drawn["a.png"]["polygon"][1] = (630, 280)
+        uuid = ann.js("return app.task.uuid")
+        ann.act_and_next("#submit", uuid)
+
+        # 4. The reviewer approves it.
+        rev.q("#start").click()
+        check(rev.wait_task(None) == "a.png", "the resubmitted task is not the reviewer's next")
+        uuid = rev.js("return app.task.uuid")
+        rev.act_and_next("#approve", uuid)
+        WebDriverWait(rev.d, 20).until(lambda d: "No more tasks" in d.find_element(By.ID, "message").text)
+        rev.shot("label-review-done.png")
+    except Exception as e:
+        for ed in (ann, rev):
+            if ed:
+                try:
+                    ed.shot(f"label-failure-{ed.name}.png")
+                    print(f"[{ed.name}] message: {ed.q('#message').text!r} save: {ed.q('#save-state').text!r}", file=sys.stderr)
+                except Exception:
+                    pass
+        print(f"FAIL: {type(e).__name__}: {e}", file=sys.stderr)
+        return 1
+    finally:
+        for ed in (ann, rev):
+            if ed:
+                ed.quit()
+    o["drawn"] = drawn
+    print(json.dumps(o))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
