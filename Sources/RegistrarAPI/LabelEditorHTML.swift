@@ -5,15 +5,8 @@ enum LabelEditorScripts {}
 /// server); the scripts fill them from the `/v1` API.
 enum LabelEditorHTML {
     static func page(title: String, nonce: String, tenant: String, bodyAttributes: String = "", body: String, script: String) -> String {
-        """
-        <!doctype html>
-        <html lang="en">
-        <head>
-        <meta charset="utf-8">
-        <meta name="viewport" content="width=device-width, initial-scale=1">
-        <title>\(HTML.escape(title)) · Registrar</title>
-        <style>\(css)</style>
-        </head>
+        HTML.documentHead(title: title, css: css) + """
+
         <body\(bodyAttributes)>
         <a class="skip" href="#main">Skip to content</a>
         <header class="top"><a class="brand" href="/label/">Registrar · Label</a>

@@ -22,6 +22,21 @@ enum HTML {
         return out
     }
 
+    /// The start of every page Registrar serves (status page, label editor), up to `<body`:
+    /// doctype, charset, viewport, the escaped title and the page's inline stylesheet.
+    static func documentHead(title: String, css: String) -> String {
+        """
+        <!doctype html>
+        <html lang="en">
+        <head>
+        <meta charset="utf-8">
+        <meta name="viewport" content="width=device-width, initial-scale=1">
+        <title>\(escape(title)) · Registrar</title>
+        <style>\(css)</style>
+        </head>
+        """
+    }
+
     /// Percent-encodes a query parameter value.
     static func query(_ s: String) -> String {
         var allowed = CharacterSet.alphanumerics
@@ -147,15 +162,8 @@ enum StatusPageHTML {
         }
         header += "</div></header>"
         let script = live ? "<script nonce=\"\(nonce)\">\(actionsScript)\n\(liveScript)</script>" : ""
-        return """
-            <!doctype html>
-            <html lang="en">
-            <head>
-            <meta charset="utf-8">
-            <meta name="viewport" content="width=device-width, initial-scale=1">
-            <title>\(HTML.escape(title)) · Registrar</title>
-            <style>\(css)</style>
-            </head>
+        return HTML.documentHead(title: title, css: css) + """
+
             <body>
             <a class="skip" href="#main">Skip to content</a>
             \(header)
