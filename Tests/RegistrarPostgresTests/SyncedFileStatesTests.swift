@@ -121,6 +121,13 @@ import Testing
             #expect(try taskedFiles() == later.union([try fileID(keys[0])]))
             shown = try folderFiles()
             #expect(shown.count == 5 && shown.files?["verified"]?.intValue == 4 && shown.files?["unverified"]?.intValue == 0)
+
+            // a1 comes back unchanged (a later listing restores it): live again, it gets the task it was skipped for.
+            _ = try sync.recordListedPage(jobID: job, binding: binding, entries: [SyncPlanEntry(object: Self.object(keys[1], "e1"), action: .restore)],
+                                          firstSeq: 0, chunkUnits: 3)
+            #expect(try taskedFiles() == later.union([try fileID(keys[0]), try fileID(keys[1])]), "a restored member gets its task")
+            shown = try folderFiles()
+            #expect(shown.count == 6 && shown.files?["tombstoned"]?.intValue == 0)
         }
     }
 }

@@ -211,8 +211,11 @@ public final class PostgresFolderSyncStore: FolderSyncStore, FolderSyncAPIStore 
                     UPDATE files SET tombstoned_at = NULL, sync_seen = $2::uuid WHERE folder_id = $1::uuid AND sync_key = ANY($3::text[])
                     RETURNING CASE WHEN verified_at IS NOT NULL THEN id END
                     """, [binding.folderID, jobID, col(restores) { $0.object.object.key }])
-                // A verified file back from the dead joins the mirrored datasets it was skipped by while tombstoned.
-                try Self.mirror(connection, folderID: binding.folderID, fileIDs: (0..<back.count).compactMap { back[$0, 0].flatMap { Int($0) } })
+                let verified = (0..<back.count).compactMap { back[$0, 0].flatMap { Int($0) } }
+                // A verified file back from the dead joins the mirrored datasets it was skipped by while tombstoned,
+                try Self.mirror(connection, folderID: binding.folderID, fileIDs: verified)
+                // and gets the tasks task creation skipped while it was tombstoned.
+                try Self.makeTasks(connection, fileIDs: verified)
             }
             let seen = entries.filter { $0.unit == nil && $0.action != .restore }
             if !seen.isEmpty {
@@ -244,6 +247,25 @@ public final class PostgresFolderSyncStore: FolderSyncStore, FolderSyncAPIStore 
             ORDER BY x.id
             ON CONFLICT (dataset_id, file_id, copy) DO NOTHING
             """, [folderID, PGArray.ints(fileIDs)])
+    }
+
+    /// Tasks for these files' data units in every project their datasets are attached to (what
+    /// the `dataset_units_make_tasks` trigger does for new members, under the same shared
+    /// per-dataset lock), for members that task creation skipped while they were tombstoned.
+    static func makeTasks(_ connection: PGConnection, fileIDs: [Int]) throws {
+        guard !fileIDs.isEmpty else { return }
+        _ = try connection.query("""
+            SELECT pg_advisory_xact_lock_shared(hashtextextended(d::text, 13))
+            FROM (SELECT DISTINCT dataset_id AS d FROM dataset_files WHERE file_id = ANY($1::bigint[]) ORDER BY 1) x
+            """, [PGArray.ints(fileIDs)])
+        _ = try connection.query("""
+            INSERT INTO tasks (project_id, data_unit, stage)
+            SELECT pd.project_id, m.id, workflow_first_stage(p.workflow)
+            FROM dataset_files m JOIN project_datasets pd ON pd.dataset_id = m.dataset_id JOIN projects p ON p.id = pd.project_id
+            WHERE m.file_id = ANY($1::bigint[])
+            ORDER BY m.id
+            ON CONFLICT (project_id, data_unit) DO NOTHING
+            """, [PGArray.ints(fileIDs)])
     }
 
     public func assignedChunks(jobID: String) throws -> [LedgerChunk] {
