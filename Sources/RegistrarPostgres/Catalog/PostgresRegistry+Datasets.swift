@@ -217,16 +217,17 @@ extension PostgresRegistry: DatasetStore, DatasetAttachStore {
             let conflict = chunk.duplicates == .duplicate ? "" : "ON CONFLICT (dataset_id, file_id, copy) DO NOTHING"
             // One statement: the memberships, and back the units that were not inserted (the
             // file is gone, not usable, or already a member) with their positions. Only verified,
-            // live files join: a synced file not probed yet (or whose probe failed) or whose
+            // live files join (a file not from a sync was verified by its registration): a
+            // synced file not probed yet (or whose probe failed) or whose
             // object vanished (tombstoned) is skipped, decided here at the commit (docs/datasets.md);
             // a mirrored dataset takes a synced file when its probe verifies it.
             let rows = try conn.query("""
                 WITH input AS (SELECT u.id, u.ord FROM unnest($3::bigint[]) WITH ORDINALITY AS u(id, ord)),
                 ins AS (INSERT INTO dataset_files (dataset_id, file_id, copy, job_id)
                         SELECT $1::uuid, f.id, \(copy), $4::uuid FROM input JOIN files f ON f.id = input.id AND f.tenant_id = $2
-                        WHERE f.verified_at IS NOT NULL AND f.tombstoned_at IS NULL
+                        WHERE f.tombstoned_at IS NULL AND (f.sync_key IS NULL OR f.verified_at IS NOT NULL)
                         ORDER BY f.id \(conflict) RETURNING file_id)
-                SELECT input.ord - 1, input.id, f.id IS NULL, f.verified_at IS NULL OR f.tombstoned_at IS NOT NULL
+                SELECT input.ord - 1, input.id, f.id IS NULL, f.tombstoned_at IS NOT NULL OR (f.sync_key IS NOT NULL AND f.verified_at IS NULL)
                 FROM input LEFT JOIN files f ON f.id = input.id AND f.tenant_id = $2
                 WHERE NOT EXISTS (SELECT 1 FROM ins WHERE ins.file_id = input.id)
                 """, [chunk.datasetID, chunk.tenantID, PGArray.ints(chunk.fileIDs.map { Int($0) }), chunk.jobID])
