@@ -547,10 +547,11 @@ enum OpenAPIDocument {
                 "id": uuid,
                 "name": ["type": "string"] as Object,
                 "createdAt": timestamp,
-                "fileCount": count,
+                "fileCount": ["type": "integer", "minimum": 0, "description": "Files the folder holds now (a synced folder's tombstoned files are not counted)."] as Object,
                 "totalSize": ["type": "integer", "minimum": 0, "description": "Bytes, over the files whose size is known."] as Object,
                 "byType": ["type": "object", "description": "Files by type.", "propertyNames": ref("DataType"),
                            "additionalProperties": count] as Object,
+                "files": object(["verified": count, "unverified": count, "failed": count, "tombstoned": count]),
             ]),
             "FolderPage": page(of: "Folder", description: "A page of folders."),
             "File": object([

@@ -14,12 +14,22 @@ extension PostgresRegistry: UploadStore, TenancyStore, IntegrationRecords, Deplo
 
     // MARK: Folders
 
+    /// `fileCount`, `totalSize` and `byType` count the files the folder holds now: a synced
+    /// file whose object vanished (tombstoned) is not among them. `files` splits them by state
+    /// (docs/sync.md): `verified` (registered — a registration verifies before it writes — or probed), `unverified` (listed, not probed yet),
+    /// `failed` (its probe failed), and `tombstoned` (kept, but not counted in `fileCount`).
     static let folderJSON = """
         json_build_object('id', f.id, 'name', f.name, 'createdAt', \(SQLTime.iso("f.created_at")),
-            'fileCount', (SELECT count(*) FROM files x WHERE x.folder_id = f.id),
-            'totalSize', (SELECT coalesce(sum(size), 0) FROM files x WHERE x.folder_id = f.id),
+            'fileCount', (SELECT count(*) FROM files x WHERE x.folder_id = f.id AND x.tombstoned_at IS NULL),
+            'totalSize', (SELECT coalesce(sum(size), 0) FROM files x WHERE x.folder_id = f.id AND x.tombstoned_at IS NULL),
             'byType', (SELECT coalesce(json_object_agg(type, n), '{}'::json)
-                       FROM (SELECT type, count(*) AS n FROM files x WHERE x.folder_id = f.id GROUP BY type) t))::text
+                       FROM (SELECT type, count(*) AS n FROM files x WHERE x.folder_id = f.id AND x.tombstoned_at IS NULL GROUP BY type) t),
+            'files', (SELECT json_build_object(
+                          'verified', count(*) FILTER (WHERE (x.sync_key IS NULL OR x.verified_at IS NOT NULL) AND x.tombstoned_at IS NULL),
+                          'unverified', count(*) FILTER (WHERE x.sync_key IS NOT NULL AND x.verified_at IS NULL AND x.probe_error IS NULL AND x.tombstoned_at IS NULL),
+                          'failed', count(*) FILTER (WHERE x.sync_key IS NOT NULL AND x.verified_at IS NULL AND x.probe_error IS NOT NULL AND x.tombstoned_at IS NULL),
+                          'tombstoned', count(*) FILTER (WHERE x.tombstoned_at IS NOT NULL))
+                      FROM files x WHERE x.folder_id = f.id))::text
         """
 
     /// Creates a folder; `PortError.conflict` when the tenant has one of that name.

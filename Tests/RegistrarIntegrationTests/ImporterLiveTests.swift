@@ -98,6 +98,31 @@ extension LiveServers {
         #expect(lbFiles.allSatisfy { $0.meta.contains(#""labelbox""#) })
     }
 
+    /// An input written by the tool's own library, not by us: label-studio-sdk's COCO importer
+    /// (`convert_coco_to_ls`, Support/make_importer_inputs.py; the committed fixture names its
+    /// version) wrote these Label Studio tasks. Its image root is swapped for the object server;
+    /// nothing else is touched. Converted, validated and registered end to end.
+    @Test func labelStudioTasksWrittenByItsSDKAreRegistered() throws {
+        let h = try PipelineHarness()
+        try h.putObject("media/cat 1.jpg", bytes: try MediaSamples.bytes("images/jpeg-baseline.jpg"))
+        try h.putObject("media/dog.png", bytes: try MediaSamples.bytes("images/png-rgb8.png"))
+        try h.startCoordinator()
+        try h.startWorker("w1")
+        let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("RegistrarCoreTests/Fixtures/importers/labelstudio-sdk-coco.json")
+        let written = try String(contentsOf: fixture, encoding: .utf8)
+        #expect(written.contains("http://registrar-objects.invalid/media/cat%201.jpg"), "the SDK's output changed shape")
+        let input = try h.writeManifest("ls-sdk.json", written.replacingOccurrences(of: "http://registrar-objects.invalid/", with: h.objectsBase + "/"))
+        let summary = try h.run(["convert", "--from", "labelstudio", input, "-o", h.workDir.appendingPathComponent("ls-sdk-manifest.json").path, "--json"])
+        let s = try summary.json()
+        #expect(s["converted"] as? Int == 2 && (s["notCarried"] as? [String: Any])?["annotations"] != nil, "\(summary.stdout)")
+        let job = try convertValidateSubmit(h, from: "labelstudio", input: input, folder: "from-ls-sdk")
+        #expect(job["status"] as? String == "DONE" && job.int("done") == 2 && job.int("errors") == 0, "\(job)")
+        let registered = try files(h, folder: "from-ls-sdk")
+        #expect(registered.map(\.url) == [h.objectsBase + "/media/cat%201.jpg", h.objectsBase + "/media/dog.png"], "\(registered)")
+        #expect(registered.allSatisfy { $0.type == "image" })
+    }
+
     @Test func submitFromRefusesWhenNothingConverts() throws {
         let h = try PipelineHarness()
         let input = try h.writeManifest("texts.json", #"[{"id": 1, "data": {"text": "only inline text"}}]"#)

@@ -16,8 +16,11 @@ import Testing
         var pagesListed = 0
         /// Throws a fault from the listing after this many pages (a coordinator crash).
         var failAfterPages: Int?
+        /// Called before each page is listed (what a client would see at that moment).
+        var beforePage: (() -> Void)?
 
         func listPage(integrationID: String, bucket: String, prefix: String, at position: S3ListRequest.Position) -> Result<S3ListingPage, BucketListingError> {
+            beforePage?()
             if let f = failAfterPages, pagesListed >= f { return .failure(BucketListingError(code: "connect_failed", message: "simulated")) }
             pagesListed += 1
             let keys = objects.keys.filter { $0.hasPrefix(prefix) }.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
@@ -124,6 +127,35 @@ import Testing
         #expect(third.chunks.isEmpty)
         #expect(rig.store.syncedFiles(folderID: rig.folder).first { $0.key == "p/img2.png" }?.tombstoned == false)
         #expect(rig.verifier.readCount("s3://bkt/p/img2.png") == 1)
+    }
+
+    /// Progress is honest: through the coordinator's splitter, the job's total is unknown
+    /// (`totalKnown` false) while pages are still being listed, the binding's `listed` grows,
+    /// and the total is fixed (job and tracker) when the listing ends.
+    @Test func theTotalIsNotKnownWhileTheListingRunsThenFixed() throws {
+        let rig = try Rig(sidecars: false)
+        for i in 0..<7 { rig.put("p/f\(i).png", "e\(i)", Self.png) }
+        guard case .started(let job) = try rig.store.startSync(tenantID: rig.tenant, folderID: rig.folder, keys: nil) else { Issue.record("no job"); return }
+        var during: [(job: String, listed: Int?)] = []
+        rig.bucket.beforePage = {
+            guard rig.bucket.pagesListed > 0, let j = try? rig.jobs.job(job) else { return }
+            let binding = (try? rig.store.bindingJSON(tenantID: rig.tenant, folderID: rig.folder)).flatMap { JSONValue.parse(Array($0.utf8)) }
+            during.append((JobState(j, counts: UnitCounts()).json, binding?["listing"]?["listed"]?.intValue))
+        }
+        let tracker = MemoryProgressTracker()
+        var logger = Logger(label: "t")
+        logger.logLevel = .critical
+        let planner = FolderSyncPlanner(store: rig.store, reader: rig.bucket, progress: tracker, chunkUnits: 2, logger: logger)
+        let splitter = JobSplitter(jobs: rig.jobs, progress: tracker, queue: MemoryBroker().connect(.coordinator), planners: [planner], logger: logger)
+        #expect(try splitter.handle(jobID: job) == .done)
+        #expect(during.count == 2, "pages of 3 keys: two pages listed before the last")
+        #expect(during.allSatisfy { $0.job.contains(#""total":null,"totalKnown":false"#) }, "\(during.map(\.job))")
+        #expect(during.map(\.listed) == [3, 6], "listed so far grows page by page")
+        let final = try #require(try rig.jobs.job(job))
+        #expect(final.totalUnits == 7 && JobState(final, counts: UnitCounts()).json.contains(#""total":7,"totalKnown":true"#))
+        #expect(try tracker.counts(jobID: job)?.total == 7)
+        let shown = try #require(try rig.store.bindingJSON(tenantID: rig.tenant, folderID: rig.folder))
+        #expect(shown.contains(#""totalKnown":true"#) && shown.contains(#""complete":true"#), "\(shown)")
     }
 
     @Test func aReplanAfterACrashMidListingGivesTheSameChunks() throws {

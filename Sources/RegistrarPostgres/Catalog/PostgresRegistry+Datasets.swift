@@ -216,13 +216,19 @@ extension PostgresRegistry: DatasetStore, DatasetAttachStore {
                 : "0"
             let conflict = chunk.duplicates == .duplicate ? "" : "ON CONFLICT (dataset_id, file_id, copy) DO NOTHING"
             // One statement: the memberships, and back the units that were not inserted (the
-            // file is gone, or already a member) with their positions.
+            // file is gone, not usable, or already a member) with their positions. Only verified,
+            // live files join (a file not from a sync was verified by its registration): a
+            // synced file not probed yet (or whose probe failed) or whose
+            // object vanished (tombstoned) is skipped, decided here at the commit (docs/datasets.md);
+            // a mirrored dataset takes a synced file when its probe verifies it.
             let rows = try conn.query("""
                 WITH input AS (SELECT u.id, u.ord FROM unnest($3::bigint[]) WITH ORDINALITY AS u(id, ord)),
                 ins AS (INSERT INTO dataset_files (dataset_id, file_id, copy, job_id)
                         SELECT $1::uuid, f.id, \(copy), $4::uuid FROM input JOIN files f ON f.id = input.id AND f.tenant_id = $2
+                        WHERE f.tombstoned_at IS NULL AND (f.sync_key IS NULL OR f.verified_at IS NOT NULL)
                         ORDER BY f.id \(conflict) RETURNING file_id)
-                SELECT input.ord - 1, input.id, f.id IS NULL FROM input LEFT JOIN files f ON f.id = input.id AND f.tenant_id = $2
+                SELECT input.ord - 1, input.id, f.id IS NULL, f.tombstoned_at IS NOT NULL OR (f.sync_key IS NOT NULL AND f.verified_at IS NULL)
+                FROM input LEFT JOIN files f ON f.id = input.id AND f.tenant_id = $2
                 WHERE NOT EXISTS (SELECT 1 FROM ins WHERE ins.file_id = input.id)
                 """, [chunk.datasetID, chunk.tenantID, PGArray.ints(chunk.fileIDs.map { Int($0) }), chunk.jobID])
             var skipped = 0
@@ -232,6 +238,8 @@ extension PostgresRegistry: DatasetStore, DatasetAttachStore {
                 let file = rows[i, 1]!
                 if rows[i, 2] == "t" {
                     errors.append(UnitError(index: index, urls: [], code: .fileGone, message: "file \(file) no longer exists", action: DatasetAttach.action))
+                } else if rows[i, 3] == "t" {
+                    skipped += 1   // not verified (yet), or tombstoned
                 } else if chunk.duplicates == .fail {
                     errors.append(UnitError(index: index, urls: [], code: .alreadyInDataset,
                                             message: "file \(file) is in the dataset already (duplicates FAIL)", action: DatasetAttach.action))

@@ -43,12 +43,12 @@ public final class PostgresJobStore: JobStore {
             """, [new.tenantID, new.kind, new.ignoreErrors ? "true" : "false", new.params == .null ? nil : new.params.compactText])[0, 0]!
     }
 
-    public func recordTotal(jobID: String, units: Int) throws {
+    public func recordTotal(jobID: String, units: Int?) throws {
         _ = try connection.query("""
-            UPDATE jobs SET total_units = $2, phase = CASE WHEN phase = 'received' THEN 'splitting' ELSE phase END,
+            UPDATE jobs SET total_units = $2::int, phase = CASE WHEN phase = 'received' THEN 'splitting' ELSE phase END,
                    started_at = coalesce(started_at, now())
             WHERE id = $1
-            """, [jobID, String(units)])
+            """, [jobID, units.map(String.init)])
     }
 
     public func failJob(jobID: String, reason: JobFailure) throws {

@@ -52,7 +52,7 @@ public final class PostgresFolderSyncStore: FolderSyncStore, FolderSyncAPIStore 
                    'sidecarSuffix', s.sidecar_suffix, 'appendOnly', s.append_only, 'lastKey', s.last_key,
                    'nextDueAt', \(SQLTime.iso("s.next_due_at")), 'createdAt', \(SQLTime.iso("s.created_at")),
                    'job', CASE WHEN j.id IS NULL THEN NULL ELSE json_build_object('id', j.id, 'status', j.status, 'phase', j.phase,
-                          'total', j.total_units, 'startedAt', \(SQLTime.iso("j.started_at")), 'finishedAt', \(SQLTime.iso("j.finished_at"))) END,
+                          'total', j.total_units, 'totalKnown', j.total_units IS NOT NULL, 'startedAt', \(SQLTime.iso("j.started_at")), 'finishedAt', \(SQLTime.iso("j.finished_at"))) END,
                    'listing', s.listing,
                    'files', (SELECT json_build_object('total', count(*), 'verified', count(*) FILTER (WHERE verified_at IS NOT NULL AND tombstoned_at IS NULL),
                                                       'unverified', count(*) FILTER (WHERE verified_at IS NULL AND probe_error IS NULL AND tombstoned_at IS NULL),
@@ -176,7 +176,7 @@ public final class PostgresFolderSyncStore: FolderSyncStore, FolderSyncAPIStore 
             let creates = entries.filter { $0.action == .create && $0.unit != nil }
             if !creates.isEmpty {
                 let urls = creates.map { Self.objectURL(bucket: bucket, key: $0.object.object.key) }
-                let rows = try connection.query("""
+                _ = try connection.query("""
                     INSERT INTO files (tenant_id, folder_id, job_id, unit_index, type, title, url, urls, url_key, url_key_hash, size, etag,
                                        sync_key, sync_etag, sidecar_etag, sync_seen, probe_job, probe_seq, probe_unit)
                     SELECT $1::uuid, $2::uuid, $3::uuid, u.unit, u.type, u.key, u.url, ARRAY[u.url], u.urlkey, sha256(convert_to(u.urlkey, 'UTF8')),
@@ -184,21 +184,13 @@ public final class PostgresFolderSyncStore: FolderSyncStore, FolderSyncAPIStore 
                     FROM unnest($4::text[], $5::text[], $6::text[], $7::bigint[], $8::text[], $9::text[], $10::int[], $11::int[], $12::text[])
                          AS u(key, url, urlkey, size, etag, sidecar, unit, seq, type)
                     ON CONFLICT (folder_id, sync_key) WHERE sync_key IS NOT NULL DO NOTHING
-                    RETURNING id
                     """, [binding.tenantID, binding.folderID, jobID,
                           col(creates) { $0.object.object.key }, PGArray.text(urls), PGArray.text(urls.map { URLKey.forUnit([$0]) }),
                           "{" + creates.map { String($0.object.object.size) }.joined(separator: ",") + "}",
                           col(creates) { $0.object.object.etag }, col(creates) { $0.object.sidecarETag ?? "" },
                           PGArray.ints(creates.map { $0.unit! }), PGArray.ints(creates.map { seqOf[$0.object.object.key]! }),
                           col(creates) { $0.object.type!.rawValue }])
-                if rows.count > 0 {
-                    // Mirrored datasets of the folder take the new files in the same transaction (docs/datasets.md).
-                    _ = try connection.query("""
-                        INSERT INTO dataset_files (dataset_id, file_id, copy)
-                        SELECT d.id, f, 0 FROM datasets d, unnest($2::bigint[]) AS f WHERE d.mirrored_folder_id = $1::uuid
-                        ON CONFLICT (dataset_id, file_id, copy) DO NOTHING
-                        """, [binding.folderID, PGArray.ints((0..<rows.count).compactMap { rows[$0, 0].flatMap { Int($0) } })])
-                }
+                // Not verified yet: mirrored datasets take these files when their probe verifies them (commitProbes).
             }
             let reprobes = entries.filter { $0.action != .create && $0.unit != nil }
             if !reprobes.isEmpty {
@@ -215,9 +207,15 @@ public final class PostgresFolderSyncStore: FolderSyncStore, FolderSyncAPIStore 
             }
             let restores = entries.filter { $0.action == .restore }
             if !restores.isEmpty {
-                _ = try connection.query("""
+                let back = try connection.query("""
                     UPDATE files SET tombstoned_at = NULL, sync_seen = $2::uuid WHERE folder_id = $1::uuid AND sync_key = ANY($3::text[])
+                    RETURNING CASE WHEN verified_at IS NOT NULL THEN id END
                     """, [binding.folderID, jobID, col(restores) { $0.object.object.key }])
+                let verified = (0..<back.count).compactMap { back[$0, 0].flatMap { Int($0) } }
+                // A verified file back from the dead joins the mirrored datasets it was skipped by while tombstoned,
+                try Self.mirror(connection, folderID: binding.folderID, fileIDs: verified)
+                // and gets the tasks task creation skipped while it was tombstoned.
+                try Self.makeTasks(connection, fileIDs: verified)
             }
             let seen = entries.filter { $0.unit == nil && $0.action != .restore }
             if !seen.isEmpty {
@@ -238,6 +236,38 @@ public final class PostgresFolderSyncStore: FolderSyncStore, FolderSyncAPIStore 
         return chunks
     }
 
+    /// Mirrored datasets of the folder take these (verified, live) files, in the caller's
+    /// transaction (docs/datasets.md); their tasks follow from the membership trigger.
+    static func mirror(_ connection: PGConnection, folderID: String, fileIDs: [Int]) throws {
+        guard !fileIDs.isEmpty else { return }
+        _ = try connection.query("""
+            INSERT INTO dataset_files (dataset_id, file_id, copy)
+            SELECT d.id, x.id, 0 FROM files x JOIN datasets d ON d.mirrored_folder_id = $1::uuid
+            WHERE x.id = ANY($2::bigint[]) AND x.folder_id = $1::uuid AND x.verified_at IS NOT NULL AND x.tombstoned_at IS NULL
+            ORDER BY x.id
+            ON CONFLICT (dataset_id, file_id, copy) DO NOTHING
+            """, [folderID, PGArray.ints(fileIDs)])
+    }
+
+    /// Tasks for these files' data units in every project their datasets are attached to (what
+    /// the `dataset_units_make_tasks` trigger does for new members, under the same shared
+    /// per-dataset lock), for members that task creation skipped while they were tombstoned.
+    static func makeTasks(_ connection: PGConnection, fileIDs: [Int]) throws {
+        guard !fileIDs.isEmpty else { return }
+        _ = try connection.query("""
+            SELECT pg_advisory_xact_lock_shared(hashtextextended(d::text, 13))
+            FROM (SELECT DISTINCT dataset_id AS d FROM dataset_files WHERE file_id = ANY($1::bigint[]) ORDER BY 1) x
+            """, [PGArray.ints(fileIDs)])
+        _ = try connection.query("""
+            INSERT INTO tasks (project_id, data_unit, stage)
+            SELECT pd.project_id, m.id, workflow_first_stage(p.workflow)
+            FROM dataset_files m JOIN project_datasets pd ON pd.dataset_id = m.dataset_id JOIN projects p ON p.id = pd.project_id
+            WHERE m.file_id = ANY($1::bigint[])
+            ORDER BY m.id
+            ON CONFLICT (project_id, data_unit) DO NOTHING
+            """, [PGArray.ints(fileIDs)])
+    }
+
     public func assignedChunks(jobID: String) throws -> [LedgerChunk] {
         let rows = try connection.query("SELECT seq, first_unit, unit_count, last_unit FROM folder_sync_chunks WHERE job_id = $1 ORDER BY seq", [jobID])
         return (0..<rows.count).map {
@@ -245,9 +275,9 @@ public final class PostgresFolderSyncStore: FolderSyncStore, FolderSyncAPIStore 
         }
     }
 
-    public func recordListing(jobID: String, folderID: String, stats: SyncListingStats, total: Int, lastKey: String?) throws {
+    public func recordListing(jobID: String, folderID: String, stats: SyncListingStats, total: Int?, lastKey: String?) throws {
         try connection.withTransaction {
-            _ = try connection.query("UPDATE jobs SET total_units = $2 WHERE id = $1", [jobID, String(total)])
+            _ = try connection.query("UPDATE jobs SET total_units = $2::int WHERE id = $1", [jobID, total.map(String.init)])
             _ = try connection.query("""
                 UPDATE folder_syncs SET listing = $3::jsonb,
                        last_key = CASE WHEN $4::text IS NOT NULL AND (last_key IS NULL OR $4::text > last_key COLLATE "C") THEN $4::text ELSE last_key END
@@ -290,6 +320,12 @@ public final class PostgresFolderSyncStore: FolderSyncStore, FolderSyncAPIStore 
     public func commitProbes(_ result: SyncProbeResult, id: ChunkID, deadLetter: DeadLetter?) throws -> CommitOutcome {
         try ensureStaging()
         return try jobs.commitChunk(id, deadLetter: deadLetter) { connection in
+            // Key share on the folder, like a registration's file inserts: a mirrored dataset
+            // being created waits for this commit (its attach then sees these files verified),
+            // or this commit waits for it (and the mirror insert below sees the dataset).
+            let folder = try connection.query("""
+                SELECT id FROM folders WHERE id = (SELECT folder_id FROM files WHERE probe_job = $1::uuid AND probe_seq = $2 LIMIT 1) FOR KEY SHARE
+                """, [id.jobID, String(id.seq)])
             var rows: [[String?]] = []
             var failed: [Int] = []
             for item in result.items {
@@ -305,7 +341,7 @@ public final class PostgresFolderSyncStore: FolderSyncStore, FolderSyncAPIStore 
             var done = 0
             if !rows.isEmpty {
                 _ = try connection.copyIn("COPY staging_sync (\(Self.stagingColumns)) FROM STDIN", rows: rows)
-                done = try connection.query("""
+                let verified = try connection.query("""
                     UPDATE files f SET size = coalesce(s.size, f.size), mime_type = s.mime_type, etag = coalesce(s.etag, f.etag),
                            sync_etag = coalesce(nullif(f.sync_etag, ''), btrim(s.etag, '"'), ''),
                            width = s.width, height = s.height, fps = s.fps, duration = s.duration, frame_count = s.frame_count, codec = s.codec,
@@ -318,7 +354,11 @@ public final class PostgresFolderSyncStore: FolderSyncStore, FolderSyncAPIStore 
                     FROM staging_sync s
                     WHERE f.id = s.file_id AND f.probe_job = $1::uuid AND f.probe_seq = $2
                     RETURNING f.id
-                    """, [id.jobID, String(id.seq)]).count
+                    """, [id.jobID, String(id.seq)])
+                done = verified.count
+                if folder.count == 1 {
+                    try Self.mirror(connection, folderID: folder[0, 0]!, fileIDs: (0..<verified.count).compactMap { verified[$0, 0].flatMap { Int($0) } })
+                }
             }
             if !failed.isEmpty {
                 let codes = result.items.compactMap { if case .failed(_, let e) = $0 { return e.code.rawValue } else { return nil } }

@@ -71,13 +71,15 @@ extension PostgresRegistry: TaskStore {
                 })
             }
             _ = try conn.query("SELECT pg_advisory_xact_lock_shared(hashtextextended($1::text, \(Self.taskLockKey)))", [chunk.datasetID])
-            // Units whose task exists (made when they joined) or that left the dataset, and
-            // every unit once the dataset was detached, count as skipped.
+            // Units whose task exists (made when they joined) or that left the dataset, units
+            // whose synced object vanished (tombstoned file), and every unit once the dataset
+            // was detached, count as skipped.
             let rows = try conn.query("""
                 WITH ins AS (
                     INSERT INTO tasks (project_id, data_unit, stage)
                     SELECT p.id, m.id, workflow_first_stage(p.workflow)
                     FROM unnest($3::bigint[]) AS u(id) JOIN dataset_files m ON m.id = u.id AND m.dataset_id = $2::uuid
+                    JOIN files f ON f.id = m.file_id AND f.tombstoned_at IS NULL
                     JOIN projects p ON p.id = $1::uuid AND p.tenant_id = $4
                     WHERE EXISTS (SELECT 1 FROM project_datasets pd WHERE pd.project_id = $1::uuid AND pd.dataset_id = $2::uuid)
                     ORDER BY m.id

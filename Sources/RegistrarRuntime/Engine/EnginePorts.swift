@@ -21,7 +21,8 @@ public protocol JobStore: AnyObject {
     /// Creates a job of a kind (`PENDING`, phase `received`, no total) and returns its id.
     func createJob(_ new: NewJob) throws -> String
     /// The planner counted the job's units: total known, phase `splitting`, started now.
-    func recordTotal(jobID: String, units: Int) throws
+    /// `units` nil: started and splitting, the total not known yet (it stays NULL).
+    func recordTotal(jobID: String, units: Int?) throws
     /// The job cannot run: it ends `ERROR` with the reason, no unit processed. No-op unless `PENDING`.
     func failJob(jobID: String, reason: JobFailure) throws
     /// Ledger rows already written for a job: seq → published (confirmed by the broker).

@@ -26,6 +26,10 @@ public protocol JobPlanner: AnyObject {
 public enum Preparation: Sendable, Equatable {
     /// The job will process this many units.
     case accepted(units: Int)
+    /// The job will process units its plan counts as it goes (a bucket listing): no total yet.
+    /// Progress says the total is not known (`totalKnown` false) until the planner records it
+    /// when its plan ends.
+    case acceptedUncounted
     case refused(JobFailure)
 }
 

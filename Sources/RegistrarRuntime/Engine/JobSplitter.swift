@@ -72,6 +72,10 @@ public final class JobSplitter {
                 }
                 job.totalUnits = units
                 logger.info("job accepted", metadata: ["job": "\(jobID)", "kind": "\(job.kind)", "units": "\(units)"])
+            case .acceptedUncounted:
+                // The plan counts as it goes; the total stays unknown until the planner records it.
+                try jobs.recordTotal(jobID: jobID, units: nil)
+                logger.info("job accepted, total counted while planning", metadata: ["job": "\(jobID)", "kind": "\(job.kind)"])
             }
         }
         do {

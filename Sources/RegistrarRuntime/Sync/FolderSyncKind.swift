@@ -38,11 +38,13 @@ public final class FolderSyncPlanner: JobPlanner {
         return .success((params, binding))
     }
 
-    /// The total grows as the listing goes (`recordListing`); it starts at zero.
+    /// The total is not known until the listing ends (`recordListing` fixes it then): until
+    /// then the job's progress says so (`totalKnown` false) and the binding's `listing` counts
+    /// what has been listed so far.
     public func prepare(_ job: Job) throws -> Preparation {
         switch try setup(job) {
         case .failure(let f): return .refused(f)
-        case .success: return .accepted(units: 0)
+        case .success: return .acceptedUncounted
         }
     }
 
@@ -92,8 +94,8 @@ public final class FolderSyncPlanner: JobPlanner {
                 try emit(message(job, c, folderID: binding.folderID))
                 seq += 1
             }
-            try store.recordListing(jobID: job.id, folderID: binding.folderID, stats: stats, total: units, lastKey: lastKey)
-            try? progress?.setTotal(jobID: job.id, total: units)
+            // Listed so far; the job's total stays unknown until the listing ends.
+            try store.recordListing(jobID: job.id, folderID: binding.folderID, stats: stats, total: nil, lastKey: lastKey)
         }
 
         switch params.mode {

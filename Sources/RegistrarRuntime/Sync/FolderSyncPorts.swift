@@ -19,8 +19,9 @@ public protocol FolderSyncStore: AnyObject {
     /// The chunks already assigned to a job, in seq order (a re-plan after a crash emits them first).
     func assignedChunks(jobID: String) throws -> [LedgerChunk]
     /// Listing progress: objects listed so far, whether the listing is over, and the job's
-    /// total (files to probe so far; fixed once `stats.complete`).
-    func recordListing(jobID: String, folderID: String, stats: SyncListingStats, total: Int, lastKey: String?) throws
+    /// total: nil while the listing runs (the job's total stays unknown: `totalKnown` false),
+    /// the files to probe once `stats.complete`.
+    func recordListing(jobID: String, folderID: String, stats: SyncListingStats, total: Int?, lastKey: String?) throws
     /// End of a full listing: every file of the folder's sync not seen by this job becomes a
     /// tombstone. Returns how many.
     func tombstoneUnseen(jobID: String, folderID: String) throws -> Int

@@ -63,7 +63,9 @@ public enum APIStoreConformance {
         let created = try s.store.createFolder(tenantID: a, name: "beta")
         let id = try #require(JSONCompare.string(created, "id"))
         try JSONCompare.expect(created, [("id", .string(id)), ("name", .string("beta")), ("createdAt", JSONCompare.anyTime),
-                                         ("fileCount", .number("0")), ("totalSize", .number("0")), ("byType", .object([]))])
+                                         ("fileCount", .number("0")), ("totalSize", .number("0")), ("byType", .object([])),
+                                         ("files", .object([("verified", .number("0")), ("unverified", .number("0")),
+                                                            ("failed", .number("0")), ("tombstoned", .number("0"))]))])
         do {
             _ = try s.store.createFolder(tenantID: a, name: "beta")
             Issue.record("a second folder of the same name was created")
@@ -151,6 +153,7 @@ public enum APIStoreConformance {
         try JSONCompare.expect(try #require(try s.store.folder(tenantID: a, id: folder)), [
             ("id", .string(folder)), ("name", .string("media")), ("createdAt", JSONCompare.anyTime),
             ("fileCount", .number("2")), ("totalSize", .number("200")), ("byType", .object([("image", .number("2"))])),
+            ("files", .object([("verified", .number("2")), ("unverified", .number("0")), ("failed", .number("0")), ("tombstoned", .number("0"))])),
         ])
 
         // Errors: in unit order, URLs without query or userinfo; codes by count.

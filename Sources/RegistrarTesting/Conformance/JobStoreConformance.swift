@@ -53,6 +53,14 @@ public enum JobStoreConformance {
         try s.store.recordTotal(jobID: id, units: 42)
         let counted = try #require(try s.store.job(id))
         #expect(counted.totalUnits == 42 && counted.phase == .splitting && counted.startedAt != nil)
+        // A total counted while planning: started and splitting, the total unknown (NULL) until recorded.
+        let growing = try newJob(s)
+        try s.store.recordTotal(jobID: growing, units: nil)
+        let uncounted = try #require(try s.store.job(growing))
+        #expect(uncounted.totalUnits == nil && uncounted.phase == .splitting && uncounted.startedAt != nil)
+        #expect(JobState(uncounted, counts: UnitCounts()).json.contains(#""totalKnown":false"#))
+        try s.store.recordTotal(jobID: growing, units: 7)
+        #expect(try s.store.job(growing)?.totalUnits == 7)
 
         #expect(try s.store.isCancelRequested(jobID: id) == false)
         #expect(try s.store.requestCancel(jobID: id) == .pending)

@@ -83,7 +83,7 @@ public final class MemoryFolderSyncStore: FolderSyncStore, FolderSyncAPIStore, @
             var job: JSONValue = .null
             if let id = b.currentJob, let j = try jobs.job(id) {
                 job = .object([("id", .string(id)), ("status", .string(j.status.rawValue)), ("phase", .string(j.phase.rawValue)),
-                               ("total", j.totalUnits.map(n) ?? .null)])
+                               ("total", j.totalUnits.map(n) ?? .null), ("totalKnown", .bool(j.totalUnits != nil))])
             }
             return JSONValue.object([
                 ("folderId", .string(folderID)), ("integrationId", .string(b.binding.integrationID)), ("uri", .string(b.binding.spec.uri)),
@@ -204,7 +204,7 @@ public final class MemoryFolderSyncStore: FolderSyncStore, FolderSyncAPIStore, @
         jobs.locked { chunks[jobID, default: []].sorted { $0.seq < $1.seq } }
     }
 
-    public func recordListing(jobID: String, folderID: String, stats: SyncListingStats, total: Int, lastKey: String?) throws {
+    public func recordListing(jobID: String, folderID: String, stats: SyncListingStats, total: Int?, lastKey: String?) throws {
         try jobs.locked {
             try jobs.recordTotal(jobID: jobID, units: total)
             guard var b = bindings[folderID], b.currentJob == jobID || b.currentJob == nil else { return }

@@ -70,7 +70,7 @@ public final class MemoryJobStore: JobStore, @unchecked Sendable {
         locked { if var stored = jobs[id] { change(&stored.job); jobs[id] = stored } }
     }
 
-    public func recordTotal(jobID: String, units: Int) throws {
+    public func recordTotal(jobID: String, units: Int?) throws {
         update(jobID) { job in
             job.totalUnits = units
             if job.phase == .received { job.phase = .splitting }

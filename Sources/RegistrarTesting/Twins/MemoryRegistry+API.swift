@@ -87,6 +87,9 @@ extension MemoryRegistry: UploadStore, TenancyStore, IntegrationRecords, Deploym
                 ("id", .string(id)), ("name", .string(folder.name)), ("createdAt", .string(api.folderCreated[id] ?? MemoryJobStore.now())),
                 ("fileCount", .number(String(held.count))), ("totalSize", .number(String(held.reduce(Int64(0)) { $0 + ($1.info.size ?? 0) }))),
                 ("byType", .object(byType)),
+                // The twin's files are all registered (verified); synced files live in MemoryFolderSyncStore.
+                ("files", .object([("verified", .number(String(held.count))), ("unverified", .number("0")),
+                                   ("failed", .number("0")), ("tombstoned", .number("0"))])),
             ]).compactText
         }
     }
