@@ -233,7 +233,7 @@ extension LiveServers.PipelineTests {
 
         // A worker that dies mid-sync (after a commit, before its ack; then one killed outright):
         // every object is still recorded and verified exactly once.
-        let more = try bucket("fill", n + 100, 1_500)
+        let more = try bucket("fill", n + n / 50, 1_500)  // past `added` ([n, n + n/50)) at every size
         h.kill9("w1")
         try h.startWorker("w-crash", extraEnv: keys.merging(["REGISTRAR_FAULT_WORKER": "exit-after-commit"]) { $1 })
         let crashJob = try h.run(["folders", "sync", "synced"], extraEnv: keys).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
