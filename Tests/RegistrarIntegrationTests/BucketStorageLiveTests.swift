@@ -43,14 +43,7 @@ extension LiveServers {
         try Data("seed".utf8).write(to: seed)
         let moto = try MotoServer(bucket: Self.bucket, files: [seed], workDir: h.workDir)
         let secret = try #require(moto.credentials["secret_access_key"])
-        let keyRing = ["REGISTRAR_ENCRYPTION_KEYS": LiveServers.PipelineTests.keyRing]
-        let creds = h.workDir.appendingPathComponent("store.json")
-        try JSONSerialization.data(withJSONObject: ["access_key_id": moto.credentials["access_key_id"]!, "secret_access_key": secret,
-                                                    "endpoint": moto.endpoint]).write(to: creds)
-        let added = try h.run(["integrations", "add", "s3-compatible", "--name", "store", "--from-file", creds.path], extraEnv: keyRing)
-        #expect(added.status == 0, "\(added.stderr)")
-        let storage = keyRing.merging(["REGISTRAR_STORAGE_URL": "s3://\(Self.bucket)/reg?integration=store",
-                                       "REGISTRAR_LINK_SECRET": "bucket-upload-secret-0123456789abcdef0123"]) { $1 }
+        let storage = try moto.storageEnvironment(h, bucket: Self.bucket, prefix: "reg", linkSecret: "bucket-upload-secret-0123456789abcdef0123")
         let a = try APIHarness(h, extraEnv: storage)
         try h.startCoordinator()
         try h.startWorker("w1", extraEnv: storage)

@@ -54,6 +54,19 @@ final class MotoServer {
         credentials = d
     }
 
+    /// Adds an `s3-compatible` integration named `store` holding this server's keys, and
+    /// answers the environment that makes `registrar` write into `bucket/prefix` through it
+    /// (with the key ring and a link secret), for the bucket-storage tests.
+    func storageEnvironment(_ h: PipelineHarness, bucket: String, prefix: String, linkSecret: String) throws -> [String: String] {
+        let keyRing = ["REGISTRAR_ENCRYPTION_KEYS": LiveServers.PipelineTests.keyRing]
+        let creds = h.workDir.appendingPathComponent("store.json")
+        try JSONSerialization.data(withJSONObject: ["access_key_id": credentials["access_key_id"]!, "secret_access_key": credentials["secret_access_key"]!,
+                                                    "endpoint": endpoint]).write(to: creds)
+        let added = try h.run(["integrations", "add", "s3-compatible", "--name", "store", "--from-file", creds.path], extraEnv: keyRing)
+        guard added.status == 0 else { throw PipelineHarness.HarnessError("integrations add store: \(added.stderr)") }
+        return keyRing.merging(["REGISTRAR_STORAGE_URL": "s3://\(bucket)/\(prefix)?integration=store", "REGISTRAR_LINK_SECRET": linkSecret]) { $1 }
+    }
+
     deinit {
         // SIGKILL, not a graceful stop: moto's server does not always exit on SIGTERM.
         if process.isRunning { kill(process.processIdentifier, SIGKILL) }

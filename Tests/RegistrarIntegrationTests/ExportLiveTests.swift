@@ -26,12 +26,7 @@ extension LiveServers {
 
     @Test func jsonAndCocoExportsOfARealProject() throws {
         let h = try PipelineHarness()
-        try h.emptyQueues([Export.queues, TaskCreate.queues])
-        let root = NSTemporaryDirectory() + "registrar-exports-\(UUID().uuidString)"
-        let storage = ["REGISTRAR_STORAGE_URL": "file://" + root]
-        let api = try APIHarness(h, extraEnv: storage)
-        try h.startCoordinator()
-        try h.startWorker("w1", extraArgs: ["--kinds", "export,task-create"], extraEnv: storage)
+        let (api, root) = try APIHarness.exportStack(h, name: "exports")
         let key = try api.tenantKey("acme")
         let (pid, hashes) = try labels.project(h, api, key: key)
         for (name, from, type) in [("image-row.json", "dh-img-0001", "image"), ("video-row.json", "dh-vid-0001", "video")] {

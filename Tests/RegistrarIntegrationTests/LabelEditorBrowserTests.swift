@@ -44,12 +44,7 @@ extension LiveServers {
 
     @Test func annotateReviewRejectFixApproveAndExportWhatWasDrawn() throws {
         let h = try PipelineHarness()
-        try h.emptyQueues([Export.queues, TaskCreate.queues])
-        let root = NSTemporaryDirectory() + "registrar-editor-\(UUID().uuidString)"
-        let storage = ["REGISTRAR_STORAGE_URL": "file://" + root]
-        let api = try APIHarness(h, extraEnv: storage)
-        try h.startCoordinator()
-        try h.startWorker("w1", extraArgs: ["--kinds", "export,task-create"], extraEnv: storage)
+        let api = try APIHarness.exportStack(h, name: "editor").api
         let key = try api.tenantKey("acme")
         let venv = ProcessInfo.processInfo.environment["REGISTRAR_TOOLS_VENV"] ?? "/opt/registrar-tools-venv"
         let python = URL(fileURLWithPath: venv + "/bin/python")

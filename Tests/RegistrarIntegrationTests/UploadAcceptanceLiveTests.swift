@@ -129,14 +129,7 @@ extension LiveServers {
         try Data("seed".utf8).write(to: seed)
         let port = ProcessInfo.processInfo.environment["REGISTRAR_TEST_MOTO_PORT"].flatMap(Int.init)
         let moto = try MotoServer(bucket: BucketStorageLiveTests.bucket, files: [seed], workDir: h.workDir, port: port)
-        let keyRing = ["REGISTRAR_ENCRYPTION_KEYS": LiveServers.PipelineTests.keyRing]
-        let creds = h.workDir.appendingPathComponent("store.json")
-        try JSONSerialization.data(withJSONObject: ["access_key_id": moto.credentials["access_key_id"]!, "secret_access_key": moto.credentials["secret_access_key"]!,
-                                                    "endpoint": moto.endpoint]).write(to: creds)
-        let added = try h.run(["integrations", "add", "s3-compatible", "--name", "store", "--from-file", creds.path], extraEnv: keyRing)
-        #expect(added.status == 0, "\(added.stderr)")
-        let storage = keyRing.merging(["REGISTRAR_STORAGE_URL": "s3://\(BucketStorageLiveTests.bucket)/acc?integration=store",
-                                       "REGISTRAR_LINK_SECRET": "acceptance-bucket-secret-0123456789abcdef"]) { $1 }
+        let storage = try moto.storageEnvironment(h, bucket: BucketStorageLiveTests.bucket, prefix: "acc", linkSecret: "acceptance-bucket-secret-0123456789abcdef")
         let a = try APIHarness(h, extraEnv: storage)
         try h.startCoordinator()
         try h.startWorker("w1", extraEnv: storage)

@@ -2,6 +2,7 @@ import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
+import RegistrarRuntime
 
 typealias HarnessError = PipelineHarness.HarnessError
 
@@ -105,5 +106,20 @@ enum HTTP {
         if let failure { throw failure }
         guard let reply else { throw HarnessError("no HTTP reply from \(url)") }
         return reply
+    }
+}
+
+extension APIHarness {
+    /// The stack the export and editor tests share: empty export and task-create queues, an API
+    /// and a worker for those two kinds writing into a fresh local storage directory named after
+    /// `name`, and the coordinator. Answers the API and the storage directory.
+    static func exportStack(_ h: PipelineHarness, name: String) throws -> (api: APIHarness, root: String) {
+        try h.emptyQueues([Export.queues, TaskCreate.queues])
+        let root = NSTemporaryDirectory() + "registrar-\(name)-\(UUID().uuidString)"
+        let storage = ["REGISTRAR_STORAGE_URL": "file://" + root]
+        let api = try APIHarness(h, extraEnv: storage)
+        try h.startCoordinator()
+        try h.startWorker("w1", extraArgs: ["--kinds", "export,task-create"], extraEnv: storage)
+        return (api, root)
     }
 }
