@@ -68,6 +68,26 @@ import Testing
         #expect(rig.registry.files(jobID: job).count == 31)
     }
 
+    @Test func theConfirmWindowIsBoundedByBytesAsWellAsByChunks() throws {
+        let rig = EngineRig()
+        rig.planning.chunkUnits = 2
+        rig.splitting.confirmWindow = 64
+        let job = try rig.submit(Fixtures.imagesManifest(rig.putImages(12)))
+        // Every chunk's body is larger than 1 byte: each window holds exactly one chunk.
+        rig.splitting.confirmWindowBytes = 1
+        let windows = Count(), lastPublished = Count()
+        var hooks = EngineHooks()
+        hooks.afterWindow = { published in
+            windows.next()
+            while lastPublished.current < published { lastPublished.next() }
+        }
+        try rig.split(hooks: hooks)
+        #expect(windows.current == 6)
+        #expect(lastPublished.current == 6)
+        try rig.work()
+        #expect(try rig.state(job).counts == UnitCounts(done: 12))
+    }
+
     @Test func aPoisonChunkIsDeadLetteredAndItsUnitsFail() throws {
         let rig = EngineRig()
         rig.planning.chunkUnits = 5

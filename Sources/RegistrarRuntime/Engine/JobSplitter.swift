@@ -12,6 +12,11 @@ public final class JobSplitter {
     public struct Settings: Sendable {
         /// Chunks published before waiting for the broker's confirms.
         public var confirmWindow = 64
+        /// Encoded bytes held before waiting for the confirms, whichever bound comes first. The
+        /// window's bodies are the coordinator's largest allocation: 64 chunks of 500 units
+        /// (~250 KB each) were 16 MiB of its 68 MiB peak at 1M units (heaptrack,
+        /// docs/benchmarks.md); 4 MiB still puts 16 such chunks in flight per confirm wait.
+        public var confirmWindowBytes = 4 << 20
         public init() {}
     }
 
@@ -93,6 +98,7 @@ public final class JobSplitter {
         let ledger = try jobs.ledger(jobID: job.id)
         let queues = planner.queues
         var window: [(row: LedgerChunk, body: [UInt8]?)] = []
+        var windowBytes = 0
         var cancelled = false
         var published = 0
         var count = 0
@@ -105,6 +111,7 @@ public final class JobSplitter {
                 // worker finished it first (the store's chunk lock decides).
                 try jobs.recordCancelledChunks(jobID: job.id, chunks: window.filter { ledger[$0.row.seq] != true }.map(\.row))
                 window.removeAll()
+                windowBytes = 0
                 return
             }
             try jobs.recordChunks(jobID: job.id, chunks: window.map(\.row).filter { ledger[$0.seq] == nil })
@@ -119,6 +126,7 @@ public final class JobSplitter {
             EngineMetrics.chunksPublished(sent.count, kind: job.kind)
             published += sent.count
             window.removeAll()
+            windowBytes = 0
             try hooks.afterWindow?(published)
         }
 
@@ -126,8 +134,10 @@ public final class JobSplitter {
             precondition(chunk.ledger.seq == count, "a planner emits chunks in sequence order from 0")
             count += 1
             let confirmed = ledger[chunk.ledger.seq] == true
-            window.append((chunk.ledger, confirmed || cancelled ? nil : chunk.encode()))
-            if window.count >= settings.confirmWindow { try flush() }
+            let body = confirmed || cancelled ? nil : chunk.encode()
+            window.append((chunk.ledger, body))
+            windowBytes += body?.count ?? 0
+            if window.count >= settings.confirmWindow || windowBytes >= settings.confirmWindowBytes { try flush() }
         }
         try flush()
         try jobs.finishSplit(jobID: job.id, totalChunks: count)
