@@ -15,12 +15,13 @@ final class GCSFixture {
     var goodKey: String { workDir.appendingPathComponent("sa-good.json").path }
     var wrongKey: String { workDir.appendingPathComponent("sa-wrong.json").path }
 
-    init(workDir: URL, bucket: String) throws {
+    init(workDir: URL, bucket: String, pageSize: Int? = nil) throws {
         self.workDir = workDir
         self.bucket = bucket
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("gcs_fixture.py").path
         var args = [script, workDir.path, bucket]
         if let ports = ProcessInfo.processInfo.environment["REGISTRAR_TEST_GCS_PORTS"] { args += ["--ports", ports] }
+        if let pageSize { args += ["--page-size", String(pageSize)] }
         process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
         process.arguments = args
         let out = Pipe()
@@ -62,6 +63,24 @@ final class GCSFixture {
     /// `{name: sha256}` of the objects under a prefix.
     func objects(prefix: String) throws -> [String: String] {
         try get("list?prefix=\(prefix.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? prefix)") as? [String: String] ?? [:]
+    }
+
+    /// Writes objects from outside (as another writer would): `[(name, local file)]`, one
+    /// Python process for all of them.
+    func put(_ objects: [(String, String)]) throws {
+        let script = """
+            import sys, urllib.parse, urllib.request
+            ep = sys.argv[1]
+            for i in range(2, len(sys.argv), 2):
+                with open(sys.argv[i + 1], "rb") as f:
+                    data = f.read()
+                req = urllib.request.Request(ep + "/_fixture/object/" + urllib.parse.quote(sys.argv[i]), data=data, method="PUT")
+                urllib.request.urlopen(req).read()
+            """
+        for batch in stride(from: 0, to: objects.count, by: 500) {
+            let part = objects[batch..<min(batch + 500, objects.count)]
+            _ = try MotoServer.output(["/usr/bin/python3", "-c", script, endpoint] + part.flatMap { [$0.0, $0.1] })
+        }
     }
 
     /// A control call: `expire-tokens`, `corrupt-next?n=1`, `reset-counts`, or an object

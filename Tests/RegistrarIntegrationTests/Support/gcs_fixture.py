@@ -2,7 +2,7 @@
 account and the parts of the XML and JSON APIs Registrar uses, each checking what the real one
 checks that matters to us.
 
-  python3 gcs_fixture.py WORKDIR BUCKET [--token-lifetime SECONDS] [--ports FROM-TO]
+  python3 gcs_fixture.py WORKDIR BUCKET [--token-lifetime SECONDS] [--ports FROM-TO] [--page-size N]
 
 Prints "PORT N" when it listens and exits when its stdin closes. Writes WORKDIR/sa-good.json
 (a key the account has), sa-wrong.json (a key it does not have).
@@ -18,7 +18,8 @@ Prints "PORT N" when it listens and exits when its stdin closes. Writes WORKDIR/
   POST ?uploadId with the part list, whose ETags must match and whose parts but the last must be
   at least 5 MiB; DELETE ?uploadId), GET /BUCKET?list-type=2 and GET /BUCKET?uploads.
 - JSON API listing: GET /storage/v1/b/BUCKET/o?prefix=&pageToken=&maxResults=&startOffset=&fields=
-  (items in name order, size/generation as strings, md5Hash/crc32c base64).
+  (items in name order, size/generation as strings, md5Hash/crc32c base64; at most --page-size
+  items a page, default 1000 as GCS).
 - /_fixture/... (no auth, for tests): GET stats (counts, object GETs per name, issued tokens),
   GET list?prefix= ({name: sha256}),
   POST expire-tokens, POST corrupt-next?n=N (flip one byte of the next N uploaded bodies before
@@ -33,6 +34,9 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 args = sys.argv[1:]
 workdir, BUCKET = args[0], args[1]
 LIFETIME = 3599
+PAGE = 1000
+if "--page-size" in args:
+    PAGE = int(args[args.index("--page-size") + 1])
 if "--token-lifetime" in args:
     LIFETIME = int(args[args.index("--token-lifetime") + 1])
 
@@ -429,7 +433,7 @@ class Handler(BaseHTTPRequestHandler):
         prefix = q.get("prefix", [""])[0]
         start = q.get("startOffset", [""])[0]
         token = q.get("pageToken", [""])[0]
-        limit = min(int(q.get("maxResults", ["1000"])[0]), 1000)
+        limit = min(int(q.get("maxResults", ["1000"])[0]), PAGE)
         with LOCK:
             STATS["json_list_pages"] += 1
             if start:
