@@ -119,13 +119,13 @@ extension LiveServers.PipelineTests {
         // the new objects.
         let appendFirst = try fill(1000, 30, prefix: "app/")
         #expect(try h.run(["folders", "sync-create", "--folder", "gappend", "--integration", "gsync", "--uri", "gs://\(bucket)/app/",
-                           "--append-only"], extraEnv: keys).status == 0)
+                           "--sidecar-suffix", ".metadata.json", "--append-only"], extraEnv: keys).status == 0)
         let a1 = try h.run(["folders", "sync", "gappend", "--wait", "--json"], extraEnv: keys)
-        #expect(try a1.json().int("done") == appendFirst.count, "\(a1.stdout)")
+        #expect(try a1.json().int("done") == appendFirst.count, "\(a1.stdout.split(separator: "\n").last ?? "")")
         let appended = try fill(1030, 7, prefix: "app/")
         try gcs.control("POST", "reset-counts")
         let a2 = try h.run(["folders", "sync", "gappend", "--wait", "--json"], extraEnv: keys)
-        #expect(try a2.json().string("status") == "DONE" && (try a2.json().int("done")) == appended.count, "\(a2.stdout)")
+        #expect(try a2.json().string("status") == "DONE" && (try a2.json().int("done")) == appended.count, "\(a2.stdout.split(separator: "\n").last ?? "")")
         stats = try gcs.stats()
         #expect(stats["start_offsets"] as? [String] == [appendFirst.last!], "\(stats["start_offsets"] ?? "-")")
         #expect(stats["json_list_pages"] as? Int == 1)
