@@ -57,7 +57,7 @@ extension OpenAPIDocument {
         created["notificationSecret"] = ["type": "string", "description": "Authenticates the folder's bucket notifications; shown only in this answer."] as Object
         return [
             "FolderSyncCreate": object(["integrationId": ["type": "string", "description": "An integration id or name (aws or s3-compatible)."] as Object,
-                                        "uri": ["type": "string", "description": "s3://bucket/prefix/"] as Object,
+                                        "uri": ["type": "string", "description": "s3://bucket/prefix/ (aws or s3-compatible integration) or gs://bucket/prefix/ (gcp)"] as Object,
                                         "interval": ["type": ["string", "null"], "description": "24h, 90m, 3600s, 2d (at least 60 s)."] as Object,
                                         "sidecarSuffix": nullableString, "appendOnly": ["type": ["boolean", "null"]] as Object],
                                        required: ["integrationId", "uri"]),

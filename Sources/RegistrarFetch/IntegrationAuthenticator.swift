@@ -19,6 +19,9 @@ public final class IntegrationAuthenticator {
     public let planner: IntegrationRequestPlanner
     private let secret: IntegrationSecret
     private let clock: () -> SigningDate
+    /// The OAuth2 scope a service-account token is asked for: read-only for object reads,
+    /// read-write for Registrar's own gs:// storage.
+    public var gcpScope = ServiceAccountJWT.readOnlyScope
     private var temporary: TemporaryAWSCredentials?
     private var token: GCSAccessToken?
     /// Exchanges made so far (tests check the caching with it).
@@ -68,6 +71,10 @@ public final class IntegrationAuthenticator {
         }
     }
 
+    /// Forgets a cached access token, so the next call exchanges the key again (after the
+    /// storage refused the token with 401: revoked, or expired early).
+    public func invalidateToken() { token = nil }
+
     /// Current credentials, fetching (and caching) temporary ones when needed.
     public func currentAuth(using fetcher: RangeFetcher) -> Result<RequestAuth, Failure> {
         let now = clock()
@@ -116,7 +123,7 @@ public final class IntegrationAuthenticator {
 
     private func exchangeToken(_ key: GCPServiceAccountKey, now: SigningDate, fetcher: RangeFetcher) -> Result<GCSAccessToken, Failure> {
         let assertion: String
-        do { assertion = try ServiceAccountJWT.assertion(for: key, now: now) } catch {
+        do { assertion = try ServiceAccountJWT.assertion(for: key, scope: gcpScope, now: now) } catch {
             return .failure(Failure(code: .credentialsUnavailable, message: "could not sign the service-account JWT (is private_key an RSA key?)"))
         }
         exchanges += 1

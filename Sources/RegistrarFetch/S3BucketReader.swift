@@ -1,7 +1,7 @@
 import RegistrarCore
 import RegistrarRuntime
 
-/// The `BucketReader` adapter: S3 `ListObjectsV2` pages and small whole objects (sidecars) over
+/// The `BucketReader` adapter: S3 `ListObjectsV2` pages (GCS JSON API pages for gcp integrations) and small whole objects (sidecars) over
 /// libcurl, signed with the binding's integration at the moment each request is sent, under
 /// the same address policy (SSRF rules) as every object read.
 public final class S3BucketReader: BucketReader {
@@ -43,6 +43,8 @@ public final class S3BucketReader: BucketReader {
         case .failure(let f): return .failure(BucketListingError(code: f.code.rawValue, message: f.message))
         case .success(let x): auth = x
         }
+        // A gcp integration's binding is a gs:// one: the JSON API listing (GCSBucketListing.swift).
+        if a.kind == .gcp { return listGCSPage(a, auth: auth, bucket: bucket, prefix: prefix, at: position) }
         let planned: (url: String, headers: [(String, String)])
         switch S3ListRequest.plan(kind: a.kind, settings: a.settings, bucket: bucket, prefix: prefix, at: position, auth: auth, date: a.now) {
         case .failure(let e): return .failure(BucketListingError(code: e.code, message: e.message))

@@ -579,5 +579,6 @@ public enum Schema {
         Migration(version: 13, name: "sequence videos", sql: SequenceSchema.migration13),
         Migration(version: 14, name: "folder sync", sql: FolderSyncSchema.sql),
         Migration(version: 15, name: "task comments", sql: "ALTER TABLE task_events ADD COLUMN comment text;   -- a reviewer's reason on REJECT (docs/editor.md)"),
+        Migration(version: 16, name: "gcs sync bindings", sql: FolderSyncSchema.migration16),
     ]
 }

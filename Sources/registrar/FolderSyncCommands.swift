@@ -31,7 +31,7 @@ struct FoldersCommand: ParsableCommand {
             discussion: "Prints the binding and, once only, the folder's notification secret (for POST /v1/folders/{id}/sync/notifications).")
         @Option(help: "The folder (id or name; a new name creates it).") var folder: String
         @Option(help: "The integration (aws or s3-compatible) the bucket is read with.") var integration: String
-        @Option(help: "s3://bucket/prefix/ to sync.") var uri: String
+        @Option(help: "s3://bucket/prefix/ or gs://bucket/prefix/ to sync.") var uri: String
         @Option(help: "Sync every INTERVAL (e.g. 24h, 90m; at least 60s): the coordinator starts due syncs.") var interval: String?
         @Option(help: "KEY+SUFFIX objects are JSON sidecars holding KEY's client metadata (e.g. .metadata.json).") var sidecarSuffix: String?
         @Flag(help: "Objects are only added, with keys after the last one: incremental syncs list after the last key (S3 StartAfter) and look for no deletions or overwrites.")
@@ -47,9 +47,7 @@ struct FoldersCommand: ParsableCommand {
             }
             let registry = try connectStore(servers)
             guard let stored = try registry.integration(name: integration) else { throw CommandFailure("--integration: no integration named '\(integration)'") }
-            guard stored.kind == .aws || stored.kind == .s3Compatible else {
-                throw CommandFailure("--integration: '\(integration)' is \(stored.kind.rawValue); bucket listing is built for aws and s3-compatible integrations only")
-            }
+            if let problem = spec.integrationProblem(stored.kind, name: integration) { throw CommandFailure("--integration: \(problem)") }
             let folderID = try FoldersCommand.folderID(folder, registry, create: true)
             let store = PostgresFolderSyncStore(connection: registry.connection)
             switch try store.createBinding(tenantID: Schema.defaultTenantID, folderID: folderID, integrationID: stored.id, spec: spec) {

@@ -26,6 +26,8 @@ enum StorageFactory {
                                               policy: FetchPolicy(addressPolicy: addressPolicy))
             storage.integrationID = stored.id
             return storage
+        case .gcs(let target):
+            return try GCSStorageFactory.make(target, postgresURL: postgresURL, addressPolicy: addressPolicy)
         }
     }
 }

@@ -169,7 +169,7 @@ import Testing
 
     @Test func refusalsNameTheField() {
         let cases: [(String, String?, String?, String)] = [
-            ("gs://b/p", nil, nil, "uri"), ("s3://B_ad/p", nil, nil, "uri"), ("s3://ok-bucket/p", "10s", nil, "interval"),
+            ("gs://b/p", nil, nil, "uri"), ("azure://acct/c/p", nil, nil, "uri"), ("s3://B_ad/p", nil, nil, "uri"), ("s3://ok-bucket/p", "10s", nil, "interval"),
             ("s3://ok-bucket/p", "often", nil, "interval"), ("s3://ok-bucket/p", nil, "a/b", "sidecarSuffix"), ("s3://ok-bucket/p", nil, "", "sidecarSuffix"),
         ]
         for (uri, interval, suffix, field) in cases {

@@ -90,7 +90,7 @@ extension LiveServers.PipelineTests {
         let creds = try writeJSON(h, "sync.json", ["access_key_id": keyID, "secret_access_key": secret, "endpoint": proxy.endpoint])
         #expect(try h.run(["integrations", "add", "s3-compatible", "--name", "moto-sync", "--from-file", creds], extraEnv: keys).status == 0)
         // Bad input is refused with the field named.
-        let bad = try h.run(["folders", "sync-create", "--folder", "synced", "--integration", "moto-sync", "--uri", "gs://synced/data/"], extraEnv: keys)
+        let bad = try h.run(["folders", "sync-create", "--folder", "synced", "--integration", "moto-sync", "--uri", "https://synced/data/"], extraEnv: keys)
         #expect(bad.status == 2 && bad.stderr.contains("--uri"), "\(bad.stderr)")
         let created = try h.run(["folders", "sync-create", "--folder", "synced", "--integration", "moto-sync", "--uri", "s3://synced/data/",
                                  "--sidecar-suffix", ".metadata.json", "--json"], extraEnv: keys)

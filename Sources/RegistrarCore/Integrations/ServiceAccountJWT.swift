@@ -9,6 +9,8 @@ import _CryptoExtras
 public enum ServiceAccountJWT {
     /// Read-only access to objects: all verification needs.
     public static let readOnlyScope = "https://www.googleapis.com/auth/devstorage.read_only"
+    /// Read and write access to objects: Registrar's own gs:// storage.
+    public static let readWriteScope = "https://www.googleapis.com/auth/devstorage.read_write"
     /// Google's maximum assertion lifetime.
     public static let lifetime: Int64 = 3600
 

@@ -4,11 +4,13 @@
 /// `file:///absolute/path` or a plain absolute path; `s3://BUCKET[/PREFIX]?integration=NAME`
 /// (the integration, of kind `aws` or `s3-compatible`, gives the credentials, endpoint and
 /// region; optional `multipartMiB=N` sets the multipart threshold and part size, 5…5120,
-/// default 64). GCS (`gs://`) and Azure blob URLs are named here so the error for them is
-/// precise: writing to them is not built yet (docs/storage.md).
+/// default 64); `gs://BUCKET[/PREFIX]?integration=NAME` (a `gcp` integration with a
+/// service-account key, `GCSStorageTarget`). Azure blob URLs are named here so the error for
+/// them is precise: writing to them is not built yet (docs/storage.md).
 public enum StorageLocation: Sendable, Equatable {
     case directory(String)
     case s3(S3StorageTarget)
+    case gcs(GCSStorageTarget)
 
     /// Parses the setting; throws a message that names what is wrong.
     public static func parse(_ text: String) throws(StorageLocationError) -> StorageLocation {
@@ -20,13 +22,11 @@ public enum StorageLocation: Sendable, Equatable {
             return .directory(path.count > 1 && path.hasSuffix("/") ? String(path.dropLast()) : path)
         }
         if t.hasPrefix("s3://") { return .s3(try S3StorageTarget.parse(t)) }
-        if t.hasPrefix("gs://") {
-            throw StorageLocationError("\(S3StorageTarget.withoutQuery(t)): writing to Google Cloud Storage is not supported yet; use s3://BUCKET/PREFIX?integration=NAME (aws or s3-compatible) or a local directory")
-        }
+        if t.hasPrefix("gs://") { return .gcs(try GCSStorageTarget.parse(t)) }
         if t.hasPrefix("https://") || t.hasPrefix("http://") {
             throw StorageLocationError("\(S3StorageTarget.withoutQuery(t)): writing to Azure Blob Storage or other http(s) stores is not supported yet; use s3://BUCKET/PREFIX?integration=NAME (aws or s3-compatible) or a local directory")
         }
-        throw StorageLocationError("\(t.isEmpty ? "(empty)" : t): expected an absolute directory path, file:///path or s3://BUCKET/PREFIX?integration=NAME")
+        throw StorageLocationError("\(t.isEmpty ? "(empty)" : t): expected an absolute directory path, file:///path, s3://BUCKET/PREFIX?integration=NAME or gs://BUCKET/PREFIX?integration=NAME")
     }
 }
 

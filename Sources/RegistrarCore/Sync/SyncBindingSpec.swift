@@ -1,6 +1,9 @@
 /// A folder's sync binding as given (`registrar folders sync-create`, `POST /v1/folders/{id}/sync`),
 /// checked: which bucket and prefix, how often, which sidecars, append-only or not.
 public struct SyncBindingSpec: Sendable, Equatable {
+    /// `s3` (AWS S3 or S3-compatible, ListObjectsV2) or `gs` (Google Cloud Storage, the JSON
+    /// API's object listing): the URI's scheme, which is also the scheme of the files' URLs.
+    public var scheme: String
     public var bucket: String
     /// The key prefix synced (may be empty: the whole bucket).
     public var prefix: String
@@ -12,11 +15,24 @@ public struct SyncBindingSpec: Sendable, Equatable {
     /// the last key seen (S3 `StartAfter`) and does not look for deletions or overwrites.
     public var appendOnly: Bool
 
-    public var uri: String { "s3://\(bucket)/\(prefix)" }
+    public var uri: String { "\(scheme)://\(bucket)/\(prefix)" }
 
-    public init(bucket: String, prefix: String, intervalSeconds: Int?, sidecarSuffix: String?, appendOnly: Bool) {
-        self.bucket = bucket; self.prefix = prefix; self.intervalSeconds = intervalSeconds
+    public init(scheme: String = "s3", bucket: String, prefix: String, intervalSeconds: Int?, sidecarSuffix: String?, appendOnly: Bool) {
+        self.scheme = scheme; self.bucket = bucket; self.prefix = prefix; self.intervalSeconds = intervalSeconds
         self.sidecarSuffix = sidecarSuffix; self.appendOnly = appendOnly
+    }
+
+    /// Whether an integration of `kind` can list this binding's store: s3 needs aws or
+    /// s3-compatible, gs needs gcp; nil when it can, else why not.
+    public func integrationProblem(_ kind: IntegrationKind, name: String) -> String? {
+        switch scheme {
+        case "gs" where kind != .gcp:
+            return "'\(name)' is \(kind.rawValue); a gs:// binding is listed with a gcp integration (a service-account key)"
+        case "s3" where kind != .aws && kind != .s3Compatible:
+            return "'\(name)' is \(kind.rawValue); an s3:// binding is listed with an aws or s3-compatible integration"
+        default:
+            return nil
+        }
     }
 
     /// The smallest interval accepted (a sync lists the whole prefix).
@@ -24,15 +40,22 @@ public struct SyncBindingSpec: Sendable, Equatable {
 
     /// Checks the given values; the error names the field and why.
     public static func parse(uri: String, interval: String?, sidecarSuffix: String?, appendOnly: Bool) -> Result<SyncBindingSpec, FieldError> {
-        guard uri.hasPrefix("s3://") else {
-            return .failure(FieldError(field: "uri", message: "'\(uri)' is not an s3:// URI (s3://bucket/prefix/); gs:// and Azure listings are not built yet"))
+        let scheme = uri.hasPrefix("s3://") ? "s3" : uri.hasPrefix("gs://") ? "gs" : ""
+        guard !scheme.isEmpty else {
+            return .failure(FieldError(field: "uri", message: "'\(uri)' is not an s3:// or gs:// URI (s3://bucket/prefix/, gs://bucket/prefix/); Azure listings are not built yet"))
         }
         let rest = uri.dropFirst(5)
         let bucket = String(rest.prefix { $0 != "/" })
         let prefix = String(rest.dropFirst(bucket.count).drop { $0 == "/" })
-        guard bucket.count >= 3, bucket.count <= 63,
-              bucket.utf8.allSatisfy({ ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2E || $0 == 0x2D }) else {
-            return .failure(FieldError(field: "uri", message: "'\(bucket)' is not a bucket name (3 to 63 of a-z 0-9 . -)"))
+        if scheme == "gs" {
+            if let problem = GCSStorageTarget.bucketProblem(bucket) {
+                return .failure(FieldError(field: "uri", message: "the GCS bucket name \(problem)"))
+            }
+        } else {
+            guard bucket.count >= 3, bucket.count <= 63,
+                  bucket.utf8.allSatisfy({ ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2E || $0 == 0x2D }) else {
+                return .failure(FieldError(field: "uri", message: "'\(bucket)' is not a bucket name (3 to 63 of a-z 0-9 . -)"))
+            }
         }
         guard prefix.utf8.count <= 1024, !prefix.unicodeScalars.contains(where: { $0.value < 0x20 }) else {
             return .failure(FieldError(field: "uri", message: "the prefix must be at most 1024 bytes with no control characters"))
@@ -49,7 +72,7 @@ public struct SyncBindingSpec: Sendable, Equatable {
                 return .failure(FieldError(field: "sidecarSuffix", message: "'\(s)' must be 1 to 64 bytes with no '/' or control characters (e.g. .metadata.json)"))
             }
         }
-        return .success(SyncBindingSpec(bucket: bucket, prefix: prefix, intervalSeconds: seconds, sidecarSuffix: sidecarSuffix, appendOnly: appendOnly))
+        return .success(SyncBindingSpec(scheme: scheme, bucket: bucket, prefix: prefix, intervalSeconds: seconds, sidecarSuffix: sidecarSuffix, appendOnly: appendOnly))
     }
 
     /// `24h`, `90m`, `3600s`, `2d` (or plain seconds) → seconds, at least `minInterval`.

@@ -1,5 +1,11 @@
 /// Migration 14's SQL: cloud-synced folders (docs/sync.md).
 enum FolderSyncSchema {
+    /// A binding's store: `s3` (ListObjectsV2) or `gs` (GCS JSON API listing); the scheme of
+    /// its files' URLs too. Bindings made before are S3 ones.
+    static let migration16 = """
+        ALTER TABLE folder_syncs ADD COLUMN scheme text NOT NULL DEFAULT 's3' CHECK (scheme IN ('s3', 'gs'));
+        """
+
     static let sql = """
     -- A folder bound to a bucket prefix. The notification secret is kept as its SHA-256 only.
     CREATE TABLE folder_syncs (

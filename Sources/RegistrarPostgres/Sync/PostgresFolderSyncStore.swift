@@ -32,12 +32,12 @@ public final class PostgresFolderSyncStore: FolderSyncStore, FolderSyncAPIStore 
             guard kind.count == 1 else { return .integrationNotFound }
             let rows = try connection.query("""
                 INSERT INTO folder_syncs (folder_id, tenant_id, integration_id, bucket, prefix, interval_seconds, sidecar_suffix,
-                                          append_only, notify_secret_sha256, next_due_at)
+                                          append_only, notify_secret_sha256, next_due_at, scheme)
                 VALUES ($1, $2, $3, $4, $5, $6::int, $7, $8, decode($9, 'hex'),
-                        CASE WHEN $6::int IS NULL THEN NULL ELSE now() + make_interval(secs => $6::int) END)
+                        CASE WHEN $6::int IS NULL THEN NULL ELSE now() + make_interval(secs => $6::int) END, $10)
                 ON CONFLICT (folder_id) DO NOTHING RETURNING folder_id
                 """, [folderID, tenantID, integrationID, spec.bucket, spec.prefix, spec.intervalSeconds.map(String.init), spec.sidecarSuffix,
-                      spec.appendOnly ? "true" : "false", NotificationSecret.digest(secret)])
+                      spec.appendOnly ? "true" : "false", NotificationSecret.digest(secret), spec.scheme])
             return rows.count == 1 ? .created(secret: secret) : .exists
         }
     }
@@ -48,7 +48,7 @@ public final class PostgresFolderSyncStore: FolderSyncStore, FolderSyncAPIStore 
         guard UUIDText.isValid(folderID) else { return nil }
         let rows = try connection.query("""
             SELECT json_build_object('folderId', s.folder_id, 'integrationId', s.integration_id,
-                   'uri', 's3://' || s.bucket || '/' || s.prefix, 'intervalSeconds', s.interval_seconds,
+                   'uri', s.scheme || '://' || s.bucket || '/' || s.prefix, 'intervalSeconds', s.interval_seconds,
                    'sidecarSuffix', s.sidecar_suffix, 'appendOnly', s.append_only, 'lastKey', s.last_key,
                    'nextDueAt', \(SQLTime.iso("s.next_due_at")), 'createdAt', \(SQLTime.iso("s.created_at")),
                    'job', CASE WHEN j.id IS NULL THEN NULL ELSE json_build_object('id', j.id, 'status', j.status, 'phase', j.phase,
@@ -127,11 +127,11 @@ public final class PostgresFolderSyncStore: FolderSyncStore, FolderSyncAPIStore 
     public func syncBinding(folderID: String) throws -> SyncBinding? {
         guard UUIDText.isValid(folderID) else { return nil }
         let rows = try connection.query("""
-            SELECT tenant_id, integration_id, bucket, prefix, interval_seconds, sidecar_suffix, append_only, last_key
+            SELECT tenant_id, integration_id, bucket, prefix, interval_seconds, sidecar_suffix, append_only, last_key, scheme
             FROM folder_syncs WHERE folder_id = $1
             """, [folderID])
         guard rows.count == 1 else { return nil }
-        let spec = SyncBindingSpec(bucket: rows[0, 2]!, prefix: rows[0, 3]!, intervalSeconds: rows[0, 4].flatMap { Int($0) },
+        let spec = SyncBindingSpec(scheme: rows[0, 8]!, bucket: rows[0, 2]!, prefix: rows[0, 3]!, intervalSeconds: rows[0, 4].flatMap { Int($0) },
                                    sidecarSuffix: rows[0, 5], appendOnly: rows[0, 6] == "t")
         return SyncBinding(folderID: folderID, tenantID: rows[0, 0]!, integrationID: rows[0, 1]!, spec: spec, lastKey: rows[0, 7])
     }
@@ -151,9 +151,9 @@ public final class PostgresFolderSyncStore: FolderSyncStore, FolderSyncAPIStore 
         return out
     }
 
-    /// `s3://bucket/key`, the key path-encoded (so `?`, `#` and `%` in keys survive).
-    public static func objectURL(bucket: String, key: String) -> String {
-        "s3://\(bucket)/" + SigningPercentEncoding.encodePath(key)
+    /// `s3://bucket/key` (or `gs://`), the key path-encoded (so `?`, `#` and `%` in keys survive).
+    public static func objectURL(scheme: String = "s3", bucket: String, key: String) -> String {
+        "\(scheme)://\(bucket)/" + SigningPercentEncoding.encodePath(key)
     }
 
     public func recordListedPage(jobID: String, binding: SyncBinding, entries: [SyncPlanEntry], firstSeq: Int, chunkUnits: Int) throws -> [LedgerChunk] {
@@ -170,12 +170,12 @@ public final class PostgresFolderSyncStore: FolderSyncStore, FolderSyncAPIStore 
             for e in part { seqOf[e.object.object.key] = seq }
             start += chunkUnits
         }
-        let bucket = binding.spec.bucket
+        let bucket = binding.spec.bucket, scheme = binding.spec.scheme
         func col(_ list: [SyncPlanEntry], _ f: (SyncPlanEntry) -> String) -> String { PGArray.text(list.map(f)) }
         try connection.withTransaction {
             let creates = entries.filter { $0.action == .create && $0.unit != nil }
             if !creates.isEmpty {
-                let urls = creates.map { Self.objectURL(bucket: bucket, key: $0.object.object.key) }
+                let urls = creates.map { Self.objectURL(scheme: scheme, bucket: bucket, key: $0.object.object.key) }
                 _ = try connection.query("""
                     INSERT INTO files (tenant_id, folder_id, job_id, unit_index, type, title, url, urls, url_key, url_key_hash, size, etag,
                                        sync_key, sync_etag, sidecar_etag, sync_seen, probe_job, probe_seq, probe_unit)
@@ -304,7 +304,7 @@ public final class PostgresFolderSyncStore: FolderSyncStore, FolderSyncAPIStore 
     public func chunkFiles(_ id: ChunkID) throws -> [SyncFile] {
         guard UUIDText.isValid(id.jobID) else { return [] }
         let rows = try connection.query("""
-            SELECT f.id, f.probe_unit, f.sync_key, f.url, f.type, f.sidecar_etag IS NOT NULL, s.bucket, s.sidecar_suffix
+            SELECT f.id, f.probe_unit, f.sync_key, f.url, f.type, f.sidecar_etag IS NOT NULL, s.bucket, s.sidecar_suffix, s.scheme
             FROM files f JOIN folder_syncs s ON s.folder_id = f.folder_id
             WHERE f.probe_job = $1::uuid AND f.probe_seq = $2 ORDER BY f.probe_unit
             """, [id.jobID, String(id.seq)])
@@ -312,7 +312,7 @@ public final class PostgresFolderSyncStore: FolderSyncStore, FolderSyncAPIStore 
             guard let type = DataType(rawValue: rows[i, 4]!) else { return nil }
             let key = rows[i, 2]!
             var sidecar: String?
-            if rows[i, 5] == "t", let suffix = rows[i, 7] { sidecar = Self.objectURL(bucket: rows[i, 6]!, key: key + suffix) }
+            if rows[i, 5] == "t", let suffix = rows[i, 7] { sidecar = Self.objectURL(scheme: rows[i, 8]!, bucket: rows[i, 6]!, key: key + suffix) }
             return SyncFile(fileID: Int64(rows[i, 0]!)!, unit: Int(rows[i, 1]!)!, key: key, url: rows[i, 3]!, type: type, sidecarURL: sidecar)
         }
     }
