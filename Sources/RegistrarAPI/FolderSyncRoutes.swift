@@ -55,8 +55,8 @@ struct FolderSyncRoutes {
             let records = try backends.registry()
             guard let stored = try records.integration(id: integration, tenantID: caller.tenantID)
                     ?? records.integration(name: integration, tenantID: caller.tenantID) else { return (.integrationNotFound, nil) }
-            guard stored.kind == .aws || stored.kind == .s3Compatible else {
-                throw DatasetRoutes.invalid("integrationId", "'\(stored.name)' is \(stored.kind.rawValue); bucket listing is built for aws and s3-compatible integrations only")
+            if let problem = AzureSyncContainer.integrationProblem(spec: spec, kind: stored.kind, settings: stored.settings) {
+                throw DatasetRoutes.invalid("integrationId", "'\(stored.name)' \(problem)")
             }
             let store = try Self.store(backends)
             let outcome = try store.createBinding(tenantID: caller.tenantID, folderID: id, integrationID: stored.id, spec: spec)

@@ -4,11 +4,13 @@
 /// `file:///absolute/path` or a plain absolute path; `s3://BUCKET[/PREFIX]?integration=NAME`
 /// (the integration, of kind `aws` or `s3-compatible`, gives the credentials, endpoint and
 /// region; optional `multipartMiB=N` sets the multipart threshold and part size, 5…5120,
-/// default 64). GCS (`gs://`) and Azure blob URLs are named here so the error for them is
-/// precise: writing to them is not built yet (docs/storage.md).
+/// default 64); `https://ACCOUNT.blob.core.windows.net/CONTAINER[/PREFIX]?integration=NAME` (an
+/// azure integration: see ``AzureStorageTarget``). GCS (`gs://`) is named here so the error for it
+/// is precise: writing to it is not built yet (docs/storage.md).
 public enum StorageLocation: Sendable, Equatable {
     case directory(String)
     case s3(S3StorageTarget)
+    case azure(AzureStorageTarget)
 
     /// Parses the setting; throws a message that names what is wrong.
     public static func parse(_ text: String) throws(StorageLocationError) -> StorageLocation {
@@ -23,8 +25,9 @@ public enum StorageLocation: Sendable, Equatable {
         if t.hasPrefix("gs://") {
             throw StorageLocationError("\(S3StorageTarget.withoutQuery(t)): writing to Google Cloud Storage is not supported yet; use s3://BUCKET/PREFIX?integration=NAME (aws or s3-compatible) or a local directory")
         }
+        if AzureStorageTarget.isAzureURL(t) { return .azure(try AzureStorageTarget.parse(t)) }
         if t.hasPrefix("https://") || t.hasPrefix("http://") {
-            throw StorageLocationError("\(S3StorageTarget.withoutQuery(t)): writing to Azure Blob Storage or other http(s) stores is not supported yet; use s3://BUCKET/PREFIX?integration=NAME (aws or s3-compatible) or a local directory")
+            throw StorageLocationError("\(S3StorageTarget.withoutQuery(t)): writing to http(s) stores other than Azure Blob Storage is not supported; use s3://BUCKET/PREFIX?integration=NAME (aws or s3-compatible), https://ACCOUNT.blob.core.windows.net/CONTAINER/PREFIX?integration=NAME (azure) or a local directory")
         }
         throw StorageLocationError("\(t.isEmpty ? "(empty)" : t): expected an absolute directory path, file:///path or s3://BUCKET/PREFIX?integration=NAME")
     }
