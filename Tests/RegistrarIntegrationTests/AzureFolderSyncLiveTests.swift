@@ -32,7 +32,9 @@ extension LiveServers.PipelineTests {
         let samples = Self.syncSamples.map { MediaSamples.root.appendingPathComponent($0).path }
         let n = 300
         let (media, puts) = Self.azureSyncBlobs(0..<n, samples: samples)
-        try azure.bulk(["put": puts + [["container": "synced", "name": "elsewhere/x.png", "file": samples[0]]]])
+        // Pages of at most 64 blobs (the service may answer fewer than maxresults): the listing
+        // follows NextMarker, and sidecars pair with their objects across page boundaries.
+        try azure.bulk(["pageCap": 64, "put": puts + [["container": "synced", "name": "elsewhere/x.png", "file": samples[0]]]])
 
         let keys = ["REGISTRAR_ENCRYPTION_KEYS": Self.keyRing]
         let creds = try writeJSON(h, "azure.json", ["account": azure.account, "account_key": azure.key, "endpoint": azure.endpoint])
@@ -61,6 +63,8 @@ extension LiveServers.PipelineTests {
         let withSidecar = media.filter { Int($0.dropFirst("data/obj-".count).prefix(7))! % 10 == 0 }
         #expect(try h.count("SELECT count(*) FROM files WHERE folder_id = $1 AND client_metadata->>'source' = 'sidecar'", [folderID]) == withSidecar.count)
         #expect(try h.count("SELECT count(*) FROM files WHERE folder_id = $1 AND (sync_key LIKE '%.metadata.json' OR sync_key LIKE '%.bin' OR sync_key LIKE 'elsewhere/%')", [folderID]) == 0)
+        let listed = puts.count   // 300 objects and 30 sidecars under data/
+        #expect(try azure.stats()["list_calls"] as? Int == (listed + 63) / 64, "one List Blobs call per page of 64")
         var gets = try azure.gets(reset: true)
         #expect(Set(media.map { "synced/" + $0 }).isSubset(of: Set(gets.keys)), "every media blob opened")
         #expect(gets.keys.filter { $0.hasSuffix(".metadata.json") }.count == withSidecar.count)
@@ -98,6 +102,11 @@ extension LiveServers.PipelineTests {
         #expect(try third.json().string("status") == "DONE")
         #expect(try h.scalar("SELECT tombstoned_at IS NULL FROM files WHERE folder_id = $1 AND sync_key = $2", [folderID, back]) == "t")
         #expect(try azure.gets().isEmpty, "the restored blob was re-opened though its Content-MD5 is unchanged")
+
+        // The API shows the binding's URI as given.
+        let api = try APIHarness(h, extraEnv: keys)
+        let viaAPI = try api.json("GET", "/v1/folders/\(folderID)/sync", key: try api.tenantKey("default"), expect: 200)
+        #expect(viaAPI["uri"] as? String == uri, "\(viaAPI)")
 
         // Every request the sync made was correctly signed; the key never reached a log.
         #expect(try azure.stats()["auth_failures"] as? Int == 0)

@@ -46,7 +46,9 @@ lock = threading.Lock()
 containers = {}        # name -> {blob name -> dict(data, type, md5, etag, modified)}
 uncommitted = {}       # (container, blob) -> {block id -> bytes}
 gets = {}              # "container/blob" -> GET count (Get Blob calls)
-stats = {"auth_failures": 0, "md5_failures": 0, "blocks": 0, "block_lists": 0}
+stats = {"auth_failures": 0, "md5_failures": 0, "blocks": 0, "block_lists": 0, "list_calls": 0}
+# The service may answer fewer blobs than maxresults (with a NextMarker): the tests cap pages to see paging.
+page_cap = [5000]
 etag_counter = [0]
 
 
@@ -282,7 +284,8 @@ class Handler(BaseHTTPRequestHandler):
             if marker:
                 start_at = base64.urlsafe_b64decode(marker.encode()).decode()
                 names = [n for n in names if n >= start_at]
-            limit = int(q.get("maxresults") or 5000)
+            limit = min(int(q.get("maxresults") or 5000), page_cap[0])
+            stats["list_calls"] += 1
             page, rest = names[:limit], names[limit:]
             out = ['<?xml version="1.0" encoding="utf-8"?><EnumerationResults ServiceEndpoint="http://127.0.0.1:%d/%s/" ContainerName="%s">'
                    % (port, account, container), "<Prefix>%s</Prefix>" % esc(q.get("prefix", "")), "<MaxResults>%d</MaxResults><Blobs>" % limit]
@@ -301,10 +304,12 @@ class Handler(BaseHTTPRequestHandler):
     def control(self, parts):
         what = parts[0] if parts else ""
         if what == "bulk" and self.command == "POST":
-            # {"containers": [name], "put": [{"container", "name", "file" | "text", "append", "contentType", "md5": true}],
+            # {"pageCap": N, "containers": [name], "put": [{"container", "name", "file" | "text", "append", "contentType", "md5": true}],
             #  "delete": [{"container", "name"}]}
             req = json.loads(self.body or b"{}")
             with lock:
+                if "pageCap" in req:
+                    page_cap[0] = int(req["pageCap"])
                 for c in req.get("containers", []):
                     containers.setdefault(c, {})
                 for p in req.get("put", []):
