@@ -55,7 +55,7 @@ struct FolderSyncRoutes {
             let records = try backends.registry()
             guard let stored = try records.integration(id: integration, tenantID: caller.tenantID)
                     ?? records.integration(name: integration, tenantID: caller.tenantID) else { return (.integrationNotFound, nil) }
-            if let problem = spec.integrationProblem(stored.kind, name: stored.name) { throw DatasetRoutes.invalid("integrationId", problem) }
+            if let problem = spec.integrationProblem(stored.kind, name: stored.name, settings: stored.settings) { throw DatasetRoutes.invalid("integrationId", problem) }
             let store = try Self.store(backends)
             let outcome = try store.createBinding(tenantID: caller.tenantID, folderID: id, integrationID: stored.id, spec: spec)
             return (outcome, try store.bindingJSON(tenantID: caller.tenantID, folderID: id))

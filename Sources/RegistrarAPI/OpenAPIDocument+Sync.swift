@@ -7,12 +7,12 @@ extension OpenAPIDocument {
             "/v1/folders/{id}/sync": [
                 "parameters": [folder],
                 "post": authed(["operationId": "createFolderSync", "tags": ["folders"],
-                                "summary": "Bind the folder to an s3:// prefix read with an integration (workspace admins). The answer holds the notification secret, shown only here.",
+                                "summary": "Bind the folder to an s3:// prefix or an Azure container prefix read with an integration (workspace admins). The answer holds the notification secret, shown only here.",
                                 "requestBody": body("FolderSyncCreate"),
                                 "responses": ["201": jsonResponse("The binding, with its notification secret.", ref("FolderSyncCreated")),
                                               "404": errorRef("No such folder or integration in the caller's tenant (`not_found`)."),
                                               "409": errorRef("The folder is bound already (`sync_exists`)."),
-                                              "422": errorRef("`invalid_body` naming the field: `uri` (not s3://bucket/prefix), `interval`, `sidecarSuffix`, `appendOnly`, `integrationId` (not aws or s3-compatible).")]]),
+                                              "422": errorRef("`invalid_body` naming the field: `uri` (not s3://bucket/prefix or an Azure container URL), `interval`, `sidecarSuffix`, `appendOnly` (not for Azure), `integrationId` (not aws or s3-compatible for s3://, not azure of the account for Azure).")]]),
                 "get": authed(["operationId": "getFolderSync", "tags": ["folders"],
                                "summary": "The binding: its last sync job, its listing counts and its files by state.",
                                "responses": ["200": jsonResponse("The binding.", ref("FolderSync")), "404": missing]]),
@@ -56,8 +56,8 @@ extension OpenAPIDocument {
         var created = binding
         created["notificationSecret"] = ["type": "string", "description": "Authenticates the folder's bucket notifications; shown only in this answer."] as Object
         return [
-            "FolderSyncCreate": object(["integrationId": ["type": "string", "description": "An integration id or name (aws or s3-compatible)."] as Object,
-                                        "uri": ["type": "string", "description": "s3://bucket/prefix/ (aws or s3-compatible integration) or gs://bucket/prefix/ (gcp)"] as Object,
+            "FolderSyncCreate": object(["integrationId": ["type": "string", "description": "An integration id or name: aws or s3-compatible for s3://, gcp for gs://, azure for an Azure container."] as Object,
+                                        "uri": ["type": "string", "description": "s3://bucket/prefix/ (aws or s3-compatible integration), gs://bucket/prefix/ (gcp) or https://ACCOUNT.blob.core.windows.net/CONTAINER/prefix/ (azure)"] as Object,
                                         "interval": ["type": ["string", "null"], "description": "24h, 90m, 3600s, 2d (at least 60 s)."] as Object,
                                         "sidecarSuffix": nullableString, "appendOnly": ["type": ["boolean", "null"]] as Object],
                                        required: ["integrationId", "uri"]),

@@ -14,7 +14,7 @@ public struct FetchRequest: Sendable {
     /// a body is never redirected (the body may hold credentials).
     public var postBody: [UInt8]? = nil
     /// Another method than GET (with no body) or POST (with `postBody`): `PUT` sends `postBody`,
-    /// `DELETE` none. Such a request has no `Range`, is never redirected, and a 204 is a success.
+    /// `DELETE` none. Such a request has no `Range`, is never redirected, and a 201, 202 or 204 is a success.
     /// Used by the bucket storage (`S3ObjectStorage`).
     public var method: String? = nil
     /// Seconds this object's earlier requests already took (earlier probe rounds): they count

@@ -61,7 +61,10 @@ public final class IntegrationAuthenticator {
     /// answers why it cannot be signed. Object reads and frame reads share it.
     public func sign(_ request: inout FetchRequest, auth: Result<RequestAuth, Failure>, date: SigningDate) -> Failure? {
         let url = request.url
-        switch auth.flatMap({ a in planner.plan(url, auth: a, date: date)
+        // The Range header the fetcher will send for a plain GET (Azure's Shared Key signs it).
+        let range = request.method == nil && request.postBody == nil
+            ? "bytes=\(request.rangeStart)-\(request.rangeStart + Int64(request.rangeLength) - 1)" : nil
+        switch auth.flatMap({ a in planner.plan(url, auth: a, date: date, range: range)
             .mapError { Failure(code: UnitErrorCode(rawValue: $0.code), message: $0.message) } }) {
         case .failure(let f): return f
         case .success(let planned):

@@ -23,7 +23,7 @@ public enum IntegrationCheck {
         }
         let planned: PlannedRequest
         switch authenticator.currentAuth(using: fetcher).flatMap({ auth in
-            authenticator.planner.plan(url, auth: auth, date: authenticator.now)
+            authenticator.planner.plan(url, auth: auth, date: authenticator.now, range: "bytes=0-\(64 * 1024 - 1)")
                 .mapError { IntegrationAuthenticator.Failure(code: UnitErrorCode(rawValue: $0.code), message: $0.message) }
         }) {
         case .failure(let f): return report(false, code: f.code.rawValue, message: f.message)

@@ -129,7 +129,8 @@ extension RangeFetcher {
             }
             finish(j, status: status, bytes: body, bytesOffset: offset, totalSize: total, declaredSize: declared,
                    contentType: contentType, etag: etag, lastModified: lastModified)
-        case 204 where jobs[j].request.method != nil:
+        // Azure answers Put Blob / Put Block (List) with 201 Created and Delete Blob with 202 Accepted.
+        case 201 where jobs[j].request.method != nil, 202 where jobs[j].request.method != nil, 204 where jobs[j].request.method != nil:
             finish(j, status: status, bytes: [], bytesOffset: 0, totalSize: nil, contentType: contentType, etag: etag, lastModified: lastModified)
         case 416:
             // The range starts at or past the end: the object exists (possibly empty).

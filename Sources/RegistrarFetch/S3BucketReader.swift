@@ -33,6 +33,7 @@ public final class S3BucketReader: BucketReader {
     }
 
     public func listPage(integrationID: String, bucket: String, prefix: String, at position: S3ListRequest.Position) -> Result<S3ListingPage, BucketListingError> {
+        if bucket.hasPrefix("https://") { return azureListPage(integrationID: integrationID, containerURL: bucket, prefix: prefix, at: position) }
         let a: IntegrationAuthenticator
         switch authenticator(integrationID) {
         case .failure(let e): return .failure(e)
@@ -70,7 +71,7 @@ public final class S3BucketReader: BucketReader {
         }
         let planned: PlannedRequest
         switch a.currentAuth(using: fetcher).flatMap({ auth in
-            a.planner.plan(url, auth: auth, date: a.now).mapError { IntegrationAuthenticator.Failure(code: UnitErrorCode(rawValue: $0.code), message: $0.message) }
+            a.planner.plan(url, auth: auth, date: a.now, range: "bytes=0-\(maxBytes - 1)").mapError { IntegrationAuthenticator.Failure(code: UnitErrorCode(rawValue: $0.code), message: $0.message) }
         }) {
         case .failure(let f): return .failure(BucketListingError(code: f.code.rawValue, message: f.message))
         case .success(let p): planned = p
@@ -81,5 +82,41 @@ public final class S3BucketReader: BucketReader {
             return .failure(BucketListingError(code: "too_large", message: "\(total) bytes; at most \(maxBytes)"))
         }
         return .success(r.bytes)
+    }
+
+    /// An Azure binding's page: List Blobs from the marker (the position's continuation token),
+    /// handed on in the S3 page's shape (the marker as the continuation token).
+    func azureListPage(integrationID: String, containerURL: String, prefix: String, at position: S3ListRequest.Position) -> Result<S3ListingPage, BucketListingError> {
+        let shown = "\(containerURL)/\(prefix)"
+        guard position.startAfter == nil || position.continuationToken != nil else {
+            return .failure(BucketListingError(code: "unsupported_listing", message: "\(shown): Azure List Blobs cannot start after a name"))
+        }
+        let a: IntegrationAuthenticator
+        switch authenticator(integrationID) {
+        case .failure(let e): return .failure(e)
+        case .success(let x): a = x
+        }
+        let auth: RequestAuth
+        switch a.currentAuth(using: fetcher) {
+        case .failure(let f): return .failure(BucketListingError(code: f.code.rawValue, message: f.message))
+        case .success(let x): auth = x
+        }
+        let planned: (url: String, headers: [(String, String)])
+        switch AzureListRequest.plan(kind: a.kind, settings: a.settings, containerURL: containerURL, prefix: prefix, marker: position.continuationToken,
+                                     rangeLength: maxPageBytes, auth: auth, date: a.now) {
+        case .failure(let e): return .failure(BucketListingError(code: e.code, message: e.message))
+        case .success(let p): planned = p
+        }
+        pagesRead += 1
+        let r = fetcher.fetch([FetchRequest(id: 0, url: planned.url, rangeLength: maxPageBytes, headers: planned.headers.map { "\($0.0): \($0.1)" })])[0]
+        if let failure = r.failure {
+            return .failure(BucketListingError(code: failure.code.rawValue, message: "listing \(shown) failed (HTTP \(r.status)): \(r.message ?? failure.rawValue)"))
+        }
+        if r.totalSize == nil && r.declaredSize != nil {
+            return .failure(BucketListingError(code: "invalid_response", message: "a listing page of \(shown) was larger than \(maxPageBytes) bytes"))
+        }
+        return AzureListingXML.parse(r.bytes)
+            .map { S3ListingPage(objects: $0.objects, isTruncated: $0.nextMarker != nil, nextContinuationToken: $0.nextMarker) }
+            .mapError { BucketListingError(code: "invalid_listing", message: "\(shown): \($0.message)") }
     }
 }

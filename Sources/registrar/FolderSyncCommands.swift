@@ -27,11 +27,11 @@ struct FoldersCommand: ParsableCommand {
     struct SyncCreate: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "sync-create",
-            abstract: "Bind a folder (created if missing) to an s3:// prefix read with an integration.",
+            abstract: "Bind a folder (created if missing) to an s3:// prefix or an Azure container prefix read with an integration.",
             discussion: "Prints the binding and, once only, the folder's notification secret (for POST /v1/folders/{id}/sync/notifications).")
         @Option(help: "The folder (id or name; a new name creates it).") var folder: String
-        @Option(help: "The integration (aws or s3-compatible) the bucket is read with.") var integration: String
-        @Option(help: "s3://bucket/prefix/ or gs://bucket/prefix/ to sync.") var uri: String
+        @Option(help: "The integration the bucket is read with (aws or s3-compatible for s3://, gcp for gs://, azure for a container URL).") var integration: String
+        @Option(help: "s3://bucket/prefix/, gs://bucket/prefix/ or https://ACCOUNT.blob.core.windows.net/CONTAINER/prefix/ to sync.") var uri: String
         @Option(help: "Sync every INTERVAL (e.g. 24h, 90m; at least 60s): the coordinator starts due syncs.") var interval: String?
         @Option(help: "KEY+SUFFIX objects are JSON sidecars holding KEY's client metadata (e.g. .metadata.json).") var sidecarSuffix: String?
         @Flag(help: "Objects are only added, with keys after the last one: incremental syncs list after the last key (S3 StartAfter) and look for no deletions or overwrites.")
@@ -42,12 +42,12 @@ struct FoldersCommand: ParsableCommand {
         func run() throws {
             let spec: SyncBindingSpec
             switch SyncBindingSpec.parse(uri: uri, interval: interval, sidecarSuffix: sidecarSuffix, appendOnly: appendOnly) {
-            case .failure(let e): throw CommandFailure("--\(e.field == "sidecarSuffix" ? "sidecar-suffix" : e.field): \(e.message)")
+            case .failure(let e): throw CommandFailure("--\(["sidecarSuffix": "sidecar-suffix", "appendOnly": "append-only"][e.field] ?? e.field): \(e.message)")
             case .success(let s): spec = s
             }
             let registry = try connectStore(servers)
             guard let stored = try registry.integration(name: integration) else { throw CommandFailure("--integration: no integration named '\(integration)'") }
-            if let problem = spec.integrationProblem(stored.kind, name: integration) { throw CommandFailure("--integration: \(problem)") }
+            if let problem = spec.integrationProblem(stored.kind, name: integration, settings: stored.settings) { throw CommandFailure("--integration: \(problem)") }
             let folderID = try FoldersCommand.folderID(folder, registry, create: true)
             let store = PostgresFolderSyncStore(connection: registry.connection)
             switch try store.createBinding(tenantID: Schema.defaultTenantID, folderID: folderID, integrationID: stored.id, spec: spec) {

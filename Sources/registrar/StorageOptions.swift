@@ -5,7 +5,7 @@ import RegistrarCore
 /// Where Registrar writes its own objects, and the secret its object links are signed with
 /// (docs/storage.md).
 struct StorageOptions: ParsableArguments {
-    @Option(help: "Registrar's own object storage: an absolute directory, file:///path, or s3://BUCKET/PREFIX?integration=NAME (env REGISTRAR_STORAGE_URL; default ~/.local/share/registrar/objects).")
+    @Option(help: "Registrar's own object storage: an absolute directory, file:///path, s3://BUCKET/PREFIX?integration=NAME or https://ACCOUNT.blob.core.windows.net/CONTAINER/PREFIX?integration=NAME (env REGISTRAR_STORAGE_URL; default ~/.local/share/registrar/objects).")
     var storageUrl = ServerOptions.env("REGISTRAR_STORAGE_URL", "")
 
     /// The configured location (the default directory when none is set).

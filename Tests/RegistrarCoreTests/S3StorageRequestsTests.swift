@@ -26,7 +26,7 @@ struct S3StorageRequestsTests {
             ("s3://bucket/a/../b?integration=x", "s3://bucket/a/../b: the prefix 'a/../b' has a '..' segment (segments of A-Z a-z 0-9 . _ - separated by /)"),
             ("s3://bucket/p?integration=x&multipartMiB=4", "s3://bucket/p: multipartMiB must be a whole number from 5 to 5120 (S3's part sizes), not '4'"),
             ("s3://bucket/p?integration=x&region=eu", "s3://bucket/p: unknown setting 'region' (expected integration= and optionally multipartMiB=)"),
-            ("https://acct.blob.core.windows.net/c?integration=x", "https://acct.blob.core.windows.net/c: writing to Azure Blob Storage or other http(s) stores is not supported yet; use s3://BUCKET/PREFIX?integration=NAME (aws or s3-compatible) or a local directory"),
+            ("https://files.example.com/c?integration=x", "https://files.example.com/c: writing to http(s) stores other than Azure Blob Storage is not supported; use s3://BUCKET/PREFIX?integration=NAME (aws or s3-compatible), gs://BUCKET/PREFIX?integration=NAME (gcp), https://ACCOUNT.blob.core.windows.net/CONTAINER/PREFIX?integration=NAME (azure) or a local directory"),
         ]
         for (text, message) in cases {
             #expect(throws: StorageLocationError(message)) { try StorageLocation.parse(text) }

@@ -72,22 +72,24 @@ public struct IntegrationRequestPlanner: Sendable {
         return .success(location)
     }
 
-    /// The request for `url`, signed with `auth` at `date`.
-    public func plan(_ url: String, auth: RequestAuth, date: SigningDate) -> Result<PlannedRequest, CloudURLError> {
+    /// The request for `url`, signed with `auth` at `date`. `range` is the `Range` header the
+    /// fetcher will send (`bytes=a-b`): Azure's Shared Key signs its value, so a ranged read
+    /// signed without it is refused with 403 AuthenticationFailed.
+    public func plan(_ url: String, auth: RequestAuth, date: SigningDate, range: String? = nil) -> Result<PlannedRequest, CloudURLError> {
         let location: CloudObjectLocation
         switch locate(url) {
         case .failure(let e): return .failure(e)
         case .success(let l): location = l
         }
         do {
-            return .success(try signedRequest(url, location, auth: auth, date: date))
+            return .success(try signedRequest(url, location, auth: auth, date: date, range: range))
         } catch {
             return .failure(CloudURLError(code: UnitErrorCode.signingFailed.rawValue, message: error.description))
         }
     }
 
     private func signedRequest(_ original: String, _ l: CloudObjectLocation, auth: RequestAuth,
-                               date: SigningDate) throws(SigningError) -> PlannedRequest {
+                               date: SigningDate, range: String?) throws(SigningError) -> PlannedRequest {
         var given = original
         if let hash = given.firstIndex(of: "#") { given = String(given[..<hash]) }
         // A URL that carries its own signature is used as given: adding ours would conflict.
@@ -141,7 +143,8 @@ public struct IntegrationRequestPlanner: Sendable {
             }
             switch auth {
             case .azureSharedKey(let c):
-                let headers = try AzureSharedKey.sign(SigningRequest(method: "GET", url: url), credentials: c, date: date)
+                let headers = try AzureSharedKey.sign(SigningRequest(method: "GET", url: url, headers: range.map { [("Range", $0)] } ?? []),
+                                                      credentials: c, date: date)
                 return PlannedRequest(url: url, headers: headers, location: l, signingRegion: nil)
             case .azureSAS(let sas):
                 let joined = url + (url.contains("?") ? "&" : "?") + sas

@@ -5,12 +5,13 @@
 /// (the integration, of kind `aws` or `s3-compatible`, gives the credentials, endpoint and
 /// region; optional `multipartMiB=N` sets the multipart threshold and part size, 5…5120,
 /// default 64); `gs://BUCKET[/PREFIX]?integration=NAME` (a `gcp` integration with a
-/// service-account key, `GCSStorageTarget`). Azure blob URLs are named here so the error for
-/// them is precise: writing to them is not built yet (docs/storage.md).
+/// service-account key, `GCSStorageTarget`); `https://ACCOUNT.blob.core.windows.net/CONTAINER[/PREFIX]?integration=NAME`
+/// (an azure integration: see ``AzureStorageTarget``).
 public enum StorageLocation: Sendable, Equatable {
     case directory(String)
     case s3(S3StorageTarget)
     case gcs(GCSStorageTarget)
+    case azure(AzureStorageTarget)
 
     /// Parses the setting; throws a message that names what is wrong.
     public static func parse(_ text: String) throws(StorageLocationError) -> StorageLocation {
@@ -23,10 +24,11 @@ public enum StorageLocation: Sendable, Equatable {
         }
         if t.hasPrefix("s3://") { return .s3(try S3StorageTarget.parse(t)) }
         if t.hasPrefix("gs://") { return .gcs(try GCSStorageTarget.parse(t)) }
+        if AzureStorageTarget.isAzureURL(t) { return .azure(try AzureStorageTarget.parse(t)) }
         if t.hasPrefix("https://") || t.hasPrefix("http://") {
-            throw StorageLocationError("\(S3StorageTarget.withoutQuery(t)): writing to Azure Blob Storage or other http(s) stores is not supported yet; use s3://BUCKET/PREFIX?integration=NAME (aws or s3-compatible) or a local directory")
+            throw StorageLocationError("\(S3StorageTarget.withoutQuery(t)): writing to http(s) stores other than Azure Blob Storage is not supported; use s3://BUCKET/PREFIX?integration=NAME (aws or s3-compatible), gs://BUCKET/PREFIX?integration=NAME (gcp), https://ACCOUNT.blob.core.windows.net/CONTAINER/PREFIX?integration=NAME (azure) or a local directory")
         }
-        throw StorageLocationError("\(t.isEmpty ? "(empty)" : t): expected an absolute directory path, file:///path, s3://BUCKET/PREFIX?integration=NAME or gs://BUCKET/PREFIX?integration=NAME")
+        throw StorageLocationError("\(t.isEmpty ? "(empty)" : t): expected an absolute directory path, file:///path, s3://BUCKET/PREFIX?integration=NAME, gs://BUCKET/PREFIX?integration=NAME or https://ACCOUNT.blob.core.windows.net/CONTAINER/PREFIX?integration=NAME")
     }
 }
 

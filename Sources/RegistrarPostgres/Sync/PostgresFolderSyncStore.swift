@@ -48,7 +48,7 @@ public final class PostgresFolderSyncStore: FolderSyncStore, FolderSyncAPIStore 
         guard UUIDText.isValid(folderID) else { return nil }
         let rows = try connection.query("""
             SELECT json_build_object('folderId', s.folder_id, 'integrationId', s.integration_id,
-                   'uri', s.scheme || '://' || s.bucket || '/' || s.prefix, 'intervalSeconds', s.interval_seconds,
+                   'uri', CASE WHEN s.scheme = 'azure' THEN s.bucket ELSE s.scheme || '://' || s.bucket END || '/' || s.prefix, 'intervalSeconds', s.interval_seconds,
                    'sidecarSuffix', s.sidecar_suffix, 'appendOnly', s.append_only, 'lastKey', s.last_key,
                    'nextDueAt', \(SQLTime.iso("s.next_due_at")), 'createdAt', \(SQLTime.iso("s.created_at")),
                    'job', CASE WHEN j.id IS NULL THEN NULL ELSE json_build_object('id', j.id, 'status', j.status, 'phase', j.phase,
@@ -151,9 +151,10 @@ public final class PostgresFolderSyncStore: FolderSyncStore, FolderSyncAPIStore 
         return out
     }
 
-    /// `s3://bucket/key` (or `gs://`), the key path-encoded (so `?`, `#` and `%` in keys survive).
-    public static func objectURL(scheme: String = "s3", bucket: String, key: String) -> String {
-        "\(scheme)://\(bucket)/" + SigningPercentEncoding.encodePath(key)
+    /// `s3://bucket/key`, `gs://bucket/key` or an Azure blob URL, the key path-encoded (so `?`,
+    /// `#` and `%` in keys survive).
+    public static func objectURL(scheme: String, bucket: String, key: String) -> String {
+        SyncBindingSpec.objectURL(scheme: scheme, bucket: bucket, key: key)
     }
 
     public func recordListedPage(jobID: String, binding: SyncBinding, entries: [SyncPlanEntry], firstSeq: Int, chunkUnits: Int) throws -> [LedgerChunk] {

@@ -244,8 +244,8 @@ public final class MemoryFolderSyncStore: FolderSyncStore, FolderSyncAPIStore, @
             for (folder, byKey) in files {
                 guard let b = bindings[folder]?.binding else { continue }
                 for f in byKey.values where f.probeJob == id.jobID && f.probeSeq == id.seq {
-                    let url = "\(b.spec.scheme)://\(b.spec.bucket)/" + SigningPercentEncoding.encodePath(f.key)
-                    let sidecar = f.sidecarETag != nil ? b.spec.sidecarSuffix.map { "\(b.spec.scheme)://\(b.spec.bucket)/" + SigningPercentEncoding.encodePath(f.key + $0) } : nil
+                    let url = b.spec.objectURL(key: f.key)
+                    let sidecar = f.sidecarETag != nil ? b.spec.sidecarSuffix.map { b.spec.objectURL(key: f.key + $0) } : nil
                     out.append(SyncFile(fileID: f.id, unit: f.probeUnit!, key: f.key, url: url, type: f.type, sidecarURL: sidecar))
                 }
             }
