@@ -140,7 +140,7 @@ struct AzureSyncBindingTests {
             ("https://acct.blob.core.windows.net/Scans/", false, "uri", "the container name 'Scans' may hold only lower-case letters, digits and '-'"),
             ("https://acct.blob.core.windows.net/scans/?sv=1&sig=x", false, "uri", "'https://acct.blob.core.windows.net/scans/?sv=1&sig=x' must be https://ACCOUNT.blob.core.windows.net/CONTAINER/prefix/ with no query (a SAS belongs in the azure integration)"),
             ("https://x.blob.core.windows.net/scans/", false, "uri", "the storage account 'x' must be 3 to 24 lower-case letters and digits"),
-            ("https://example.com/scans/", false, "uri", "'https://example.com/scans/' is not an s3:// URI (s3://bucket/prefix/) or an Azure container URL (https://ACCOUNT.blob.core.windows.net/CONTAINER/prefix/); gs:// listings are not built yet"),
+            ("https://example.com/scans/", false, "uri", "'https://example.com/scans/' is not an s3:// or gs:// URI (s3://bucket/prefix/, gs://bucket/prefix/) or an Azure container URL (https://ACCOUNT.blob.core.windows.net/CONTAINER/prefix/)"),
         ]
         for (uri, appendOnly, field, message) in cases {
             #expect(throws: FieldError(field: field, message: message)) { try SyncBindingSpec.parse(uri: uri, interval: nil, sidecarSuffix: nil, appendOnly: appendOnly).get() }

@@ -55,7 +55,7 @@ struct ObjectStorageTests {
         #expect(try StorageLocation.parse("file:///var/lib/registrar/objects/") == .directory("/var/lib/registrar/objects"))
         #expect(try StorageLocation.parse(" /data ") == .directory("/data"))
         #expect(throws: StorageLocationError.self) { try StorageLocation.parse("/data/../etc") }
-        #expect(throws: StorageLocationError("relative/dir: expected an absolute directory path, file:///path, s3://BUCKET/PREFIX?integration=NAME or gs://BUCKET/PREFIX?integration=NAME")) { try StorageLocation.parse("relative/dir") }
+        #expect(throws: StorageLocationError("relative/dir: expected an absolute directory path, file:///path, s3://BUCKET/PREFIX?integration=NAME, gs://BUCKET/PREFIX?integration=NAME or https://ACCOUNT.blob.core.windows.net/CONTAINER/PREFIX?integration=NAME")) { try StorageLocation.parse("relative/dir") }
         #expect(try StorageLocation.parse("s3://media-out/registrar/objects/?integration=store") ==
                 .s3(S3StorageTarget(bucket: "media-out", prefix: "registrar/objects", integration: "store")))
     }

@@ -1,9 +1,10 @@
 /// Migration 14's SQL: cloud-synced folders (docs/sync.md).
 enum FolderSyncSchema {
-    /// A binding's store: `s3` (ListObjectsV2) or `gs` (GCS JSON API listing); the scheme of
-    /// its files' URLs too. Bindings made before are S3 ones.
+    /// A binding's store: `s3` (ListObjectsV2), `gs` (GCS JSON API listing) or `azure` (List
+    /// Blobs; `bucket` holds the container's URL): how its files' URLs are written too. Bindings
+    /// made before are S3 ones.
     static let migration16 = """
-        ALTER TABLE folder_syncs ADD COLUMN scheme text NOT NULL DEFAULT 's3' CHECK (scheme IN ('s3', 'gs'));
+        ALTER TABLE folder_syncs ADD COLUMN scheme text NOT NULL DEFAULT 's3' CHECK (scheme IN ('s3', 'gs', 'azure'));
         """
 
     static let sql = """
