@@ -62,7 +62,7 @@ const review = {
     }
     box.append(sec);
   },
-  /** The annotator's list of rejected labels above the canvas (each selects its label). */
+  /** The annotator's list of rejected labels above the canvas (each selects its label, in the select tool). */
   showRejected() {
     const list = $('rejected-labels'); list.innerHTML = '';
     const items = app.reviewing() ? [] : this.rejected();
@@ -72,7 +72,7 @@ const review = {
     for (const [t, name] of items) {
       const last = this.last(t);
       list.append(el('li', {}, el('button', {type: 'button', 'data-rejected': t.hash, text: `${name}: ${last.comment || ''}`,
-        onclick: () => { if (app.object(t.hash)) canvas.select(t.hash); else $('classifications').scrollIntoView(); }})));
+        onclick: () => { if (app.object(t.hash)) { canvas.setTool('select'); canvas.select(t.hash); } else $('classifications').scrollIntoView(); }})));
     }
   },
   /** After a change by the annotator: a rejected label that now differs gets RESOLVED. */

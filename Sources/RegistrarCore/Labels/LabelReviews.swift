@@ -33,7 +33,7 @@ public enum LabelReviews {
             case nil, .null?:
                 if status == "REJECTED" { out.append(LabelIssue("\(p).comment", "a rejection needs a comment: say what to fix")) }
             case .string(let c)?:
-                if status == "REJECTED" && c.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+                if status == "REJECTED" && c.allSatisfy(\.isWhitespace) {
                     out.append(LabelIssue("\(p).comment", "a rejection needs a comment: say what to fix"))
                 }
                 if c.count > maxComment { out.append(LabelIssue("\(p).comment", "is \(c.count) characters; at most \(maxComment)")) }
