@@ -132,6 +132,14 @@ extension LiveServers {
         print("label editor: 4000x3000 image with 500 boxes: first open \(seen["firstOpenMs"] ?? "?") ms (image fetch \(seen["firstMediaMs"] ?? "?") ms, "
               + "uncached); a fresh page load drew it \(seen["openedMs"] ?? "?") ms after navigation start (image fetch \(seen["mediaMs"] ?? "?") ms, "
               + "browser cache); one render of 500 boxes \(seen["render500Ms"] ?? "?") ms")
+        func ms(_ k: String) -> Double { (seen[k] as? Double) ?? (seen[k] as? Int).map(Double.init) ?? 99_999 }
+        print("label editor: with 500 boxes (input event → next frame): select a box \(String(format: "%.1f", ms("select500Ms"))) ms; "
+              + "drag it: median frame \(String(format: "%.1f", ms("moveFrameMedianMs"))) ms, slowest \(String(format: "%.1f", ms("moveFrameMaxMs"))) ms, "
+              + "drop \(String(format: "%.1f", ms("dropMs"))) ms; add a box \(String(format: "%.1f", ms("add500Ms"))) ms")
+        // Responsive with 500 boxes: a drag frame well under 100 ms, select/drop/add under 250 ms
+        // on this shared machine (the figures are printed; docs/editor.md has them).
+        #expect(ms("moveFrameMedianMs") < 100 && ms("select500Ms") < 250 && ms("dropMs") < 250 && ms("add500Ms") < 250,
+                "500 boxes: select \(ms("select500Ms")), move \(ms("moveFrameMedianMs")), drop \(ms("dropMs")), add \(ms("add500Ms")) ms")
         #expect(seen.int("annotateOpen") == 3, "the projects page's open count for Annotate")
         // The issue asks for < 1 s on loopback; this shared, loaded 2-core machine runs a debug
         // build, so the check allows 2 s and the figure is printed.
