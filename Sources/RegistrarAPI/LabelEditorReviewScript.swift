@@ -49,7 +49,7 @@ const review = {
       sec.append(el('p', {class: 'muted', text: `Fixed by ${last.reviewedBy || 'the annotator'} after: ${why ? why.comment : 'a rejection'}`}));
     }
     if (app.task && app.reviewing()) {
-      sec.append(el('button', {type: 'button', class: 'approve-label', text: `Approve ${what} (A)`, disabled: st === 'APPROVED', onclick: () => this.judge(t, 'APPROVED')}));
+      sec.append(el('button', {type: 'button', class: 'approve-label', text: `Approve ${what}${what === 'label' ? ' (A)' : ''}`, disabled: st === 'APPROVED', onclick: () => this.judge(t, 'APPROVED')}));
       const area = el('textarea', {class: 'reject-label-comment', rows: '2', maxlength: '2000', 'aria-label': `What is wrong with this ${what}?`, placeholder: 'What is wrong? (required to reject)'});
       const err = el('p', {class: 'alert', 'aria-live': 'assertive'});
       sec.append(area, el('button', {type: 'button', class: 'reject-label', text: `Reject ${what}`, onclick: () => {
