@@ -18,9 +18,13 @@ real `registrar api` with a project (Annotate → Review → Complete) over thre
        to the task drawn and the render time of 500 boxes are printed; a second browser saves
        a point on the same row first, so this browser's box gets the stale-write message;
        "Reload and merge" keeps both; submit;
-  2. the reviewer rejects a.png with a comment and approves the other two;
-  3. the annotator sees the comment on a.png, drags a polygon vertex, resubmits;
-  4. the reviewer approves it.
+  2. the reviewer, per label on a.png: approves the box (key A), rejects the road polygon with a
+     comment, then rejects the task (its comment starts as the rejected labels' list); approves
+     the other two tasks;
+  3. the annotator sees which label was rejected and why, cannot submit before fixing it, drags
+     a polygon vertex (the label becomes RESOLVED), resubmits;
+  4. the reviewer sees the label RESOLVED and approves the task (every label not rejected is
+     approved with it).
 
 Prints one JSON line: what was drawn, in image pixels, per title (the Swift test compares the
 exports with it), the timings and the screenshots. Any failed check prints `FAIL: ...`, exit 1.
@@ -126,10 +130,14 @@ class Editor:
         return self.q("#save-state").get_attribute("data-state")
 
     # Pointer input at image pixels: offsets from the SVG's centre (W3C actions).
+    # Selenium measures offsets from the centre of the element's part inside the viewport (the
+    # canvas may reach below it when banners push it down).
     def offset(self, px, py):
-        v = self.js("const r = canvas.svg.getBoundingClientRect(); return [canvas.s, canvas.tx, canvas.ty, r.width, r.height]")
-        s, tx, ty, w, h = v
-        return round(tx + px * s - w / 2), round(ty + py * s - h / 2)
+        v = self.js("const r = canvas.svg.getBoundingClientRect();"
+                    "const cx = (Math.max(r.left, 0) + Math.min(r.right, innerWidth)) / 2, cy = (Math.max(r.top, 0) + Math.min(r.bottom, innerHeight)) / 2;"
+                    "return [canvas.s, canvas.tx, canvas.ty, r.left, r.top, cx, cy]")
+        s, tx, ty, left, top, cx, cy = v
+        return round(left + tx + px * s - cx), round(top + ty + py * s - cy)
 
     def click_at(self, px, py):
         svg = self.q("#canvas")
@@ -250,6 +258,63 @@ def annotate_b(ed, o, ont, drawn):
     return blue
 
 
+LATENCY_PROBE = """
+// Input → next frame: for each pointer event on the canvas, the time from the event's creation
+// to the first frame after its handlers ran (requestAnimationFrame, then a task after it).
+window.__lat = [];
+for (const type of ['pointerdown', 'pointermove', 'pointerup']) canvas.svg.addEventListener(type, (e) => {
+  const t0 = e.timeStamp;
+  requestAnimationFrame(() => setTimeout(() => window.__lat.push([type, performance.now() - t0]), 0));
+}, true);
+"""
+
+
+def latencies(ed, *kinds):
+    time.sleep(0.4)
+    got = [ms for t, ms in ed.js("const l = window.__lat; window.__lat = []; return l") if t in kinds]
+    check(got, f"no {kinds} events were timed")
+    return got
+
+
+def measure_500(ed, o):
+    """With 500 boxes on the 4,000×3,000 image: the time to select a box, each frame of dragging
+    it, dropping it, and adding a box (input event → next frame), then both undone."""
+    ed.js(LATENCY_PROBE)
+    svg = ed.q("#canvas")
+    svg.send_keys("v")
+    ed.js("window.__lat = []")
+    ed.click_at(1660, 1560)                        # box 260 (x 1600–1720, y 1500–1620)
+    check(ed.js("return canvas.selected") == "bx000260", f"selected {ed.js('return canvas.selected')!r}, not bx000260")
+    o["select500Ms"] = max(latencies(ed, "pointerdown", "pointerup"))
+    # Drag it 400 px right in 20 pointer moves.
+    (ax, ay) = ed.offset(1660, 1560)
+    chain = ActionChains(ed.d).move_to_element_with_offset(svg, ax, ay).click_and_hold()
+    for _ in range(20):
+        chain = chain.move_by_offset(round(400 * ed.js("return canvas.s") / 20), 0)
+    ed.js("window.__lat = []")
+    chain.release().perform()
+    time.sleep(0.4)
+    lat = ed.js("const l = window.__lat; window.__lat = []; return l")
+    moves = sorted(ms for t, ms in lat if t == "pointermove")
+    check(len(moves) >= 10, f"only {len(moves)} pointer moves were timed")
+    o["moveFrameMedianMs"] = moves[len(moves) // 2]
+    o["moveFrameMaxMs"] = moves[-1]
+    o["dropMs"] = max(ms for t, ms in lat if t == "pointerup")
+    x = ed.js("return app.object('bx000260').box.x")
+    check(x > 0.45, f"the dragged box is at x={x}, not moved ~400 px right of 0.4")
+    # Add a box with 500 present.
+    svg.send_keys("1")
+    ed.js("window.__lat = []")
+    ed.drag((2100, 1000), (2300, 1200))
+    check(ed.objects() == 501, f"the added box: {ed.objects()} labels")
+    o["add500Ms"] = max(latencies(ed, "pointerup"))
+    ed.chord([Keys.CONTROL], "z")
+    ed.chord([Keys.CONTROL], "z")
+    check(ed.objects() == 500 and abs(ed.js("return app.object('bx000260').box.x") - 0.4) < 1e-9, "undo did not restore the 500 boxes")
+    svg.send_keys("v")
+    ed.wait_saved()
+
+
 def annotate_big(ed, o, ont, drawn, args):
     """500 boxes: timings; a second browser saves first, this one is told and loses nothing."""
     # The first open, through "Start labelling"/Submit (the image not in the browser's cache yet).
@@ -263,6 +328,7 @@ def annotate_big(ed, o, ont, drawn, args):
     o["mediaMs"] = float(ed.js("return document.body.dataset.mediaMs"))
     check(ed.objects() == 500, f"expected the 500 stored boxes, have {ed.objects()}")
     o["render500Ms"] = float(ed.js("canvas.render(); return canvas.lastRenderMs"))
+    measure_500(ed, o)
     # Responsiveness: select and drag a box among 500, timed end to end in the page.
     ed.shot("label-editor-500-boxes.png")
     other = Editor(args, args.annotator_key, "second browser", o)
@@ -290,6 +356,48 @@ def annotate_big(ed, o, ont, drawn, args):
     ed.wait_saved()
     check(ed.objects() == 502, f"after reload and merge: {ed.objects()} labels, expected 502")
     drawn["big.jpg"]["box"] = mine
+
+
+def reject_one_label(rev, o, uuid):
+    """Per-label review on a.png: the box approved with the `A` key, the road polygon rejected with
+    a comment; the task's rejection comment starts as the list of rejected labels."""
+    rev.click_at(200, 150)                         # the car box
+    check(rev.js("return app.object(canvas.selected).shape") == "bounding_box", "the reviewer did not select the box")
+    rev.q("#canvas").send_keys("a")
+    check(rev.js("return review.status(app.object(canvas.selected))") == "APPROVED", "A did not approve the box")
+    rev.click_at(480, 400)                         # inside the polygon
+    check(rev.js("return app.object(canvas.selected).shape") == "polygon", "the reviewer did not select the polygon")
+    rev.q("#attributes .reject-label").click()     # no comment yet: refused in the page
+    check(rev.js("return review.status(app.object(canvas.selected))") is None, "a label was rejected without a comment")
+    rev.q("#attributes .reject-label-comment").send_keys("The road polygon misses the kerb on the right.")
+    rev.q("#attributes .reject-label").click()
+    check(rev.js("return review.status(app.object(canvas.selected))") == "REJECTED", "the polygon was not rejected")
+    rev.wait_saved()
+    o["labelBadges"] = [b.text for b in rev.d.find_elements(By.CSS_SELECTOR, "#objects button")]
+    rev.shot("label-review-label-rejected.png")
+    rev.q("#reject").click()
+    o["taskRejectComment"] = rev.q("#reject-comment").get_attribute("value")
+    rev.shot("label-review-reject.png")
+    rev.act_and_next("#reject-confirm", uuid)
+
+
+def fix_rejected_label(ann, o):
+    """The annotator sees which label was rejected and why, may not submit before fixing it,
+    fixes it (a vertex dragged: RESOLVED), and the list of rejected labels empties."""
+    ann.wait.until(lambda d: d.find_element(By.ID, "rejected-labels").is_displayed())
+    o["rejectedLabels"] = ann.q("#rejected-labels").text
+    ann.shot("label-editor-rejected.png")
+    ann.q("#submit").click()
+    check(ann.js("return document.body.dataset.refused") == "SUBMIT", "a task with a rejected label was submitted")
+    o["submitWhileRejected"] = ann.q("#message").text
+    ann.js("delete document.body.dataset.refused")
+    ann.q("#rejected-labels button[data-rejected]").click()   # selects the rejected label
+    check(ann.js("return app.object(canvas.selected).shape") == "polygon", "the rejected label's button did not select the polygon")
+    o["rejectedPanel"] = ann.q("#attributes .review").text
+    ann.drag((600, 300), (630, 280))           # its second vertex's handle
+    ann.wait_saved()
+    check(ann.js("return review.status(app.object(canvas.selected))") == "RESOLVED", "the fixed label is not RESOLVED")
+    check(not ann.q("#rejected-labels").is_displayed(), "the rejected list still shows after the fix")
 
 
 def main():
@@ -356,10 +464,7 @@ def main():
             uuid = rev.js("return app.task.uuid")
             check(rev.objects() > 0, f"the reviewer sees no labels on {title}")
             if title == "a.png":
-                rev.q("#reject").click()
-                rev.q("#reject-comment").send_keys("The road polygon misses the kerb on the right.")
-                rev.shot("label-review-reject.png")
-                rev.act_and_next("#reject-confirm", uuid)
+                reject_one_label(rev, o, uuid)
             else:
                 rev.act_and_next("#approve", uuid)
             previous = uuid
@@ -371,12 +476,7 @@ def main():
         check(title == "a.png", f"the rejected task did not come back: {title!r}")
         ann.wait.until(lambda d: d.find_element(By.ID, "rejection").is_displayed())
         o["rejection"] = ann.q("#rejection").text
-        ann.shot("label-editor-rejected.png")
-        ann.q("#canvas").send_keys("v")
-        ann.click_at(480, 400)                     # inside the polygon: selects it
-        check(ann.js("return app.object(canvas.selected).shape") == "polygon", "the polygon was not selected")
-        ann.drag((600, 300), (630, 280))           # its second vertex's handle
-        ann.wait_saved()
+        fix_rejected_label(ann, o)
         drawn["a.png"]["polygon"][1] = (630, 280)
         uuid = ann.js("return app.task.uuid")
         ann.act_and_next("#submit", uuid)
@@ -385,6 +485,9 @@ def main():
         rev.q("#start").click()
         check(rev.wait_task(None) == "a.png", "the resubmitted task is not the reviewer's next")
         uuid = rev.js("return app.task.uuid")
+        o["reviewerSees"] = rev.js("return app.model.objects.map((x) => x.shape + ':' + (review.status(x) || '-'))")
+        rev.click_at(480, 400)
+        rev.shot("label-review-resolved.png")
         rev.act_and_next("#approve", uuid)
         WebDriverWait(rev.d, 20).until(lambda d: "No more tasks" in d.find_element(By.ID, "message").text)
         rev.shot("label-review-done.png")

@@ -16,7 +16,7 @@ const app = {
 
   async start() {
     canvas.init();
-    this.bindControls();
+    this.bindControls(); review.init();
     try {
       const [project, me, wf] = await Promise.all([api('GET', `/v1/projects/${this.pid}`), api('GET', `/v1/projects/${this.pid}/me`),
                                                    api('GET', `/v1/projects/${this.pid}/stages`)]);
@@ -126,6 +126,7 @@ const app = {
   },
   async act(action, extra) {
     if (!this.task) return;
+    if (!review.beforeAct(action)) return;
     if (!(await this.flush())) { this.say('Not done: your changes are not saved yet (see the save state).', true); return; }
     const base = `/v1/projects/${this.pid}/workflow/stages/${this.stage.uuid}`;
     try {
@@ -150,6 +151,7 @@ const app = {
   object(hash) { return hash ? this.model.objects.find((o) => o.hash === hash) : null; },
   snapshot() { return JSON.stringify(this.model); },
   changed(before) {
+    review.resolveEdited(before);
     this.undoStack.push(before); if (this.undoStack.length > 200) this.undoStack.shift();
     this.redoStack = []; this.version++;
     canvas.render(); this.renderObjects(); this.renderAttributes(); this.renderClassifications(); this.schedule();
@@ -293,11 +295,18 @@ const app = {
       const def = ONTOLOGY.object(o.featureHash) || {name: '?', color: '#000'};
       list.append(el('li', {}, el('button', {type: 'button', 'data-hash': o.hash, 'aria-pressed': o.hash === canvas.selected ? 'true' : 'false',
         onclick: () => canvas.select(o.hash)}, el('span', {class: 'swatch', style: `background:${def.color}`, 'aria-hidden': 'true'}),
-        `${def.name} ${i + 1} `, el('small', {text: o.shape.replace('_', ' ')}))));
+        `${def.name} ${i + 1} `, el('small', {text: o.shape.replace('_', ' ') + review.badge(o), 'data-review': review.status(o) || null}))));
     });
+    review.showRejected();
     $('object-count').textContent = String(this.model.objects.length);
   },
-  selectionChanged() { this.renderObjects(); this.renderAttributes(); },
+  selectionChanged() {
+    // Only the pressed state changes: rebuilding the list (500 buttons) on every click was most of a select's time.
+    for (const b of $('objects').querySelectorAll('button[aria-pressed="true"]')) b.setAttribute('aria-pressed', 'false');
+    const b = canvas.selected ? $('objects').querySelector(`button[data-hash="${CSS.escape(canvas.selected)}"]`) : null;
+    if (b) b.setAttribute('aria-pressed', 'true');
+    this.renderAttributes();
+  },
   renderAttributes() {
     const box = $('attributes'); box.innerHTML = '';
     const o = this.object(canvas.selected);
@@ -306,6 +315,7 @@ const app = {
     box.append(el('h3', {text: `${def ? def.name : '?'} — attributes`}));
     if (!def || !(def.attributes || []).length) { box.append(el('p', {class: 'muted', text: 'This class has no attributes.'})); }
     else this.attributeForm(box, def.attributes, o, 'o-' + o.hash);
+    review.panel(box, o, 'label');
     box.append(el('button', {type: 'button', class: 'danger', text: 'Delete label (Del)', onclick: () => this.deleteSelected()}));
   },
   /** Form controls for attributes: radio (with the chosen option's nested attributes), checklist, text, numeric. */
@@ -362,6 +372,7 @@ const app = {
       const wrapper = el('div', {class: 'classification', 'data-classification': def.featureNodeHash});
       // An instance with no answers is left out of the row (rowFromModel), so making it here is harmless.
       this.attributeForm(wrapper, def.attributes, this.classification(def), 'c-' + def.featureNodeHash);
+      if (Object.keys(this.classification(def).answers).length) review.panel(wrapper, this.classification(def), 'classification');
       box.append(wrapper);
     }
   },

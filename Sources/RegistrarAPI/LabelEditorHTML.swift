@@ -50,6 +50,7 @@ enum LabelEditorHTML {
             <div id="banner" class="banner" role="alert" hidden><span id="banner-text"></span>
               <button type="button" id="reload">Reload and merge</button></div>
             <p id="rejection" class="rejection" role="note" hidden></p>
+            <ul id="rejected-labels" class="rejection buttons" aria-label="Rejected labels" hidden></ul>
             <div class="work">
               <aside class="left" aria-label="Classes">
                 <h2>Classes</h2>
@@ -103,7 +104,7 @@ enum LabelEditorHTML {
               </form>
             </dialog>
             </main>
-            """, script: LabelEditorScripts.common + LabelEditorScripts.row + LabelEditorScripts.canvas + LabelEditorScripts.app)
+            """, script: LabelEditorScripts.common + LabelEditorScripts.row + LabelEditorScripts.canvas + LabelEditorScripts.review + LabelEditorScripts.app)
     }
 
     static let css = """
@@ -134,6 +135,8 @@ enum LabelEditorHTML {
         #shapes .handle{fill:#fff;stroke:#1d2330}#draft *{fill:none;stroke:#ffeb3b}#draft circle{fill:#ffeb3b}#crosshair line{stroke:#00e5ff}
         fieldset{border:1px solid #d6dae2;margin:6px 0;padding:4px 8px}.nested{margin-left:16px;border-left:2px solid #d6dae2;padding-left:8px}
         .field{display:flex;flex-direction:column;margin:6px 0}.danger{border-color:#a11;color:#a11;margin-top:8px}
+        .review{margin-top:8px;border-top:1px solid #d6dae2;padding-top:4px}.review textarea{width:100%}.review-note{color:#a11}
+        [data-review=REJECTED]{color:#a11}[data-review=APPROVED]{color:#1a7f37}
         dialog textarea{width:100%}.alert{color:#a11}dl{display:grid;grid-template-columns:auto 1fr;gap:2px 8px;font-size:12px}dd{margin:0}
         """
 }

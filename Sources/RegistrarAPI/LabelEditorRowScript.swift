@@ -82,12 +82,14 @@ function modelFromRow(row, dataHash) {
     else obj.points = Object.keys(g).sort((a, b) => a - b).map((k) => [g[k].x, g[k].y]);
     const oa = (row.object_answers || {})[o.objectHash];
     if (oa) readAnswers(oa.classifications, obj.answers);
+    if (oa && Array.isArray(oa.reviews)) obj.reviews = oa.reviews;
     const acts = (row.object_actions || {})[o.objectHash];
     if (acts) readAnswers(acts.actions, obj.answers);
     model.objects.push(obj);
   }
   for (const [h, c] of Object.entries(row.classification_answers || {})) {
     model.classifications[c.featureHash] = {hash: h, createdAt: c.createdAt, createdBy: c.createdBy, answers: readAnswers(c.classifications, {})};
+    if (Array.isArray(c.reviews)) model.classifications[c.featureHash].reviews = c.reviews;
   }
   return model;
 }
@@ -114,6 +116,7 @@ function rowFromModel(base, dataHash, model, me) {
     }
     objects.push(out);
     objectAnswers[o.hash] = {classifications: answerList(def.attributes, o.answers, false), objectHash: o.hash};
+    if (o.reviews && o.reviews.length) objectAnswers[o.hash].reviews = o.reviews;
     const dyn = answerList(def.attributes, o.answers, true);
     if (dyn.length) objectActions[o.hash] = {actions: dyn.map((a) => Object.assign(a, {dynamic: true, range: [[0, 0]], shouldPropagate: false})), objectHash: o.hash};
   }
@@ -125,6 +128,7 @@ function rowFromModel(base, dataHash, model, me) {
     classAnswers[c.hash] = {classifications: list, classificationHash: c.hash, featureHash: fh, spaces: {}, range: [[0, 0]],
                             createdBy: c.createdBy || me, createdAt: c.createdAt || now, lastEditedBy: me, lastEditedAt: now,
                             confidence: 1.0, manualAnnotation: true};
+    if (c.reviews && c.reviews.length) classAnswers[c.hash].reviews = c.reviews;
   }
   unit.labels = {objects: objects.concat(model.kept || []), classifications: []};
   row.object_answers = objectAnswers;

@@ -90,11 +90,21 @@ struct LabelRoutes {
         guard OntologyStructure.jsonDepth(bytes) <= OntologyStructure.maxJSONDepth, let body = JSONValue.parse(bytes), case .object = body else {
             throw APIError(.unprocessableContent, "invalid_body", "send the label row as a JSON object (the shape GET answers), nested at most \(OntologyStructure.maxJSONDepth) levels")
         }
-        let existing = ctx.stored.flatMap { JSONValue.parse(Array($0.utf8)) }.map(LabelRowDocument.featureHashes) ?? []
+        let storedRow = ctx.stored.flatMap { JSONValue.parse(Array($0.utf8)) }
+        let existing = storedRow.map(LabelRowDocument.featureHashes) ?? []
         let issues = LabelRowValidator.validate(body, ontology: OntologyIndex(structure: structure), media: ctx.facts.media, existing: existing)
         if let first = issues.first {
             throw APIError(.unprocessableContent, "invalid_label_row", "\(issues.count) problem(s), e.g. \(first)",
                            details: [("errors", .array(issues.map { .object([("path", .string($0.path)), ("message", .string($0.message))]) }))])
+        }
+        // Per-label reviews (docs/labels.md): without the review permission, only RESOLVED may be added.
+        if let email = caller.userEmail, let wrong = LabelReviews.misattributed(stored: storedRow, new: body, writer: email) {
+            throw APIError(.unprocessableContent, "invalid_label_row", "\(wrong)",
+                           details: [("errors", .array([.object([("path", .string(wrong.path)), ("message", .string(wrong.message))])]))])
+        }
+        if !(access.allows(.review) || access.allows(.controlTasks)), let wrong = LabelReviews.annotatorViolation(stored: storedRow, new: body) {
+            throw APIError(.forbidden, "review_forbidden", "\(wrong)",
+                           details: [("errors", .array([.object([("path", .string(wrong.path)), ("message", .string(wrong.message))])]))])
         }
         let now = Date().timeIntervalSince1970
         let labelHash = ctx.labelHash ?? UUID().uuidString.lowercased()

@@ -31,7 +31,7 @@ extension OpenAPIDocument {
                                "responses": ["200": jsonResponse("The row (empty when never saved).", ref("LabelRow"), headers: etagHeader),
                                              "403": forbiddenProject, "404": errorRef("No such project, or the unit is not in it (`not_found`).")]]),
                 "put": authed(["operationId": "putLabelRow", "tags": ["labels"],
-                               "summary": "Replace a data unit's labels (annotate, review or controlTasks), validated against the ontology and the media; If-Match required.",
+                               "summary": "Replace a data unit's labels (annotate, review or controlTasks), validated against the ontology and the media; If-Match required. Per-label reviews ride in the row (`reviews` on object_answers / classification_answers entries; docs/labels.md): only review or controlTasks may add other than RESOLVED or change given ones (403 `review_forbidden`).",
                                "parameters": [["name": "If-Match", "in": "header", "required": true,
                                                "description": "The ETag of the row edited, or `*` to overwrite whatever is stored.",
                                                "schema": ["type": "string"] as Object] as Object],
@@ -40,7 +40,7 @@ extension OpenAPIDocument {
                                              "403": forbiddenProject, "404": errorRef("No such project, or the unit is not in it (`not_found`)."),
                                              "409": errorRef("The project has no ontology (`no_ontology`)."),
                                              "412": errorRef("The row changed since that ETag (`stale_label_row`; `details.currentVersion`)."),
-                                             "422": errorRef("Not a valid row (`invalid_body`, or `invalid_label_row` with `details.errors`: path and message each)."),
+                                             "422": errorRef("Not a valid row (`invalid_body`, or `invalid_label_row` with `details.errors`: path and message each; a review without its comment or signed by someone else is one)."),
                                              "428": errorRef("No If-Match (`precondition_required`).")]],
                        codes: ["400"]),
             ],
@@ -72,7 +72,7 @@ extension OpenAPIDocument {
     static var labelSchemas: Object {
         [
             "LabelRow": ["type": "object", "additionalProperties": true,
-                         "description": "Encord's LabelRowV2.to_encord_dict(): label_hash, branch_name, created_at, last_edited_at, data_hash, dataset_hash, dataset_title, data_title, data_type, annotation_task_status, is_shadow_data, object_answers, classification_answers, object_actions, label_status, data_units, spaces (docs/labels.md).",
+                         "description": "Encord's LabelRowV2.to_encord_dict(): label_hash, branch_name, created_at, last_edited_at, data_hash, dataset_hash, dataset_title, data_title, data_type, annotation_task_status, is_shadow_data, object_answers, classification_answers, object_actions, label_status, data_units, spaces (docs/labels.md). Per-label review: `object_answers.<objectHash>.reviews` and `classification_answers.<classificationHash>.reviews`, each a list oldest first of {reviewUuid, status: NEW|APPROVED|REJECTED|RESOLVED|REOPENED, comment (required for REJECTED), reviewedBy (the writer's email), reviewedAt}; the last entry is the label's state.",
                          "properties": ["data_hash": ["type": "string"] as Object, "label_status": ["type": "string"] as Object,
                                         "data_units": ["type": "object"] as Object] as Object] as Object,
             "ExportRequest": object([

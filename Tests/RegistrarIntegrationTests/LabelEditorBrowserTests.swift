@@ -8,8 +8,8 @@ extension LiveServers {
 /// selenium (scripts/label-editor-browser.py), against a real `registrar api`, coordinator and
 /// worker on PostgreSQL, Redis, RabbitMQ and nginx (the images). An annotator labels three
 /// images (mouse, keyboard only, and a 4,000×3,000 image holding 500 boxes where a second
-/// browser's write makes this one's stale), a reviewer rejects one with a comment, the annotator
-/// fixes it, the reviewer approves; then the JSON and COCO exports must hold exactly what was
+/// browser's write makes this one's stale), a reviewer rejects one label of one image with a
+/// comment (and that task), the annotator fixes that label, the reviewer approves; then the JSON and COCO exports must hold exactly what was
 /// drawn (image pixels within one pixel) and the history the comment. Screenshots go to
 /// `.build/test-artifacts/` (or `$REGISTRAR_TEST_ARTIFACTS`); the timings are printed.
 @Suite(.serialized) struct LabelEditorBrowserTests {
@@ -127,6 +127,14 @@ extension LiveServers {
         print("label editor: 4000x3000 image with 500 boxes: first open \(seen["firstOpenMs"] ?? "?") ms (image fetch \(seen["firstMediaMs"] ?? "?") ms, "
               + "uncached); a fresh page load drew it \(seen["openedMs"] ?? "?") ms after navigation start (image fetch \(seen["mediaMs"] ?? "?") ms, "
               + "browser cache); one render of 500 boxes \(seen["render500Ms"] ?? "?") ms")
+        func ms(_ k: String) -> Double { (seen[k] as? Double) ?? (seen[k] as? Int).map(Double.init) ?? 99_999 }
+        print("label editor: with 500 boxes (input event → next frame): select a box \(String(format: "%.1f", ms("select500Ms"))) ms; "
+              + "drag it: median frame \(String(format: "%.1f", ms("moveFrameMedianMs"))) ms, slowest \(String(format: "%.1f", ms("moveFrameMaxMs"))) ms, "
+              + "drop \(String(format: "%.1f", ms("dropMs"))) ms; add a box \(String(format: "%.1f", ms("add500Ms"))) ms")
+        // Responsive with 500 boxes: a drag frame well under 100 ms, select/drop/add under 250 ms
+        // on this shared machine (the figures are printed; docs/editor.md has them).
+        #expect(ms("moveFrameMedianMs") < 100 && ms("select500Ms") < 250 && ms("dropMs") < 250 && ms("add500Ms") < 250,
+                "500 boxes: select \(ms("select500Ms")), move \(ms("moveFrameMedianMs")), drop \(ms("dropMs")), add \(ms("add500Ms")) ms")
         #expect(seen.int("annotateOpen") == 3, "the projects page's open count for Annotate")
         // The issue asks for < 1 s on loopback; this shared, loaded 2-core machine runs a debug
         // build, so the check allows 2 s and the figure is printed.
@@ -134,7 +142,18 @@ extension LiveServers {
         #expect(((seen["firstOpenMs"] as? Double) ?? 99_999) < 2_000, "the first open took \(seen["firstOpenMs"] ?? "?") ms")
         #expect((seen["staleMessage"] as? String ?? "").contains("Someone else saved this label row"))
         #expect((seen["offlineState"] as? String ?? "").contains("retrying"), "\(seen["offlineState"] ?? "-")")
-        #expect(seen["rejection"] as? String == "Rejected by rev@x.io: The road polygon misses the kerb on the right.", "\(seen["rejection"] ?? "-")")
+        // Per-label review: the reviewer's list marks the approved box and the rejected road; the
+        // task's comment starts as the rejected labels' list; the annotator sees the label and why,
+        // may not submit before fixing it; the reviewer then sees it fixed.
+        let rejectComment = "Road 2: The road polygon misses the kerb on the right."
+        let badges = (seen["labelBadges"] as? [String]) ?? []
+        #expect(badges.count == 4 && badges[0].hasSuffix("approved") && badges[1].hasSuffix("rejected") && !badges[2].contains("✓"), "\(badges)")
+        #expect(seen["taskRejectComment"] as? String == rejectComment, "\(seen["taskRejectComment"] ?? "-")")
+        #expect(seen["rejection"] as? String == "Rejected by rev@x.io: \(rejectComment)", "\(seen["rejection"] ?? "-")")
+        #expect((seen["rejectedLabels"] as? String ?? "").contains(rejectComment), "\(seen["rejectedLabels"] ?? "-")")
+        #expect((seen["rejectedPanel"] as? String ?? "").contains("Rejected by rev@x.io: The road polygon misses the kerb on the right."), "\(seen["rejectedPanel"] ?? "-")")
+        #expect((seen["submitWhileRejected"] as? String ?? "").contains("still rejected (Road 2)"), "\(seen["submitWhileRejected"] ?? "-")")
+        #expect(seen["reviewerSees"] as? [String] == ["bounding_box:APPROVED", "polygon:RESOLVED", "polyline:-", "point:-"], "\(seen["reviewerSees"] ?? "-")")
         let drawn = try #require(seen["drawn"] as? [String: [String: Any]])
 
         // Every task completed; the rejection's comment is in a.png's history.
@@ -144,7 +163,7 @@ extension LiveServers {
         let history = try api.json("GET", "/v1/projects/\(pid)/tasks/\(aTask)/history", key: key, expect: 200)
         let events = (history["events"] as? [[String: Any]]) ?? []
         #expect(events.map { $0.string("action") } == ["CREATE", "ASSIGN", "SUBMIT", "ASSIGN", "REJECT", "ASSIGN", "SUBMIT", "ASSIGN", "APPROVE"], "\(events)")
-        #expect(events.first { $0.string("action") == "REJECT" }?["comment"] as? String == "The road polygon misses the kerb on the right.")
+        #expect(events.first { $0.string("action") == "REJECT" }?["comment"] as? String == rejectComment)
 
         // The JSON export: exactly what was drawn, in pixels within one pixel.
         let (_, jsonBody, _) = try exports.export(api, key: key, project: pid, #"{"format": "json"}"#)
@@ -206,6 +225,23 @@ extension LiveServers {
             near(pixels(point["point"] as! [String: Any], 640, 480), flat([da["point"]]), "a.png point")
         }
         #expect(globalAnswer(a) == Self.hashes["day"]!)
+        // The exported reviews: the road's whole story (with the reviewer's comment and who fixed
+        // it), every other label approved once, by the reviewer.
+        func reviews(_ section: String, _ hash: String) -> [[String: Any]] {
+            (((a[section] as? [String: Any])?[hash] as? [String: Any])?["reviews"] as? [[String: Any]]) ?? []
+        }
+        for object in aObjects {
+            let list = reviews("object_answers", object.string("objectHash"))
+            let story = list.map { "\($0.string("status")) \($0.string("reviewedBy"))" }
+            if object.string("shape") == "polygon" {
+                #expect(story == ["REJECTED rev@x.io", "RESOLVED ann@x.io", "APPROVED rev@x.io"], "road reviews: \(list)")
+                #expect(list.first?["comment"] as? String == "The road polygon misses the kerb on the right.")
+            } else {
+                #expect(story == ["APPROVED rev@x.io"], "\(object.string("shape")) reviews: \(list)")
+            }
+        }
+        let classHashes = Array(((a["classification_answers"] as? [String: Any]) ?? [:]).keys)
+        #expect(classHashes.count == 1 && classHashes.allSatisfy { reviews("classification_answers", $0).map { $0.string("status") } == ["APPROVED"] })
 
         let b = try row("b.png"), db = try #require(drawn["b.png"])
         let bObjects = objects(b)

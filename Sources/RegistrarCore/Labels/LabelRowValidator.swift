@@ -244,6 +244,7 @@ public struct LabelRowValidator {
             }
             if let h = m.value["objectHash"], h != .string(m.key) { fail("\(path).objectHash", "must be \(m.key), its key") }
             answers(m.value["classifications"], of: object.attributes, dynamic: false, at: "\(path).classifications")
+            for i in LabelReviews.problems(m.value["reviews"], at: "\(path).reviews") { fail(i.path, i.message) }
         }
     }
 
@@ -279,6 +280,7 @@ public struct LabelRowValidator {
             if case .array(let list)? = m.value["classifications"], list.isEmpty { fail("\(path).classifications", "must answer \(c.name)") }
             if !c.global && media.placement == .frames { ranges(m.value["range"], at: "\(path).range") }
             for key in ["createdAt", "lastEditedAt"] { timestamp(m.value[key], at: "\(path).\(key)") }
+            for i in LabelReviews.problems(m.value["reviews"], at: "\(path).reviews") { fail(i.path, i.message) }
         }
     }
 
