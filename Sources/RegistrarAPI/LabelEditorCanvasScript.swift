@@ -149,6 +149,7 @@ const canvas = {
     const W = this.W, H = this.H, sw = 2 / this.s;
     const parts = [];
     for (const o of app.model.objects) {
+      if (!frames.shows(o)) continue;   // a video shows the current frame's instances
       const def = ONTOLOGY.object(o.featureHash) || {color: '#000', name: '?'};
       const sel = o.hash === this.selected;
       const attrs = `data-hash="${esc(o.hash)}" class="obj${sel ? ' sel' : ''}" stroke="${esc(def.color)}" stroke-width="${sel ? 2 * sw : sw}"`;

@@ -69,17 +69,24 @@ function readAnswers(list, into) {
 }
 
 /** A stored row → the model. Objects of shapes this slice does not draw are kept as they are. */
+/** A stored object instance → the model's object (no answers yet), or null for a shape this editor does not draw. */
+function modelObject(o) {
+  const field = SHAPE_FIELD[o.shape];
+  if (!field || !o[field]) return null;
+  const g = o[field];
+  const obj = {hash: o.objectHash, featureHash: o.featureHash, shape: o.shape, createdAt: o.createdAt, createdBy: o.createdBy, answers: {}};
+  if (o.shape === 'bounding_box') obj.box = {x: g.x, y: g.y, w: g.w, h: g.h};
+  else obj.points = Object.keys(g).sort((a, b) => a - b).map((k) => [g[k].x, g[k].y]);
+  return obj;
+}
 function modelFromRow(row, dataHash) {
+  if (frames.framed(row)) return modelFromFramedRow(row, dataHash);
   const unit = row.data_units[dataHash] || {};
   const labels = unit.labels || {};
   const model = {objects: [], classifications: {}, kept: []};
   for (const o of labels.objects || []) {
-    const field = SHAPE_FIELD[o.shape];
-    if (!field || !o[field]) { model.kept.push(o); continue; }
-    const g = o[field];
-    const obj = {hash: o.objectHash, featureHash: o.featureHash, shape: o.shape, createdAt: o.createdAt, createdBy: o.createdBy, answers: {}};
-    if (o.shape === 'bounding_box') obj.box = {x: g.x, y: g.y, w: g.w, h: g.h};
-    else obj.points = Object.keys(g).sort((a, b) => a - b).map((k) => [g[k].x, g[k].y]);
+    const obj = modelObject(o);
+    if (!obj) { model.kept.push(o); continue; }
     const oa = (row.object_answers || {})[o.objectHash];
     if (oa) readAnswers(oa.classifications, obj.answers);
     const acts = (row.object_actions || {})[o.objectHash];
@@ -93,26 +100,31 @@ function modelFromRow(row, dataHash) {
 }
 
 /** The model → the row to PUT: the stored row's fixed fields (the server replaces them anyway) with our labels. */
+/** The model's object → the row's object instance (geometry clamped to the frame). */
+function instanceFromModel(o, def, me, now) {
+  const out = {name: def.name, color: def.color, shape: o.shape, value: snake(def.name), createdAt: o.createdAt || now,
+               createdBy: o.createdBy || me, confidence: 1.0, objectHash: o.hash, featureHash: o.featureHash,
+               manualAnnotation: true, lastEditedAt: now, lastEditedBy: me};
+  if (o.shape === 'bounding_box') {
+    const b = o.box; const x = round(clamp01(b.x)), y = round(clamp01(b.y));
+    out.boundingBox = {x, y, w: round(Math.min(1 - x, b.w)), h: round(Math.min(1 - y, b.h))};
+  } else {
+    const pts = {};
+    o.points.forEach((p, i) => { pts[String(i)] = {x: round(clamp01(p[0])), y: round(clamp01(p[1]))}; });
+    out[SHAPE_FIELD[o.shape]] = pts;
+    if (o.shape === 'polygon') out.polygons = [[o.points.flatMap((p) => [round(clamp01(p[0])), round(clamp01(p[1]))])]];
+  }
+  return out;
+}
 function rowFromModel(base, dataHash, model, me) {
+  if (frames.framed(base)) return rowFromFramedModel(base, dataHash, model, me);
   const row = JSON.parse(JSON.stringify(base));
   const now = sdkTime();
   const unit = row.data_units[dataHash];
   const objects = [], objectAnswers = {}, objectActions = {}, classAnswers = {};
   for (const o of model.objects) {
     const def = ONTOLOGY.object(o.featureHash) || {name: '?', color: '#000', attributes: []};
-    const out = {name: def.name, color: def.color, shape: o.shape, value: snake(def.name), createdAt: o.createdAt || now,
-                 createdBy: o.createdBy || me, confidence: 1.0, objectHash: o.hash, featureHash: o.featureHash,
-                 manualAnnotation: true, lastEditedAt: now, lastEditedBy: me};
-    if (o.shape === 'bounding_box') {
-      const b = o.box; const x = round(clamp01(b.x)), y = round(clamp01(b.y));
-      out.boundingBox = {x, y, w: round(Math.min(1 - x, b.w)), h: round(Math.min(1 - y, b.h))};
-    } else {
-      const pts = {};
-      o.points.forEach((p, i) => { pts[String(i)] = {x: round(clamp01(p[0])), y: round(clamp01(p[1]))}; });
-      out[SHAPE_FIELD[o.shape]] = pts;
-      if (o.shape === 'polygon') out.polygons = [[o.points.flatMap((p) => [round(clamp01(p[0])), round(clamp01(p[1]))])]];
-    }
-    objects.push(out);
+    objects.push(instanceFromModel(o, def, me, now));
     objectAnswers[o.hash] = {classifications: answerList(def.attributes, o.answers, false), objectHash: o.hash};
     const dyn = answerList(def.attributes, o.answers, true);
     if (dyn.length) objectActions[o.hash] = {actions: dyn.map((a) => Object.assign(a, {dynamic: true, range: [[0, 0]], shouldPropagate: false})), objectHash: o.hash};
@@ -136,9 +148,16 @@ function rowFromModel(base, dataHash, model, me) {
 /** After a stale write: the server's row, plus every object and classification only we have (nothing is lost). */
 function mergeModels(server, mine) {
   const out = JSON.parse(JSON.stringify(server));
-  const have = new Set(out.objects.map((o) => o.hash));
-  for (const o of mine.objects) if (!have.has(o.hash)) out.objects.push(JSON.parse(JSON.stringify(o)));
+  // On a video one object is an instance per frame: (hash, frame) is what is "only ours".
+  const id = (o) => o.hash + '@' + (o.frame === undefined ? '' : o.frame);
+  const have = new Set(out.objects.map(id));
+  for (const o of mine.objects) if (!have.has(id(o))) out.objects.push(JSON.parse(JSON.stringify(o)));
   for (const [fh, c] of Object.entries(mine.classifications)) if (!out.classifications[fh]) out.classifications[fh] = JSON.parse(JSON.stringify(c));
+  for (const [f, byFeature] of Object.entries(mine.frameClassifications || {})) {
+    out.frameClassifications = out.frameClassifications || {};
+    const theirs = out.frameClassifications[f] = out.frameClassifications[f] || {};
+    for (const [fh, c] of Object.entries(byFeature)) if (!theirs[fh]) theirs[fh] = JSON.parse(JSON.stringify(c));
+  }
   return out;
 }
 """#
