@@ -17,6 +17,13 @@ frame the editor shows. Otherwise, against a real `registrar api` with a project
 
 Prints one JSON line: what was drawn per frame, in image pixels, the greys seen, the
 screenshots. Any failed check prints `FAIL: ...`, exit 1.
+
+Orientation (`--make-rotated DIR`, then `--rotated`): `rotated.jpg` is stored 640×480 with EXIF
+Orientation 6 (written by Pillow), `rotated.mp4` stored 640×480 with the track's rotate tag 90
+(ffmpeg stream copy; ffprobe reports it). Each has a red 80×80 square at its *stored* top-left
+on grey. The editor must show them as a browser does — 480×640, the square at the displayed
+top-right (orientation 6) and bottom-left (the MP4's matrix, orientation 8) — and a box drawn
+there is reported in displayed pixels.
 """
 import argparse
 import importlib.util
@@ -50,6 +57,79 @@ def make_video(path):
                     "-frames:v", str(FRAMES), "-c:v", "libx264", "-pix_fmt", "yuv420p", "-movflags", "+faststart", path],
                    input=raw, check=True)
     print(json.dumps({"video": path, "frames": FRAMES, "fps": FPS, "width": W, "height": H}))
+
+
+def make_rotated(directory):
+    """rotated.jpg (EXIF 6) and rotated.mp4 (rotate 90), both stored 640×480 with a red square at the stored top-left."""
+    from PIL import Image
+    os.makedirs(directory, exist_ok=True)
+    im = Image.new("RGB", (W, H), (128, 128, 128))
+    im.paste((230, 20, 20), (0, 0, 80, 80))
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    im.save(os.path.join(directory, "rotated.jpg"), quality=92, exif=exif.tobytes())
+    plain = os.path.join(directory, "plain.mp4")
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{W}x{H}", "-r", str(FPS), "-i", "-",
+                    "-frames:v", str(FRAMES), "-c:v", "libx264", "-pix_fmt", "yuv420p", plain], input=im.tobytes() * FRAMES, check=True)
+    rotated = os.path.join(directory, "rotated.mp4")
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", plain, "-c", "copy", "-metadata:s:v:0", "rotate=90", "-movflags", "+faststart", rotated], check=True)
+    probe = subprocess.run(["ffprobe", "-v", "error", "-select_streams", "v:0", "-show_streams", "-of", "json", rotated],
+                           capture_output=True, check=True, text=True)
+    stream = json.loads(probe.stdout)["streams"][0]
+    rotation = stream.get("tags", {}).get("rotate") or next((str(int(sd.get("rotation"))) for sd in stream.get("side_data_list", []) if "rotation" in sd), None)
+    print(json.dumps({"jpegOrientation": Image.open(os.path.join(directory, "rotated.jpg")).getexif().get(0x0112), "mp4Rotation": rotation}))
+
+
+def pixel(ed, px, py):
+    """The screen colour at image pixel (px, py) of the canvas, from a screenshot."""
+    from io import BytesIO
+    from PIL import Image
+    im = Image.open(BytesIO(ed.d.get_screenshot_as_png())).convert("RGB")
+    left, top, s, tx, ty, dpr = ed.js("const r = canvas.svg.getBoundingClientRect(); return [r.left, r.top, canvas.s, canvas.tx, canvas.ty, window.devicePixelRatio]")
+    return im.getpixel((int((left + tx + px * s) * dpr), int((top + ty + py * s) * dpr)))
+
+
+def run_rotated(args, o):
+    """Both rotated units: shown 480×640 with the square where a person sees it; a box drawn in displayed pixels."""
+    ed = Editor(args, args.annotator_key, "annotator", o)
+    drawn = {}
+    try:
+        ed.sign_in(f"/label/{args.project}?stage={args.annotate_stage}")
+        ed.wait.until(lambda d: d.execute_script("return document.body.dataset.ready") == "true")
+        ed.q("#start").click()
+        previous = None
+        for _ in range(2):
+            title = ed.wait_task(previous).rsplit("/", 1)[-1]
+            uuid = ed.js("return app.task.uuid")
+            check(ed.js("return [canvas.W, canvas.H]") == [480, 640], f"{title}: the canvas is {ed.js('return [canvas.W, canvas.H]')}, not the displayed 480×640")
+            if title.endswith(".mp4"):
+                wait_frame(ed, 0)
+                corner = (40, 600)            # orientation 8: the stored top-left is shown bottom-left
+            else:
+                ed.js("return new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(() => r(true))))")
+                corner = (440, 40)            # orientation 6: shown top-right
+            red, grey_px = pixel(ed, *corner), pixel(ed, 40, 40) if corner != (40, 40) else None
+            o.setdefault("corners", {})[title] = [list(red), list(grey_px)]
+            check(red[0] > 180 and red[1] < 90, f"{title}: no red square at the displayed {corner}: {red}")
+            check(abs(grey_px[0] - 128) < 30 and abs(grey_px[1] - 128) < 30, f"{title}: the displayed top-left is not grey: {grey_px}")
+            ed.shot(f"label-rotated-{title.replace('.', '-')}.png")
+            ed.q("#canvas").send_keys("1")
+            ed.drag((100, 200), (300, 500))
+            check(ed.objects() == 1, f"{title}: the box was not drawn")
+            drawn[title] = ed.js("const o = app.model.objects[0]; return [o.box.x * 480, o.box.y * 640, (o.box.x + o.box.w) * 480, (o.box.y + o.box.h) * 640]")
+            ed.wait_saved()
+            ed.act_and_next("#submit", uuid)
+            previous = uuid
+    except Exception:
+        try:
+            ed.shot("label-failure-rotated.png")
+            print(f"message: {ed.q('#message').text!r} save: {ed.q('#save-state').text!r}", file=sys.stderr)
+        except Exception:
+            pass
+        raise
+    finally:
+        ed.quit()
+    o["drawn"] = drawn
 
 
 def shown_grey(ed):
@@ -170,6 +250,8 @@ def run(args, o):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--make-video")
+    ap.add_argument("--make-rotated")
+    ap.add_argument("--rotated", action="store_true")
     ap.add_argument("--base")
     ap.add_argument("--project")
     ap.add_argument("--annotator-key")
@@ -182,10 +264,13 @@ def main():
     if args.make_video:
         make_video(args.make_video)
         return 0
+    if args.make_rotated:
+        make_rotated(args.make_rotated)
+        return 0
     os.makedirs(args.screenshots, exist_ok=True)
     o = {"screenshots": []}
     try:
-        run(args, o)
+        run_rotated(args, o) if args.rotated else run(args, o)
     except Exception as e:
         print(f"FAIL: {type(e).__name__}: {e}", file=sys.stderr)
         return 1

@@ -176,5 +176,99 @@ extension LiveServers {
         }
         #expect(tracks.count == 1, "the box is one track over frames 0-2: \(tracks)")
     }
+
+    /// Orientation end to end (docs/editor.md, docs/probing.md): a JPEG stored 640×480 with
+    /// EXIF Orientation 6 and an MP4 stored 640×480 whose track is tagged rotate=90 (ffprobe
+    /// says so) are registered through the pipeline and recorded 480×640 with their orientation;
+    /// the editor shows them as a browser does (the stored top-left square where a person sees
+    /// it); a box drawn on each comes back in the JSON and COCO exports in displayed pixels.
+    @Test func rotatedJPEGAndMP4AreLabelledAsDisplayed() throws {
+        let h = try PipelineHarness()
+        try h.emptyQueues([Export.queues, TaskCreate.queues])
+        let root = NSTemporaryDirectory() + "registrar-editor-rotated-\(UUID().uuidString)"
+        let storage = ["REGISTRAR_STORAGE_URL": "file://" + root]
+        let api = try APIHarness(h, extraEnv: storage)
+        try h.startCoordinator()
+        try h.startWorker("w1", extraEnv: storage)
+        let key = try api.tenantKey("acme")
+        let venv = ProcessInfo.processInfo.environment["REGISTRAR_TOOLS_VENV"] ?? "/opt/registrar-tools-venv"
+        let python = URL(fileURLWithPath: venv + "/bin/python")
+        guard FileManager.default.isExecutableFile(atPath: python.path) else { throw HarnessError("\(python.path) is missing: run scripts/setup") }
+        let driver = LabelEditorBrowserTests.packageRoot.appendingPathComponent("scripts/label-editor-video-browser.py").path
+        let dir = h.workDir.appendingPathComponent("rotated")
+        let made = try h.runProgram(python, [driver, "--make-rotated", dir.path])
+        try #require(made.status == 0, "making the media: \(made.stderr)")
+        let tags = try made.json()
+        #expect(tags["jpegOrientation"] as? Int == 6 && tags["mp4Rotation"] as? String == "90", "Pillow and ffprobe: \(tags)")
+        var urls: [String: String] = [:]
+        for name in ["rotated.jpg", "rotated.mp4"] {
+            urls[name] = try h.putObject("editor-rotated-\(h.id)/\(name)", bytes: Array(try Data(contentsOf: dir.appendingPathComponent(name))))
+        }
+        let folder = try tasks.post(api, "/v1/folders", key: key, #"{"name": "rotated"}"#, expect: 201).string("id")
+        let manifest = Data(#"{"images": [{"objectUrl": "\#(urls["rotated.jpg"]!)"}], "videos": [{"objectUrl": "\#(urls["rotated.mp4"]!)"}]}"#.utf8)
+        let upload = try api.json("POST", "/v1/folders/\(folder)/uploads", key: key, body: manifest,
+                                  headers: ["Content-Type": "application/json"], expect: 202).string("id")
+        var done: [String: Any] = [:]
+        let registered = Date().addingTimeInterval(120)
+        repeat { done = try api.json("GET", "/v1/uploads/\(upload)?wait=5", key: key, expect: 200) } while done.string("status") == "PENDING" && Date() < registered
+        try #require(done.string("status") == "DONE" && done.int("done") == 2, "the registration: \(done)")
+        // Recorded as displayed: 480×640 for both.
+        let sizes = try h.db.query("SELECT type, width::text, height::text FROM files WHERE folder_id = $1::uuid ORDER BY type", [folder])
+        #expect(sizes.map { "\($0[0] ?? "-") \($0[1] ?? "-")x\($0[2] ?? "-")" } == ["image 480x640", "video 480x640"], "recorded sizes")
+
+        let ds = try tasks.post(api, "/v1/datasets", key: key, #"{"title": "Rotated"}"#, expect: 201).string("id")
+        try tasks.addUnits(h, dataset: ds, folder: folder)
+        let structure = try JSONSerialization.data(withJSONObject: ["title": "Rotated", "structure": Self.ontology])
+        let ontology = try api.json("POST", "/v1/ontologies", key: key, body: structure, headers: TaskLiveTests.json, expect: 201).string("id")
+        let pid = try tasks.post(api, "/v1/projects", key: key, #"{"title": "Rotated", "ontologyId": "\#(ontology)", "datasetIds": ["\#(ds)"]}"#,
+                                 expect: 201).string("id")
+        let annotatorKey = try tasks.collaborator(h, api, key: key, project: pid, email: "ann@x.io", role: "ANNOTATOR")
+        let deadline = Date().addingTimeInterval(60)
+        while try h.count("SELECT count(*) FROM tasks WHERE project_id = $1::uuid", [pid]) < 2, Date() < deadline { usleep(100_000) }
+        let stages = try tasks.stageIDs(api, key: key, project: pid)
+        let artifacts = ProcessInfo.processInfo.environment["REGISTRAR_TEST_ARTIFACTS"].map { URL(fileURLWithPath: $0) }
+            ?? LabelEditorBrowserTests.packageRoot.appendingPathComponent(".build/test-artifacts")
+        let browser = try h.runProgram(python, [
+            driver, "--rotated", "--base", api.base, "--project", pid, "--annotator-key", annotatorKey, "--annotate-stage", stages["Annotate"]!,
+            "--ontology", "{}", "--screenshots", artifacts.path,
+        ])
+        try #require(browser.status == 0, "browser failed (exit \(browser.status)):\n\(browser.stderr.suffix(4000))\n\(browser.stdout.suffix(2000))")
+        let seen = try #require(try JSONSerialization.jsonObject(with: Data(browser.lastLine.utf8)) as? [String: Any])
+        print("label editor rotated: corners seen \(seen["corners"] ?? "?")")
+        let drawn = try #require(seen["drawn"] as? [String: [Any]])
+        func num(_ v: Any?) -> Double { (v as? NSNumber)?.doubleValue ?? .nan }
+        func near(_ a: [Double], _ b: [Double], _ what: String) {
+            #expect(a.count == b.count && zip(a, b).allSatisfy { abs($0 - $1) <= 1.0 }, "\(what): exported \(a), drawn \(b)")
+        }
+
+        let (_, jsonBody, _) = try exports.export(api, key: key, project: pid, #"{"format": "json"}"#)
+        let rows = try #require(try JSONSerialization.jsonObject(with: jsonBody) as? [[String: Any]])
+        #expect(rows.count == 2)
+        var titleByHash: [String: String] = [:]
+        for row in rows {
+            let title = String((row["data_title"] as? String ?? "").split(separator: "/").last ?? "")
+            titleByHash[row["data_hash"] as? String ?? ""] = title
+            let unit = try #require((row["data_units"] as? [String: Any])?.values.first as? [String: Any])
+            #expect(unit["width"] as? Int == 480 && unit["height"] as? Int == 640, "\(title): \(unit["width"] ?? "-")x\(unit["height"] ?? "-")")
+            let labels = unit["labels"] as? [String: Any] ?? [:]
+            let objects = (labels["objects"] as? [[String: Any]]) ?? ((labels["0"] as? [String: Any])?["objects"] as? [[String: Any]]) ?? []
+            #expect(objects.count == 1, "\(title): \(labels)")
+            if let b = objects.first?["boundingBox"] as? [String: Any] {
+                near([num(b["x"]) * 480, num(b["y"]) * 640, (num(b["x"]) + num(b["w"])) * 480, (num(b["y"]) + num(b["h"])) * 640],
+                     (drawn[title] ?? []).map { num($0) }, "\(title) box")
+            }
+        }
+        let (_, cocoBody, _) = try exports.export(api, key: key, project: pid, #"{"format": "coco"}"#)
+        let coco = try #require(try JSONSerialization.jsonObject(with: cocoBody) as? [String: Any])
+        let images = (coco["images"] as? [[String: Any]]) ?? []
+        #expect(images.count == 2 && images.allSatisfy { $0.int("width") == 480 && $0.int("height") == 640 }, "\(images)")
+        for a in (coco["annotations"] as? [[String: Any]]) ?? [] {
+            let image = images.first { $0.int("id") == a.int("image_id") } ?? [:]
+            let hash = String((image["file_name"] as? String ?? "").split(separator: "/").dropFirst().first ?? "").split(separator: ".").first.map(String.init) ?? ""
+            let d: [Double] = (drawn[titleByHash[hash] ?? ""] ?? []).map { num($0) }
+            guard d.count == 4 else { Issue.record("COCO annotation on an unknown image: \(image)"); continue }
+            near(((a["bbox"] as? [Any]) ?? []).map(num), [d[0], d[1], d[2] - d[0], d[3] - d[1]], "COCO \(titleByHash[hash] ?? "?") bbox")
+        }
+    }
 }
 }
