@@ -280,7 +280,7 @@ const app = {
     usable.forEach((o, i) => {
       list.append(el('li', {}, el('button', {type: 'button', 'data-class': o.featureNodeHash, 'data-shape': o.shape, 'aria-pressed': 'false',
         onclick: () => canvas.setTool(o.shape, o.featureNodeHash)},
-        el('span', {class: 'swatch', style: `background:${o.color}`, 'aria-hidden': 'true'}), `${i < 9 ? (i + 1) + ' · ' : ''}${o.name} `, el('small', {text: o.shape.replace('_', ' ')}))));
+        el('span', {class: 'swatch', style: `background:${o.color}`, 'aria-hidden': 'true'}), `${i < 9 ? (i + 1) + ' · ' : ''}${o.name} `, el('small', {text: o.shape.replace(/_/g, ' ')}))));
     });
     const other = ONTOLOGY.objects.filter((o) => !SUPPORTED_SHAPES.includes(o.shape));
     if (other.length) list.append(el('li', {class: 'muted', text: 'Not drawable here yet: ' + other.map((o) => `${o.name} (${o.shape})`).join(', ')}));
@@ -292,7 +292,7 @@ const app = {
     }
     const def = ONTOLOGY.object(canvas.classHash);
     $('tool-state').textContent = canvas.tool === 'select' ? 'Select: click a label to edit it, drag to move, Delete removes it.'
-      : `Drawing ${def ? def.name : ''} (${canvas.tool.replace('_', ' ')}). ` + {bounding_box: 'Drag, or Space at two corners.', polygon: 'Click or Space per point; Enter or double-click closes.',
+      : `Drawing ${def ? def.name : ''} (${canvas.tool.replace(/_/g, ' ')}). ` + {bounding_box: 'Drag, or Space at two corners.', rotatable_bounding_box: 'Drag, or Space at two corners; then turn it by its round handle or [ ].', polygon: 'Click or Space per point; Enter or double-click closes.',
          polyline: 'Click or Space per point; Enter or double-click ends.', point: 'Click or Space.'}[canvas.tool];
   },
   renderObjects() {
@@ -301,7 +301,7 @@ const app = {
       const def = ONTOLOGY.object(o.featureHash) || {name: '?', color: '#000'};
       list.append(el('li', {}, el('button', {type: 'button', 'data-hash': o.hash, 'aria-pressed': o.hash === canvas.selected ? 'true' : 'false',
         onclick: () => canvas.select(o.hash)}, el('span', {class: 'swatch', style: `background:${def.color}`, 'aria-hidden': 'true'}),
-        `${def.name} ${i + 1} `, el('small', {text: o.shape.replace('_', ' ')}))));
+        `${def.name} ${i + 1} `, el('small', {text: o.shape.replace(/_/g, ' ')}))));
     });
     $('object-count').textContent = String(this.model.objects.filter(frames.shows).length);
   },
@@ -430,7 +430,7 @@ const app = {
     if (mod && e.key === 'Enter') { e.preventDefault(); this.act(this.reviewing() ? 'APPROVE' : 'SUBMIT'); return; }
     if (typing || mod) return;
     const onCanvas = t === $('canvas');
-    if (frames.key(e, onCanvas)) return;
+    if (frames.key(e, onCanvas) || shapes.key(e)) return;
     const arrows = {ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, -1], ArrowDown: [0, 1]};
     if (arrows[e.key] && onCanvas) {
       e.preventDefault();

@@ -97,6 +97,7 @@ enum LabelEditorHTML {
                   <dt>Ctrl+S</dt><dd>save now</dd>
                   <dt>Ctrl+Enter</dt><dd>submit (annotating) or approve (reviewing)</dd>
                   <dt>, and . (← → off the image)</dt><dd>video: the previous / next frame</dd>
+                  <dt>[ ] (Shift: { })</dt><dd>turn the selected rotatable box 5° (1°) counter-clockwise / clockwise; or drag its round handle</dd>
                   <dt>C</dt><dd>video: copy the selected label to the next frame and show that frame</dd>
                   <dt>Tab</dt><dd>move through the buttons, labels and attribute answers</dd>
                 </dl></details>
@@ -112,7 +113,7 @@ enum LabelEditorHTML {
               </form>
             </dialog>
             </main>
-            """, script: LabelEditorScripts.common + LabelEditorScripts.row + LabelEditorScripts.canvas + LabelEditorScripts.video + LabelEditorScripts.app)
+            """, script: LabelEditorScripts.common + LabelEditorScripts.row + LabelEditorScripts.canvas + LabelEditorScripts.shapes + LabelEditorScripts.video + LabelEditorScripts.app)
     }
 
     static let css = """
@@ -139,8 +140,8 @@ enum LabelEditorHTML {
         .muted{color:#5a6275}.zoom{display:flex;flex-wrap:wrap;gap:4px;margin-top:8px}
         .stage-area{position:relative;background:#2b2f38;border-radius:6px;overflow:hidden}
         #canvas{width:100%;height:100%;display:block;cursor:crosshair;touch-action:none}#canvas[data-tool=select]{cursor:default}
-        #shapes .sel{stroke-dasharray:6 3}#media-video{pointer-events:none}#video{width:100%;height:100%;object-fit:fill;display:block}
-        .frames{display:flex;gap:8px;align-items:center;padding:4px 16px}.frames input{flex:1}
+        #shapes .sel{stroke-dasharray:6 3}#media-video{pointer-events:none}#shapes .rotate-arm{stroke:#fff}#video{width:100%;height:100%;object-fit:fill;display:block}
+        .frames[hidden]{display:none}.frames{display:flex;gap:8px;align-items:center;padding:4px 16px}.frames input{flex:1}
         #shapes .handle{fill:#fff;stroke:#1d2330}#draft *{fill:none;stroke:#ffeb3b}#draft circle{fill:#ffeb3b}#crosshair line{stroke:#00e5ff}
         fieldset{border:1px solid #d6dae2;margin:6px 0;padding:4px 8px}.nested{margin-left:16px;border-left:2px solid #d6dae2;padding-left:8px}
         .field{display:flex;flex-direction:column;margin:6px 0}.danger{border-color:#a11;color:#a11;margin-top:8px}

@@ -5,7 +5,7 @@ extension LabelEditorScripts {
 // The editor's model and Encord's label row shape (docs/labels.md, annotation-spec §2), both
 // ways. Coordinates are kept normalised (0..1 of the recorded width and height) as the row
 // stores them; the canvas multiplies by width and height to draw.
-const SHAPE_FIELD = {bounding_box: 'boundingBox', polygon: 'polygon', polyline: 'polyline', point: 'point'};
+const SHAPE_FIELD = {bounding_box: 'boundingBox', rotatable_bounding_box: 'rotatableBoundingBox', polygon: 'polygon', polyline: 'polyline', point: 'point'};
 const SUPPORTED_SHAPES = Object.keys(SHAPE_FIELD);
 function sdkTime(d) { return (d || new Date()).toUTCString().replace('GMT', 'UTC'); }
 function snake(s) { return String(s).trim().toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/^_|_$/g, ''); }
@@ -76,6 +76,7 @@ function modelObject(o) {
   const g = o[field];
   const obj = {hash: o.objectHash, featureHash: o.featureHash, shape: o.shape, createdAt: o.createdAt, createdBy: o.createdBy, answers: {}};
   if (o.shape === 'bounding_box') obj.box = {x: g.x, y: g.y, w: g.w, h: g.h};
+  else if (o.shape === 'rotatable_bounding_box') obj.box = {x: g.x, y: g.y, w: g.w, h: g.h, theta: Number(g.theta) || 0};
   else obj.points = Object.keys(g).sort((a, b) => a - b).map((k) => [g[k].x, g[k].y]);
   return obj;
 }
@@ -105,9 +106,10 @@ function instanceFromModel(o, def, me, now) {
   const out = {name: def.name, color: def.color, shape: o.shape, value: snake(def.name), createdAt: o.createdAt || now,
                createdBy: o.createdBy || me, confidence: 1.0, objectHash: o.hash, featureHash: o.featureHash,
                manualAnnotation: true, lastEditedAt: now, lastEditedBy: me};
-  if (o.shape === 'bounding_box') {
+  if (o.box) {
     const b = o.box; const x = round(clamp01(b.x)), y = round(clamp01(b.y));
-    out.boundingBox = {x, y, w: round(Math.min(1 - x, b.w)), h: round(Math.min(1 - y, b.h))};
+    out[SHAPE_FIELD[o.shape]] = Object.assign({x, y, w: round(Math.min(1 - x, b.w)), h: round(Math.min(1 - y, b.h))},
+                                              o.shape === 'rotatable_bounding_box' ? {theta: b.theta || 0} : {});
   } else {
     const pts = {};
     o.points.forEach((p, i) => { pts[String(i)] = {x: round(clamp01(p[0])), y: round(clamp01(p[1]))}; });
