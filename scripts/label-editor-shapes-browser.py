@@ -5,8 +5,10 @@ Run by Tests/RegistrarIntegrationTests/LabelEditorShapesBrowserTests.swift with 
 python. `--make-image PATH` writes a 640×480 PNG and exits. Otherwise the annotator takes the
 task, draws a Crate (rotatable box) by dragging from (200, 150) to (400, 250), selects it,
 drags its round rotate handle to 30° (the point 100 px from the centre in that direction),
-presses `]` (+5°), checks the box is drawn turned, saves and submits. Prints one JSON line
-with the box in image pixels and theta, and the screenshots; `FAIL: ...` and exit 1 otherwise.
+presses `]` (+5°), checks the box is drawn turned; then an Arm (skeleton from the ontology's
+template: shoulder, elbow, wrist) placed with three clicks in the template's order, its elbow
+dragged, its wrist set invisible; saves and submits. Prints one JSON line with the box in image
+pixels and theta, the keypoints, and the screenshots; `FAIL: ...` and exit 1 otherwise.
 """
 import argparse
 import importlib.util
@@ -57,6 +59,25 @@ def run(args, o):
         ed.shot("label-editor-rotatable.png")
         o["box"] = ed.js("const b = app.object(canvas.selected).box; return [b.x * 640, b.y * 480, (b.x + b.w) * 640, (b.y + b.h) * 480]")
         o["theta"] = theta
+        # The skeleton: three clicks in the template's order, the elbow dragged, the wrist invisible.
+        svg.send_keys("2")
+        check(ed.js("return canvas.tool") == "skeleton", f"tool {ed.js('return canvas.tool')!r}")
+        check("shoulder" in ed.q("#tool-state").text, f"no keypoint prompt: {ed.q('#tool-state').text!r}")
+        for p in [(100, 300), (200, 350)]:
+            ed.click_at(*p)
+        check(ed.objects() == 1, "the skeleton was added before its last keypoint")
+        check("wrist" in ed.q("#tool-state").text, f"the prompt did not move on: {ed.q('#tool-state').text!r}")
+        ed.click_at(300, 420)
+        check(ed.objects() == 2, "the skeleton was not added")
+        svg.send_keys("v")
+        ed.click_at(100, 300)
+        check(ed.js("return app.object(canvas.selected).shape") == "skeleton", "the skeleton was not selected")
+        ed.drag((200, 350), (210, 365))
+        from selenium.webdriver.support.ui import Select
+        Select(ed.q("#attributes select[data-keypoint='2']")).select_by_value("invisible")
+        check(ed.js("return document.querySelectorAll('#shapes line.obj').length") == 2, "the template's two edges are not drawn")
+        ed.shot("label-editor-skeleton.png")
+        o["keypoints"] = ed.js("const o = app.object(canvas.selected); return o.points.map((p, i) => [p[0] * 640, p[1] * 480, o.skeleton[i].name, o.skeleton[i].visibility])")
         ed.wait_saved()
         ed.act_and_next("#submit", ed.js("return app.task.uuid"))
     except Exception:

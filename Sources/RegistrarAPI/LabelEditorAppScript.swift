@@ -292,8 +292,9 @@ const app = {
     }
     const def = ONTOLOGY.object(canvas.classHash);
     $('tool-state').textContent = canvas.tool === 'select' ? 'Select: click a label to edit it, drag to move, Delete removes it.'
-      : `Drawing ${def ? def.name : ''} (${canvas.tool.replace(/_/g, ' ')}). ` + {bounding_box: 'Drag, or Space at two corners.', rotatable_bounding_box: 'Drag, or Space at two corners; then turn it by its round handle or [ ].', polygon: 'Click or Space per point; Enter or double-click closes.',
+      : `Drawing ${def ? def.name : ''} (${canvas.tool.replace(/_/g, ' ')}). ` + {bounding_box: 'Drag, or Space at two corners.', rotatable_bounding_box: 'Drag, or Space at two corners; then turn it by its round handle or [ ].', skeleton: 'Click or Space per keypoint, in the template\'s order.', polygon: 'Click or Space per point; Enter or double-click closes.',
          polyline: 'Click or Space per point; Enter or double-click ends.', point: 'Click or Space.'}[canvas.tool];
+    shapes.prompt();   // a skeleton names the keypoint to place next
   },
   renderObjects() {
     const list = $('objects'); list.innerHTML = '';
@@ -314,6 +315,7 @@ const app = {
     box.append(el('h3', {text: `${def ? def.name : '?'} — attributes`}));
     if (!def || !(def.attributes || []).length) { box.append(el('p', {class: 'muted', text: 'This class has no attributes.'})); }
     else this.attributeForm(box, def.attributes, o, 'o-' + o.hash);
+    shapes.panel(box, o);   // a skeleton's keypoint visibilities
     box.append(el('button', {type: 'button', class: 'danger', text: 'Delete label (Del)', onclick: () => this.deleteSelected()}));
   },
   /** Form controls for attributes: radio (with the chosen option's nested attributes), checklist, text, numeric. */

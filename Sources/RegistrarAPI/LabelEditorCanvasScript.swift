@@ -114,6 +114,7 @@ const canvas = {
     if (!app.editable() || this.tool === 'select') return;
     const near = (a, b) => Math.hypot(a.x - b.x, a.y - b.y) * this.s < 8;
     if (this.tool === 'point') { app.addObject(this.classHash, 'point', {points: [[p.x / this.W, p.y / this.H]]}); return; }
+    if (this.tool === 'skeleton') { shapes.placeKeypoint(p); return; }
     if (!this.draft) { this.draft = {points: [p]}; this.renderDraft(); return; }
     const pts = this.draft.points;
     if (BOX_TOOLS.has(this.tool)) {
@@ -157,6 +158,7 @@ const canvas = {
       const sel = o.hash === this.selected;
       const attrs = `data-hash="${esc(o.hash)}" class="obj${sel ? ' sel' : ''}" stroke="${esc(def.color)}" stroke-width="${sel ? 2 * sw : sw}"`;
       if (o.box) parts.push(`<rect ${attrs}${shapes.transform(o, W, H)} x="${o.box.x * W}" y="${o.box.y * H}" width="${o.box.w * W}" height="${o.box.h * H}" fill="${esc(def.color)}" fill-opacity="0.15"/>`);
+      else if (o.shape === 'skeleton') parts.push(shapes.skeletonSVG(o, attrs, W, H, this.s));
       else if (o.shape === 'point') parts.push(`<circle ${attrs} cx="${o.points[0][0] * W}" cy="${o.points[0][1] * H}" r="${5 / this.s}" fill="${esc(def.color)}"/>`);
       else {
         const pts = o.points.map((q) => `${q[0] * W},${q[1] * H}`).join(' ');

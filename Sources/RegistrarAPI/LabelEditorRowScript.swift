@@ -5,7 +5,7 @@ extension LabelEditorScripts {
 // The editor's model and Encord's label row shape (docs/labels.md, annotation-spec §2), both
 // ways. Coordinates are kept normalised (0..1 of the recorded width and height) as the row
 // stores them; the canvas multiplies by width and height to draw.
-const SHAPE_FIELD = {bounding_box: 'boundingBox', rotatable_bounding_box: 'rotatableBoundingBox', polygon: 'polygon', polyline: 'polyline', point: 'point'};
+const SHAPE_FIELD = {bounding_box: 'boundingBox', rotatable_bounding_box: 'rotatableBoundingBox', polygon: 'polygon', polyline: 'polyline', point: 'point', skeleton: 'skeleton'};
 const SUPPORTED_SHAPES = Object.keys(SHAPE_FIELD);
 function sdkTime(d) { return (d || new Date()).toUTCString().replace('GMT', 'UTC'); }
 function snake(s) { return String(s).trim().toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/^_|_$/g, ''); }
@@ -26,6 +26,7 @@ class Ontology {
     const walk = (attrs) => { for (const a of attrs || []) { this.byHash.set(a.featureNodeHash, a); for (const o of a.options || []) { this.byHash.set(o.featureNodeHash, o); walk(o.options); } } };
     for (const o of this.objects) { this.byHash.set(o.featureNodeHash, o); walk(o.attributes); }
     for (const c of this.classifications) { this.byHash.set(c.featureNodeHash, c); walk(c.attributes); }
+    this.templates = (structure && structure.skeleton_templates || []).map((t) => t && t.template).filter(Boolean);
   }
   object(hash) { return this.objects.find((o) => o.featureNodeHash === hash); }
   classification(hash) { return this.classifications.find((c) => c.featureNodeHash === hash); }
@@ -78,6 +79,8 @@ function modelObject(o) {
   if (o.shape === 'bounding_box') obj.box = {x: g.x, y: g.y, w: g.w, h: g.h};
   else if (o.shape === 'rotatable_bounding_box') obj.box = {x: g.x, y: g.y, w: g.w, h: g.h, theta: Number(g.theta) || 0};
   else obj.points = Object.keys(g).sort((a, b) => a - b).map((k) => [g[k].x, g[k].y]);
+  if (o.shape === 'skeleton') obj.skeleton = Object.keys(g).sort((a, b) => a - b).map((k) =>
+    ({name: g[k].name, color: g[k].color, featureHash: g[k].featureHash, value: g[k].value, visibility: g[k].visibility || 'visible'}));
   return obj;
 }
 function modelFromRow(row, dataHash) {
@@ -112,7 +115,7 @@ function instanceFromModel(o, def, me, now) {
                                               o.shape === 'rotatable_bounding_box' ? {theta: b.theta || 0} : {});
   } else {
     const pts = {};
-    o.points.forEach((p, i) => { pts[String(i)] = {x: round(clamp01(p[0])), y: round(clamp01(p[1]))}; });
+    o.points.forEach((p, i) => { pts[String(i)] = Object.assign({x: round(clamp01(p[0])), y: round(clamp01(p[1]))}, (o.skeleton || [])[i] || {}); });
     out[SHAPE_FIELD[o.shape]] = pts;
     if (o.shape === 'polygon') out.polygons = [[o.points.flatMap((p) => [round(clamp01(p[0])), round(clamp01(p[1]))])]];
   }

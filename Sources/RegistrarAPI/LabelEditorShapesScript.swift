@@ -1,7 +1,7 @@
 // Plain JavaScript served inline under the page's CSP nonce: no build step, no npm, no CDN.
 extension LabelEditorScripts {
-    /// Rotatable bounding boxes: the rotation about the centre, the rotate handle, resizing in
-    /// the box's own frame, `[`/`]` to turn it.
+    /// Rotatable bounding boxes (the rotation about the centre, the rotate handle, resizing in
+    /// the box's own frame, `[`/`]` to turn it) and keypoint skeletons from the ontology's templates.
     static let shapes = #"""
 // Rotatable boxes (rotatable_bounding_box → rotatableBoundingBox {x, y, w, h, theta}): x, y, w, h
 // are the unrotated box (fractions of the frame, as a bounding box's), theta the rotation about
@@ -58,6 +58,62 @@ const shapes = {
     app.changed(before);
     app.say(`Rotated to ${o.box.theta}°.`);
     return true;
+  },
+
+  // Skeletons (skeleton → skeleton {"0": {x, y, name, color, featureHash, value, visibility}, …}):
+  // the ontology's template (skeleton_templates[].template: vertices and edges) whose name is the
+  // object's (else whose feature_node_hash is its featureNodeHash, else the only one) gives the
+  // keypoints, placed one click (or Space) each in the template's order.
+  VISIBILITY: ['visible', 'invisible', 'occluded', 'selfOccluded'],
+  template(featureHash) {
+    const def = ONTOLOGY.object(featureHash), list = ONTOLOGY.templates || [];
+    return list.find((t) => def && t.name === def.name) || list.find((t) => def && t.feature_node_hash === def.featureNodeHash)
+      || (list.length === 1 ? list[0] : null);
+  },
+  vertices(t) { return Object.keys((t && t.skeleton) || {}).sort((a, b) => a - b).map((k) => Object.assign({key: k}, t.skeleton[k])); },
+  /** Places the next keypoint of the skeleton being drawn; the last one adds the object. */
+  placeKeypoint(p) {
+    const t = this.template(canvas.classHash), vs = this.vertices(t);
+    if (!vs.length) { app.say('This skeleton has no template in the ontology (skeleton_templates).', true); return; }
+    if (!canvas.draft) canvas.draft = {points: []};
+    canvas.draft.points.push(p);
+    if (canvas.draft.points.length < vs.length) { canvas.renderDraft(); this.prompt(); return; }
+    const pts = canvas.draft.points; canvas.draft = null; canvas.renderDraft();
+    app.addObject(canvas.classHash, 'skeleton', {points: pts.map((q) => [q.x / canvas.W, q.y / canvas.H]),
+      skeleton: vs.map((v) => ({name: v.name, color: v.color || null, featureHash: v.featureHash || v.feature_hash || null, value: v.value || snake(v.name || ''), visibility: 'visible'}))});
+  },
+  prompt() {
+    const vs = this.vertices(this.template(canvas.classHash)), n = canvas.draft ? canvas.draft.points.length : 0;
+    if (canvas.tool === 'skeleton' && vs.length) $('tool-state').textContent = `Skeleton: place ${vs[n] ? vs[n].name : '?'} (${n + 1} of ${vs.length}); Esc cancels.`;
+  },
+  /** SVG of a skeleton: its template's edges, then its keypoints (hollow when not visible). */
+  skeletonSVG(o, attrs, W, H, s) {
+    const t = this.template(o.featureHash), vs = this.vertices(t), idx = new Map(vs.map((v, i) => [v.key, i]));
+    const out = [];
+    for (const [a, ends] of Object.entries((t && t.skeletonEdges) || {})) {
+      for (const b of Object.keys(ends || {})) {
+        const p = o.points[idx.get(a)], q = o.points[idx.get(b)];
+        if (p && q) out.push(`<line ${attrs} x1="${p[0] * W}" y1="${p[1] * H}" x2="${q[0] * W}" y2="${q[1] * H}"/>`);
+      }
+    }
+    o.points.forEach((p, i) => {
+      const meta = (o.skeleton || [])[i] || {}, shown = (meta.visibility || 'visible') === 'visible';
+      out.push(`<circle ${attrs} data-keypoint="${i}" cx="${p[0] * W}" cy="${p[1] * H}" r="${5 / s}" fill="${shown ? esc(meta.color || '#fff') : 'none'}"/>`);
+    });
+    return out.join('');
+  },
+  /** The selected skeleton's keypoints in the attributes panel: each one's visibility. */
+  panel(box, o) {
+    if (!o || o.shape !== 'skeleton') return;
+    const fs = el('fieldset', {class: 'keypoints'}, el('legend', {text: 'Keypoints'}));
+    (o.skeleton || []).forEach((meta, i) => {
+      const id = `kp-${i}`;
+      const sel = el('select', {id, 'data-keypoint': String(i)});
+      for (const v of this.VISIBILITY) sel.append(el('option', {value: v, text: v, selected: (meta.visibility || 'visible') === v}));
+      sel.addEventListener('change', () => { const before = app.snapshot(); meta.visibility = sel.value; app.changed(before); });
+      fs.append(el('div', {class: 'field'}, el('label', {for: id, text: `${i + 1}. ${meta.name || '?'}`}), sel));
+    });
+    box.append(fs);
   },
 };
 """#

@@ -38,8 +38,15 @@ extension LiveServers {
         try #require(done.string("status") == "DONE" && done.int("done") == 1, "the registration: \(done)")
         let ds = try tasks.post(api, "/v1/datasets", key: key, #"{"title": "Crates"}"#, expect: 201).string("id")
         try tasks.addUnits(h, dataset: ds, folder: folder)
-        let ontologyJSON: [String: Any] = ["objects": [["id": "1", "name": "Crate", "color": "#16A5A5", "shape": "rotatable_bounding_box", "featureNodeHash": "crate001"]],
-                                           "classifications": [Any]()]
+        func vertex(_ name: String, _ x: Double, _ hash: String) -> [String: Any] {
+            ["x": x, "y": 0.5, "name": name, "color": "#FF0000", "value": name, "featureHash": hash]
+        }
+        let template: [String: Any] = ["name": "Arm", "width": 100, "height": 100, "feature_node_hash": "armtpl01", "shape": "skeleton",
+                                       "skeleton": ["0": vertex("shoulder", 0.1, "kp000001"), "1": vertex("elbow", 0.5, "kp000002"), "2": vertex("wrist", 0.9, "kp000003")],
+                                       "skeletonEdges": ["0": ["1": ["color": "#00FF00"]], "1": ["2": ["color": "#00FF00"]]]]
+        let ontologyJSON: [String: Any] = ["objects": [["id": "1", "name": "Crate", "color": "#16A5A5", "shape": "rotatable_bounding_box", "featureNodeHash": "crate001"],
+                                                       ["id": "2", "name": "Arm", "color": "#E27300", "shape": "skeleton", "featureNodeHash": "arm00001"]],
+                                           "classifications": [Any](), "skeleton_templates": [["template": template]]]
         let structure = try JSONSerialization.data(withJSONObject: ["title": "Crates", "structure": ontologyJSON])
         let ontology = try api.json("POST", "/v1/ontologies", key: key, body: structure, headers: TaskLiveTests.json, expect: 201).string("id")
         let pid = try tasks.post(api, "/v1/projects", key: key, #"{"title": "Crates", "ontologyId": "\#(ontology)", "datasetIds": ["\#(ds)"]}"#,
@@ -66,14 +73,33 @@ extension LiveServers {
         #expect(row["is_valid"] as? Bool == true)
         let unit = try #require((row["data_units"] as? [String: Any])?.values.first as? [String: Any])
         let objects = ((unit["labels"] as? [String: Any])?["objects"] as? [[String: Any]]) ?? []
-        #expect(objects.count == 1 && objects.first?["shape"] as? String == "rotatable_bounding_box")
-        let b = try #require(objects.first?["rotatableBoundingBox"] as? [String: Any], "\(objects)")
+        #expect(objects.map { $0["shape"] as? String ?? "" }.sorted() == ["rotatable_bounding_box", "skeleton"], "\(objects)")
+        let b = try #require(objects.first { $0["shape"] as? String == "rotatable_bounding_box" }?["rotatableBoundingBox"] as? [String: Any], "\(objects)")
         near([num(b["x"]) * 640, num(b["y"]) * 480, (num(b["x"]) + num(b["w"])) * 640, (num(b["y"]) + num(b["h"])) * 480], drawn, "rotatable box")
         #expect(abs(num(b["theta"]) - theta) < 0.01, "theta \(b["theta"] ?? "-"), drawn \(theta)")
 
+        // The skeleton: the template's keypoints in order, where they were placed (the elbow dragged), the wrist invisible.
+        let drawnKeypoints = (seen["keypoints"] as? [[Any]]) ?? []
+        try #require(drawnKeypoints.count == 3, "keypoints drawn: \(drawnKeypoints)")
+        let skeleton = (objects.first { $0["shape"] as? String == "skeleton" }?["skeleton"] as? [String: [String: Any]]) ?? [:]
+        #expect(skeleton.keys.sorted() == ["0", "1", "2"], "\(skeleton)")
+        for (i, (name, hash, visibility)) in [("shoulder", "kp000001", "visible"), ("elbow", "kp000002", "visible"), ("wrist", "kp000003", "invisible")].enumerated() {
+            let k = skeleton[String(i)] ?? [:]
+            #expect(k["name"] as? String == name && k["featureHash"] as? String == hash && k["visibility"] as? String == visibility, "keypoint \(i): \(k)")
+            near([num(k["x"]) * 640, num(k["y"]) * 480], [num(drawnKeypoints[i][0]), num(drawnKeypoints[i][1])], "keypoint \(name)")
+        }
+        near([num(drawnKeypoints[1][0]), num(drawnKeypoints[1][1])], [210, 365], "the dragged elbow")
+
         let (_, cocoBody, _) = try exports.export(api, key: key, project: pid, #"{"format": "coco"}"#)
         let coco = try #require(try JSONSerialization.jsonObject(with: cocoBody) as? [String: Any])
-        let ann = try #require(((coco["annotations"] as? [[String: Any]]) ?? []).first)
+        let categories = Dictionary(uniqueKeysWithValues: ((coco["categories"] as? [[String: Any]]) ?? []).map { ($0.int("id"), $0.string("name")) })
+        let anns = (coco["annotations"] as? [[String: Any]]) ?? []
+        if let arm = anns.first(where: { categories[$0.int("category_id")] == "Arm" }) {
+            let kp = ((arm["keypoints"] as? [Any]) ?? []).map { num($0) }
+            let expected: [Double] = drawnKeypoints.enumerated().flatMap { (i: Int, p: [Any]) -> [Double] in [num(p[0]), num(p[1]), i == 2 ? 0 : 2] }
+            #expect(kp.count == 9 && zip(kp, expected).allSatisfy { abs($0 - $1) <= 1.0 }, "COCO keypoints \(kp), drawn \(expected)")
+        } else { Issue.record("COCO: no Arm annotation: \(anns)") }
+        let ann = try #require(anns.first { categories[$0.int("category_id")] == "Crate" })
         near(((ann["bbox"] as? [Any]) ?? []).map { num($0) }, [drawn[0], drawn[1], drawn[2] - drawn[0], drawn[3] - drawn[1]], "COCO bbox")
         #expect(abs(num((ann["attributes"] as? [String: Any])?["rotation"]) - theta) < 0.01, "COCO rotation: \(ann)")
     }
