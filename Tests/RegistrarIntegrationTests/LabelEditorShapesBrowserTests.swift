@@ -12,7 +12,7 @@ extension LiveServers {
     let tasks = TaskLiveTests()
     let exports = ExportLiveTests()
 
-    @Test func aRotatableBoxTurnedByItsHandleIsExportedAsDrawn() throws {
+    @Test func aRotatableBoxAndASkeletonAreExportedAsDrawn() throws {
         let h = try PipelineHarness()
         try h.emptyQueues([Export.queues, TaskCreate.queues])
         let root = NSTemporaryDirectory() + "registrar-editor-shapes-\(UUID().uuidString)"
