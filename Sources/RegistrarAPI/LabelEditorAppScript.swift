@@ -15,7 +15,7 @@ const app = {
   version: 0, savedVersion: 0, saving: null, saveTimer: null, retryDelay: 1000, stale: false, skippedHere: new Set(),
 
   async start() {
-    canvas.init();
+    canvas.init(); frames.init();
     this.bindControls(); review.init();
     try {
       const [project, me, wf] = await Promise.all([api('GET', `/v1/projects/${this.pid}`), api('GET', `/v1/projects/${this.pid}/me`),
@@ -75,9 +75,10 @@ const app = {
     const r = await api('GET', `/v1/projects/${this.pid}/label-rows/${task.dataHash}`);
     this.row = r.json; this.etag = r.etag;
     const unit = this.row.data_units[task.dataHash];
-    if (this.row.data_type !== 'image') {
-      this.say(`This task's data is ${this.row.data_type}: this version of the editor labels images only (docs/editor.md).`, true);
+    if (this.row.data_type !== 'image' && !frames.framed(this.row)) {
+      this.say(`This task's data is ${this.row.data_type}: this version of the editor labels images and videos only (docs/editor.md).`, true);
     }
+    if (frames.active) frames.close();
     let model = modelFromRow(this.row, task.dataHash);
     const draft = this.readDraft();
     if (draft) {
@@ -89,13 +90,18 @@ const app = {
     $('task-info').textContent = `${task.dataTitle || task.dataHash} · ${this.stage.title} · ${task.status}`;
     document.body.dataset.task = task.uuid; document.body.dataset.dataHash = task.dataHash;
     const t0 = performance.now();
-    await new Promise((resolve) => {
-      const img = new Image();
-      img.onload = img.onerror = () => resolve();
-      img.src = unit.data_link;
-    });
+    if (frames.framed(this.row)) {
+      canvas.load('', unit.width, unit.height);
+      await frames.open(unit);   // the <video> at frame 0, the scrubber
+    } else {
+      await new Promise((resolve) => {
+        const img = new Image();
+        img.onload = img.onerror = () => resolve();
+        img.src = unit.data_link;
+      });
+      canvas.load(unit.data_link, unit.width, unit.height);
+    }
     document.body.dataset.mediaMs = (performance.now() - t0).toFixed(1);
-    canvas.load(unit.data_link, unit.width, unit.height);
     canvas.select(null);
     this.renderObjects(); this.renderClassifications(); this.refreshButtons();
     if (draft) this.schedule(0); else this.setSave('saved', 'Saved');
@@ -108,7 +114,7 @@ const app = {
   },
   close() {
     this.task = null; this.row = null; this.model = {objects: [], classifications: {}, kept: []};
-    canvas.load('', 1, 1); canvas.select(null); this.renderObjects(); this.renderClassifications(); this.refreshButtons();
+    frames.close(); canvas.load('', 1, 1); canvas.select(null); this.renderObjects(); this.renderClassifications(); this.refreshButtons();
     $('task-info').textContent = ''; delete document.body.dataset.task;
     this.setSave('idle', 'No task open');
   },
@@ -148,7 +154,7 @@ const app = {
   },
 
   // MARK: Model changes, undo/redo
-  object(hash) { return hash ? this.model.objects.find((o) => o.hash === hash) : null; },
+  object(hash) { return hash ? this.model.objects.find((o) => o.hash === hash && frames.shows(o)) : null; },
   snapshot() { return JSON.stringify(this.model); },
   changed(before) {
     review.resolveEdited(before);
@@ -166,7 +172,7 @@ const app = {
   addObject(featureHash, shape, geometry) {
     if (!featureHash) { this.say('Pick an object class first (keys 1–9).'); return; }
     const before = this.snapshot();
-    const o = Object.assign({hash: shortHash(), featureHash, shape, answers: {}, createdAt: sdkTime(), createdBy: this.me.email}, geometry);
+    const o = Object.assign({hash: shortHash(), featureHash, shape, answers: {}, createdAt: sdkTime(), createdBy: this.me.email}, geometry, frames.tag());
     this.model.objects.push(o);
     canvas.selected = o.hash;
     this.changed(before);
@@ -182,6 +188,7 @@ const app = {
     const before = this.snapshot();
     target.answers[attr.featureNodeHash] = value;
     if (attr.type === 'radio') this.clearNested(target.answers, attr, value);
+    frames.spread(target, attr, value);
     this.changed(before);
   },
   /** Answers under the options not chosen are dropped (the row keeps nested answers only under the chosen option). */
@@ -190,8 +197,9 @@ const app = {
     for (const o of attr.options || []) if (o.featureNodeHash !== chosen) drop(o.options);
   },
   classification(def) {
-    let c = this.model.classifications[def.featureNodeHash];
-    if (!c) { c = {hash: shortHash(), answers: {}, createdAt: sdkTime(), createdBy: this.me.email}; this.model.classifications[def.featureNodeHash] = c; }
+    const store = frames.classificationStore(def, this.model);   // per frame on a video
+    let c = store[def.featureNodeHash];
+    if (!c) { c = {hash: shortHash(), answers: {}, createdAt: sdkTime(), createdBy: this.me.email}; store[def.featureNodeHash] = c; }
     return c;
   },
 
@@ -274,7 +282,7 @@ const app = {
     usable.forEach((o, i) => {
       list.append(el('li', {}, el('button', {type: 'button', 'data-class': o.featureNodeHash, 'data-shape': o.shape, 'aria-pressed': 'false',
         onclick: () => canvas.setTool(o.shape, o.featureNodeHash)},
-        el('span', {class: 'swatch', style: `background:${o.color}`, 'aria-hidden': 'true'}), `${i < 9 ? (i + 1) + ' · ' : ''}${o.name} `, el('small', {text: o.shape.replace('_', ' ')}))));
+        el('span', {class: 'swatch', style: `background:${o.color}`, 'aria-hidden': 'true'}), `${i < 9 ? (i + 1) + ' · ' : ''}${o.name} `, el('small', {text: o.shape.replace(/_/g, ' ')}))));
     });
     const other = ONTOLOGY.objects.filter((o) => !SUPPORTED_SHAPES.includes(o.shape));
     if (other.length) list.append(el('li', {class: 'muted', text: 'Not drawable here yet: ' + other.map((o) => `${o.name} (${o.shape})`).join(', ')}));
@@ -286,19 +294,20 @@ const app = {
     }
     const def = ONTOLOGY.object(canvas.classHash);
     $('tool-state').textContent = canvas.tool === 'select' ? 'Select: click a label to edit it, drag to move, Delete removes it.'
-      : `Drawing ${def ? def.name : ''} (${canvas.tool.replace('_', ' ')}). ` + {bounding_box: 'Drag, or Space at two corners.', polygon: 'Click or Space per point; Enter or double-click closes.',
+      : `Drawing ${def ? def.name : ''} (${canvas.tool.replace(/_/g, ' ')}). ` + {bounding_box: 'Drag, or Space at two corners.', rotatable_bounding_box: 'Drag, or Space at two corners; then turn it by its round handle or [ ].', skeleton: 'Click or Space per keypoint, in the template\'s order.', polygon: 'Click or Space per point; Enter or double-click closes.',
          polyline: 'Click or Space per point; Enter or double-click ends.', point: 'Click or Space.'}[canvas.tool];
+    shapes.prompt();   // a skeleton names the keypoint to place next
   },
   renderObjects() {
     const list = $('objects'); list.innerHTML = '';
-    this.model.objects.forEach((o, i) => {
+    this.model.objects.filter(frames.shows).forEach((o, i) => {
       const def = ONTOLOGY.object(o.featureHash) || {name: '?', color: '#000'};
       list.append(el('li', {}, el('button', {type: 'button', 'data-hash': o.hash, 'aria-pressed': o.hash === canvas.selected ? 'true' : 'false',
         onclick: () => canvas.select(o.hash)}, el('span', {class: 'swatch', style: `background:${def.color}`, 'aria-hidden': 'true'}),
-        `${def.name} ${i + 1} `, el('small', {text: o.shape.replace('_', ' ') + review.badge(o), 'data-review': review.status(o) || null}))));
+        `${def.name} ${i + 1} `, el('small', {text: o.shape.replace(/_/g, ' ') + review.badge(o), 'data-review': review.status(o) || null}))));
     });
     review.showRejected();
-    $('object-count').textContent = String(this.model.objects.length);
+    $('object-count').textContent = String(this.model.objects.filter(frames.shows).length);
   },
   selectionChanged() {
     // Only the pressed state changes: rebuilding the list (500 buttons) on every click was most of a select's time.
@@ -316,6 +325,7 @@ const app = {
     if (!def || !(def.attributes || []).length) { box.append(el('p', {class: 'muted', text: 'This class has no attributes.'})); }
     else this.attributeForm(box, def.attributes, o, 'o-' + o.hash);
     review.panel(box, o, 'label');
+    shapes.panel(box, o);   // a skeleton's keypoint visibilities
     box.append(el('button', {type: 'button', class: 'danger', text: 'Delete label (Del)', onclick: () => this.deleteSelected()}));
   },
   /** Form controls for attributes: radio (with the chosen option's nested attributes), checklist, text, numeric. */
@@ -370,6 +380,7 @@ const app = {
     if (!this.task) { box.append(el('p', {class: 'muted', text: 'Open a task to answer them.'})); return; }
     for (const def of ONTOLOGY.classifications) {
       const wrapper = el('div', {class: 'classification', 'data-classification': def.featureNodeHash});
+      if (frames.active) wrapper.append(el('p', {class: 'muted', text: def.level === 'global' ? 'Whole video' : `Frame ${frames.current}`}));
       // An instance with no answers is left out of the row (rowFromModel), so making it here is harmless.
       this.attributeForm(wrapper, def.attributes, this.classification(def), 'c-' + def.featureNodeHash);
       if (Object.keys(this.classification(def).answers).length) review.panel(wrapper, this.classification(def), 'classification');
@@ -432,6 +443,7 @@ const app = {
     if (mod && e.key === 'Enter') { e.preventDefault(); this.act(this.reviewing() ? 'APPROVE' : 'SUBMIT'); return; }
     if (typing || mod) return;
     const onCanvas = t === $('canvas');
+    if (frames.key(e, onCanvas) || shapes.key(e)) return;
     const arrows = {ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, -1], ArrowDown: [0, 1]};
     if (arrows[e.key] && onCanvas) {
       e.preventDefault();
@@ -452,7 +464,7 @@ const app = {
     if (e.key === '-') { canvas.zoom(0.8); return; }
     if (e.key === '0') { canvas.fit(); return; }
     if (e.key === 'n' || e.key === 'N') {
-      const objs = this.model.objects; if (!objs.length) return;
+      const objs = this.model.objects.filter(frames.shows); if (!objs.length) return;
       const i = objs.findIndex((o) => o.hash === canvas.selected);
       canvas.select(objs[(i + (e.shiftKey ? objs.length - 1 : 1) + (i < 0 && e.shiftKey ? 1 : 0)) % objs.length].hash); return;
     }

@@ -61,7 +61,7 @@ const canvas = {
       const t = e.target;
       const hash = t.closest && t.closest('[data-hash]') ? t.closest('[data-hash]').dataset.hash : null;
       if (t.dataset && t.dataset.handle !== undefined && this.selected) {
-        this.drag = {kind: 'handle', index: Number(t.dataset.handle), before: app.snapshot()};
+        this.drag = {kind: 'handle', index: t.dataset.handle === 'rotate' ? 'rotate' : Number(t.dataset.handle), before: app.snapshot()};
       } else if (hash) {
         this.select(hash);
         this.drag = {kind: 'move', start: p, orig: JSON.parse(JSON.stringify(app.object(hash))), before: app.snapshot()};
@@ -73,7 +73,7 @@ const canvas = {
       return;
     }
     this.place(p, true);
-    if (this.tool === 'bounding_box') this.svg.setPointerCapture(e.pointerId);
+    if (BOX_TOOLS.has(this.tool)) this.svg.setPointerCapture(e.pointerId);
   },
   move(e) {
     const p = this.pixel(e);
@@ -88,7 +88,9 @@ const canvas = {
       if (o.box) { o.box.x = clamp01(Math.min(1 - g.box.w, g.box.x + dx)); o.box.y = clamp01(Math.min(1 - g.box.h, g.box.y + dy)); }
       else o.points = g.points.map((q) => [clamp01(q[0] + dx), clamp01(q[1] + dy)]);
     } else if (this.drag.kind === 'handle') {
-      if (o.box) {
+      if (this.drag.index === 'rotate') shapes.rotateTo(o, p, this.W, this.H);
+      else if (shapes.rotatable(o)) this.drag.index = shapes.resize(o, this.drag.index, p, this.W, this.H);
+      else if (o.box) {
         const b = o.box; const c = [[b.x, b.y], [b.x + b.w, b.y], [b.x + b.w, b.y + b.h], [b.x, b.y + b.h]];
         const opp = c[(this.drag.index + 2) % 4];
         o.box = {x: Math.min(opp[0], nx), y: Math.min(opp[1], ny), w: Math.abs(nx - opp[0]), h: Math.abs(ny - opp[1])};
@@ -101,7 +103,7 @@ const canvas = {
   up(e) {
     const d = this.drag; this.drag = null;
     if (d && d.moved && d.kind !== 'pan') app.changed(d.before);
-    if (this.tool === 'bounding_box' && this.draft && this.draft.points.length === 1) {
+    if (BOX_TOOLS.has(this.tool) && this.draft && this.draft.points.length === 1) {
       const p = this.pixel(e); const a = this.draft.points[0];
       if (Math.abs(p.x - a.x) * this.s > 3 && Math.abs(p.y - a.y) * this.s > 3) this.place(p, true);
     }
@@ -112,13 +114,15 @@ const canvas = {
     if (!app.editable() || this.tool === 'select') return;
     const near = (a, b) => Math.hypot(a.x - b.x, a.y - b.y) * this.s < 8;
     if (this.tool === 'point') { app.addObject(this.classHash, 'point', {points: [[p.x / this.W, p.y / this.H]]}); return; }
+    if (this.tool === 'skeleton') { shapes.placeKeypoint(p); return; }
     if (!this.draft) { this.draft = {points: [p]}; this.renderDraft(); return; }
     const pts = this.draft.points;
-    if (this.tool === 'bounding_box') {
+    if (BOX_TOOLS.has(this.tool)) {
       const a = pts[0];
       if (a.x === p.x || a.y === p.y) return;
       this.draft = null; this.renderDraft();
-      app.addObject(this.classHash, 'bounding_box', {box: {x: Math.min(a.x, p.x) / this.W, y: Math.min(a.y, p.y) / this.H, w: Math.abs(p.x - a.x) / this.W, h: Math.abs(p.y - a.y) / this.H}});
+      const box = {x: Math.min(a.x, p.x) / this.W, y: Math.min(a.y, p.y) / this.H, w: Math.abs(p.x - a.x) / this.W, h: Math.abs(p.y - a.y) / this.H};
+      app.addObject(this.classHash, this.tool, {box: this.tool === 'rotatable_bounding_box' ? Object.assign(box, {theta: 0}) : box});
       return;
     }
     if (this.tool === 'polygon' && pts.length >= 3 && near(pts[0], p) && fromPointer) { this.finish(); return; }
@@ -149,10 +153,12 @@ const canvas = {
     const W = this.W, H = this.H, sw = 2 / this.s;
     const parts = [];
     for (const o of app.model.objects) {
+      if (!frames.shows(o)) continue;   // a video shows the current frame's instances
       const def = ONTOLOGY.object(o.featureHash) || {color: '#000', name: '?'};
       const sel = o.hash === this.selected;
       const attrs = `data-hash="${esc(o.hash)}" class="obj${sel ? ' sel' : ''}" stroke="${esc(def.color)}" stroke-width="${sel ? 2 * sw : sw}"`;
-      if (o.box) parts.push(`<rect ${attrs} x="${o.box.x * W}" y="${o.box.y * H}" width="${o.box.w * W}" height="${o.box.h * H}" fill="${esc(def.color)}" fill-opacity="0.15"/>`);
+      if (o.box) parts.push(`<rect ${attrs}${shapes.transform(o, W, H)} x="${o.box.x * W}" y="${o.box.y * H}" width="${o.box.w * W}" height="${o.box.h * H}" fill="${esc(def.color)}" fill-opacity="0.15"/>`);
+      else if (o.shape === 'skeleton') parts.push(shapes.skeletonSVG(o, attrs, W, H, this.s));
       else if (o.shape === 'point') parts.push(`<circle ${attrs} cx="${o.points[0][0] * W}" cy="${o.points[0][1] * H}" r="${5 / this.s}" fill="${esc(def.color)}"/>`);
       else {
         const pts = o.points.map((q) => `${q[0] * W},${q[1] * H}`).join(' ');
@@ -161,7 +167,12 @@ const canvas = {
       }
     }
     const sel = app.object(this.selected);
-    if (sel && app.editable()) {
+    if (sel && app.editable() && shapes.rotatable(sel)) {
+      const {corners, rotate} = shapes.handles(sel, W, H, this.s), top = shapes.world(sel.box, W, H, 0, -sel.box.h * H / 2);
+      parts.push(`<line class="rotate-arm" x1="${top.x}" y1="${top.y}" x2="${rotate.x}" y2="${rotate.y}" stroke-width="${1 / this.s}"/>`);
+      corners.forEach((q, i) => parts.push(`<rect class="handle" data-handle="${i}" x="${q.x - 4 / this.s}" y="${q.y - 4 / this.s}" width="${8 / this.s}" height="${8 / this.s}" stroke-width="${1 / this.s}"/>`));
+      parts.push(`<circle class="handle" data-handle="rotate" cx="${rotate.x}" cy="${rotate.y}" r="${6 / this.s}" stroke-width="${1 / this.s}"/>`);
+    } else if (sel && app.editable()) {
       const hs = sel.box ? [[sel.box.x, sel.box.y], [sel.box.x + sel.box.w, sel.box.y], [sel.box.x + sel.box.w, sel.box.y + sel.box.h], [sel.box.x, sel.box.y + sel.box.h]] : sel.points;
       hs.forEach((q, i) => parts.push(`<rect class="handle" data-handle="${i}" x="${q[0] * W - 4 / this.s}" y="${q[1] * H - 4 / this.s}" width="${8 / this.s}" height="${8 / this.s}" stroke-width="${1 / this.s}"/>`));
     }
@@ -176,7 +187,7 @@ const canvas = {
     if (!d) { this.draftLayer.innerHTML = ''; return; }
     const pts = d.points.concat(d.hover ? [d.hover] : []);
     const sw = 2 / this.s;
-    if (this.tool === 'bounding_box' && pts.length === 2) {
+    if (BOX_TOOLS.has(this.tool) && pts.length === 2) {
       const [a, b] = pts;
       this.draftLayer.innerHTML = `<rect x="${Math.min(a.x, b.x)}" y="${Math.min(a.y, b.y)}" width="${Math.abs(b.x - a.x)}" height="${Math.abs(b.y - a.y)}" stroke-width="${sw}"/>`;
     } else {

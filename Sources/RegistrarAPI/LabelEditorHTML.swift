@@ -51,6 +51,13 @@ enum LabelEditorHTML {
               <button type="button" id="reload">Reload and merge</button></div>
             <p id="rejection" class="rejection" role="note" hidden></p>
             <ul id="rejected-labels" class="rejection buttons" aria-label="Rejected labels" hidden></ul>
+            <div id="frames" class="frames" role="group" aria-label="Frames" hidden>
+              <button type="button" id="frame-prev" aria-label="Previous frame (, or ←)">◀</button>
+              <input type="range" id="frame" min="0" max="0" value="0" aria-label="Frame">
+              <button type="button" id="frame-next" aria-label="Next frame (. or →)">▶</button>
+              <span id="frame-label" aria-live="polite">Frame 0</span>
+              <button type="button" id="frame-copy">Copy to next frame (C)</button>
+            </div>
             <div class="work">
               <aside class="left" aria-label="Classes">
                 <h2>Classes</h2>
@@ -68,7 +75,7 @@ enum LabelEditorHTML {
               <div class="stage-area">
                 <svg id="canvas" tabindex="0" role="application" aria-label="Image. Arrow keys move the crosshair, Space places a point, Enter ends a polygon or polyline."
                      aria-describedby="shortcuts-title" data-tool="select">
-                  <g id="view"><image id="media" x="0" y="0" preserveAspectRatio="none"></image><g id="shapes"></g><g id="draft"></g><g id="crosshair"></g></g>
+                  <g id="view"><image id="media" x="0" y="0" preserveAspectRatio="none"></image><foreignObject id="media-video" x="0" y="0" width="1" height="1" display="none"><video xmlns="http://www.w3.org/1999/xhtml" id="video" muted="" playsinline="" preload="auto"></video></foreignObject><g id="shapes"></g><g id="draft"></g><g id="crosshair"></g></g>
                 </svg>
               </div>
               <aside class="right" aria-label="Labels">
@@ -90,6 +97,9 @@ enum LabelEditorHTML {
                   <dt>+, −, 0</dt><dd>zoom in, out, fit (the wheel zooms at the pointer; drag empty space or Alt+drag to pan)</dd>
                   <dt>Ctrl+S</dt><dd>save now</dd>
                   <dt>Ctrl+Enter</dt><dd>submit (annotating) or approve (reviewing)</dd>
+                  <dt>, and . (← → off the image)</dt><dd>video: the previous / next frame</dd>
+                  <dt>[ ] (Shift: { })</dt><dd>turn the selected rotatable box 5° (1°) counter-clockwise / clockwise; or drag its round handle</dd>
+                  <dt>C</dt><dd>video: copy the selected label to the next frame and show that frame</dd>
                   <dt>Tab</dt><dd>move through the buttons, labels and attribute answers</dd>
                 </dl></details>
               </aside>
@@ -104,7 +114,7 @@ enum LabelEditorHTML {
               </form>
             </dialog>
             </main>
-            """, script: LabelEditorScripts.common + LabelEditorScripts.row + LabelEditorScripts.canvas + LabelEditorScripts.review + LabelEditorScripts.app)
+            """, script: LabelEditorScripts.common + LabelEditorScripts.row + LabelEditorScripts.canvas + LabelEditorScripts.shapes + LabelEditorScripts.video + LabelEditorScripts.review + LabelEditorScripts.app)
     }
 
     static let css = """
@@ -131,7 +141,8 @@ enum LabelEditorHTML {
         .muted{color:#5a6275}.zoom{display:flex;flex-wrap:wrap;gap:4px;margin-top:8px}
         .stage-area{position:relative;background:#2b2f38;border-radius:6px;overflow:hidden}
         #canvas{width:100%;height:100%;display:block;cursor:crosshair;touch-action:none}#canvas[data-tool=select]{cursor:default}
-        #shapes .sel{stroke-dasharray:6 3}
+        #shapes .sel{stroke-dasharray:6 3}#media-video{pointer-events:none}#shapes .rotate-arm{stroke:#fff}#video{width:100%;height:100%;object-fit:fill;display:block}
+        .frames[hidden]{display:none}.frames{display:flex;gap:8px;align-items:center;padding:4px 16px}.frames input{flex:1}
         #shapes .handle{fill:#fff;stroke:#1d2330}#draft *{fill:none;stroke:#ffeb3b}#draft circle{fill:#ffeb3b}#crosshair line{stroke:#00e5ff}
         fieldset{border:1px solid #d6dae2;margin:6px 0;padding:4px 8px}.nested{margin-left:16px;border-left:2px solid #d6dae2;padding-left:8px}
         .field{display:flex;flex-direction:column;margin:6px 0}.danger{border-color:#a11;color:#a11;margin-top:8px}

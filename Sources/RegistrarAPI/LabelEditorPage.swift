@@ -68,11 +68,11 @@ struct LabelEditorPage {
 
     /// The status page's headers, except that media may come from wherever the data unit's
     /// link points (a bucket's signed URL, Registrar's own `/v1/objects` link, a public URL):
-    /// `img-src` allows any http(s) origin; scripts, styles and connections stay this site's.
+    /// `img-src` and `media-src` (videos) allow any http(s) origin; scripts, styles and connections stay this site's.
     static func html(_ text: String, nonce: String, status: HTTPResponse.Status = .ok) -> Response {
         var response = StatusPage.html(text, nonce: nonce, status: status)
         response.headers[.contentSecurityPolicy] = "default-src 'none'; script-src 'nonce-\(nonce)'; style-src 'unsafe-inline'; "
-            + "connect-src 'self'; img-src 'self' data: blob: http: https:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+            + "connect-src 'self'; img-src 'self' data: blob: http: https:; media-src 'self' blob: http: https:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
         return response
     }
 }

@@ -5,7 +5,7 @@ extension LabelEditorScripts {
 // The editor's model and Encord's label row shape (docs/labels.md, annotation-spec §2), both
 // ways. Coordinates are kept normalised (0..1 of the recorded width and height) as the row
 // stores them; the canvas multiplies by width and height to draw.
-const SHAPE_FIELD = {bounding_box: 'boundingBox', polygon: 'polygon', polyline: 'polyline', point: 'point'};
+const SHAPE_FIELD = {bounding_box: 'boundingBox', rotatable_bounding_box: 'rotatableBoundingBox', polygon: 'polygon', polyline: 'polyline', point: 'point', skeleton: 'skeleton'};
 const SUPPORTED_SHAPES = Object.keys(SHAPE_FIELD);
 function sdkTime(d) { return (d || new Date()).toUTCString().replace('GMT', 'UTC'); }
 function snake(s) { return String(s).trim().toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/^_|_$/g, ''); }
@@ -26,6 +26,7 @@ class Ontology {
     const walk = (attrs) => { for (const a of attrs || []) { this.byHash.set(a.featureNodeHash, a); for (const o of a.options || []) { this.byHash.set(o.featureNodeHash, o); walk(o.options); } } };
     for (const o of this.objects) { this.byHash.set(o.featureNodeHash, o); walk(o.attributes); }
     for (const c of this.classifications) { this.byHash.set(c.featureNodeHash, c); walk(c.attributes); }
+    this.templates = (structure && structure.skeleton_templates || []).map((t) => t && t.template).filter(Boolean);
   }
   object(hash) { return this.objects.find((o) => o.featureNodeHash === hash); }
   classification(hash) { return this.classifications.find((c) => c.featureNodeHash === hash); }
@@ -69,17 +70,27 @@ function readAnswers(list, into) {
 }
 
 /** A stored row → the model. Objects of shapes this slice does not draw are kept as they are. */
+/** A stored object instance → the model's object (no answers yet), or null for a shape this editor does not draw. */
+function modelObject(o) {
+  const field = SHAPE_FIELD[o.shape];
+  if (!field || !o[field]) return null;
+  const g = o[field];
+  const obj = {hash: o.objectHash, featureHash: o.featureHash, shape: o.shape, createdAt: o.createdAt, createdBy: o.createdBy, answers: {}};
+  if (o.shape === 'bounding_box') obj.box = {x: g.x, y: g.y, w: g.w, h: g.h};
+  else if (o.shape === 'rotatable_bounding_box') obj.box = {x: g.x, y: g.y, w: g.w, h: g.h, theta: Number(g.theta) || 0};
+  else obj.points = Object.keys(g).sort((a, b) => a - b).map((k) => [g[k].x, g[k].y]);
+  if (o.shape === 'skeleton') obj.skeleton = Object.keys(g).sort((a, b) => a - b).map((k) =>
+    ({name: g[k].name, color: g[k].color, featureHash: g[k].featureHash, value: g[k].value, visibility: g[k].visibility || 'visible'}));
+  return obj;
+}
 function modelFromRow(row, dataHash) {
+  if (frames.framed(row)) return modelFromFramedRow(row, dataHash);
   const unit = row.data_units[dataHash] || {};
   const labels = unit.labels || {};
   const model = {objects: [], classifications: {}, kept: []};
   for (const o of labels.objects || []) {
-    const field = SHAPE_FIELD[o.shape];
-    if (!field || !o[field]) { model.kept.push(o); continue; }
-    const g = o[field];
-    const obj = {hash: o.objectHash, featureHash: o.featureHash, shape: o.shape, createdAt: o.createdAt, createdBy: o.createdBy, answers: {}};
-    if (o.shape === 'bounding_box') obj.box = {x: g.x, y: g.y, w: g.w, h: g.h};
-    else obj.points = Object.keys(g).sort((a, b) => a - b).map((k) => [g[k].x, g[k].y]);
+    const obj = modelObject(o);
+    if (!obj) { model.kept.push(o); continue; }
     const oa = (row.object_answers || {})[o.objectHash];
     if (oa) readAnswers(oa.classifications, obj.answers);
     if (oa && Array.isArray(oa.reviews)) obj.reviews = oa.reviews;
@@ -95,26 +106,32 @@ function modelFromRow(row, dataHash) {
 }
 
 /** The model → the row to PUT: the stored row's fixed fields (the server replaces them anyway) with our labels. */
+/** The model's object → the row's object instance (geometry clamped to the frame). */
+function instanceFromModel(o, def, me, now) {
+  const out = {name: def.name, color: def.color, shape: o.shape, value: snake(def.name), createdAt: o.createdAt || now,
+               createdBy: o.createdBy || me, confidence: 1.0, objectHash: o.hash, featureHash: o.featureHash,
+               manualAnnotation: true, lastEditedAt: now, lastEditedBy: me};
+  if (o.box) {
+    const b = o.box; const x = round(clamp01(b.x)), y = round(clamp01(b.y));
+    out[SHAPE_FIELD[o.shape]] = Object.assign({x, y, w: round(Math.min(1 - x, b.w)), h: round(Math.min(1 - y, b.h))},
+                                              o.shape === 'rotatable_bounding_box' ? {theta: b.theta || 0} : {});
+  } else {
+    const pts = {};
+    o.points.forEach((p, i) => { pts[String(i)] = Object.assign({x: round(clamp01(p[0])), y: round(clamp01(p[1]))}, (o.skeleton || [])[i] || {}); });
+    out[SHAPE_FIELD[o.shape]] = pts;
+    if (o.shape === 'polygon') out.polygons = [[o.points.flatMap((p) => [round(clamp01(p[0])), round(clamp01(p[1]))])]];
+  }
+  return out;
+}
 function rowFromModel(base, dataHash, model, me) {
+  if (frames.framed(base)) return rowFromFramedModel(base, dataHash, model, me);
   const row = JSON.parse(JSON.stringify(base));
   const now = sdkTime();
   const unit = row.data_units[dataHash];
   const objects = [], objectAnswers = {}, objectActions = {}, classAnswers = {};
   for (const o of model.objects) {
     const def = ONTOLOGY.object(o.featureHash) || {name: '?', color: '#000', attributes: []};
-    const out = {name: def.name, color: def.color, shape: o.shape, value: snake(def.name), createdAt: o.createdAt || now,
-                 createdBy: o.createdBy || me, confidence: 1.0, objectHash: o.hash, featureHash: o.featureHash,
-                 manualAnnotation: true, lastEditedAt: now, lastEditedBy: me};
-    if (o.shape === 'bounding_box') {
-      const b = o.box; const x = round(clamp01(b.x)), y = round(clamp01(b.y));
-      out.boundingBox = {x, y, w: round(Math.min(1 - x, b.w)), h: round(Math.min(1 - y, b.h))};
-    } else {
-      const pts = {};
-      o.points.forEach((p, i) => { pts[String(i)] = {x: round(clamp01(p[0])), y: round(clamp01(p[1]))}; });
-      out[SHAPE_FIELD[o.shape]] = pts;
-      if (o.shape === 'polygon') out.polygons = [[o.points.flatMap((p) => [round(clamp01(p[0])), round(clamp01(p[1]))])]];
-    }
-    objects.push(out);
+    objects.push(instanceFromModel(o, def, me, now));
     objectAnswers[o.hash] = {classifications: answerList(def.attributes, o.answers, false), objectHash: o.hash};
     if (o.reviews && o.reviews.length) objectAnswers[o.hash].reviews = o.reviews;
     const dyn = answerList(def.attributes, o.answers, true);
@@ -140,9 +157,16 @@ function rowFromModel(base, dataHash, model, me) {
 /** After a stale write: the server's row, plus every object and classification only we have (nothing is lost). */
 function mergeModels(server, mine) {
   const out = JSON.parse(JSON.stringify(server));
-  const have = new Set(out.objects.map((o) => o.hash));
-  for (const o of mine.objects) if (!have.has(o.hash)) out.objects.push(JSON.parse(JSON.stringify(o)));
+  // On a video one object is an instance per frame: (hash, frame) is what is "only ours".
+  const id = (o) => o.hash + '@' + (o.frame === undefined ? '' : o.frame);
+  const have = new Set(out.objects.map(id));
+  for (const o of mine.objects) if (!have.has(id(o))) out.objects.push(JSON.parse(JSON.stringify(o)));
   for (const [fh, c] of Object.entries(mine.classifications)) if (!out.classifications[fh]) out.classifications[fh] = JSON.parse(JSON.stringify(c));
+  for (const [f, byFeature] of Object.entries(mine.frameClassifications || {})) {
+    out.frameClassifications = out.frameClassifications || {};
+    const theirs = out.frameClassifications[f] = out.frameClassifications[f] || {};
+    for (const [fh, c] of Object.entries(byFeature)) if (!theirs[fh]) theirs[fh] = JSON.parse(JSON.stringify(c));
+  }
   return out;
 }
 """#

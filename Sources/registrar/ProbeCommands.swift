@@ -147,7 +147,7 @@ enum ProbeReport {
         str("kind", kind(i))
         str("mimeType", i.mimeType)
         num("fileSize", i.size)
-        num("width", i.width); num("height", i.height)
+        num("width", i.width); num("height", i.height); num("orientation", i.orientation)   // width/height are the displayed ones
         dbl("fps", i.fps); dbl("duration", i.duration); num("frameCount", i.frameCount)
         str("codec", i.codec); num("sampleRate", i.sampleRate); num("channels", i.channels); num("bitDepth", i.bitDepth)
         num("numPages", i.pageCount)

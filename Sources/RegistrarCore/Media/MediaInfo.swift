@@ -10,6 +10,9 @@ public struct MediaInfo: Sendable, Equatable {
     public var fps: Double?
     public var duration: Double?
     public var frameCount: Int?
+    /// The orientation a viewer applies (EXIF values 1–8: a JPEG's EXIF Orientation, an MP4/MOV
+    /// track's display matrix); `width`/`height` are already the displayed ones (MediaOrientation).
+    public var orientation: Int?
     public var codec: String?
     public var sampleRate: Int?
     public var channels: Int?

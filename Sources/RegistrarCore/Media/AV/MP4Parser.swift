@@ -62,6 +62,8 @@ struct MP4Track {
     var enabled = true
     var handler: UInt32 = 0
     var tkhdWidth = 0.0
+    /// The track header's display matrix as an EXIF orientation (MediaOrientation), nil when odd.
+    var orientation: Int?
     var tkhdHeight = 0.0
     var timescale: UInt32 = 0
     var mediaDuration: UInt64 = 0
@@ -270,8 +272,11 @@ enum MP4Parser {
             let w = v.entryWidth > 0 ? v.entryWidth : avRound(v.tkhdWidth) ?? 0
             let h = v.entryHeight > 0 ? v.entryHeight : avRound(v.tkhdHeight) ?? 0
             if let refusal = AVProbe.checkDimensions(w, h, limits) { return refusal }
-            info.width = w > 0 ? w : nil
-            info.height = h > 0 ? h : nil
+            // The displayed frame's sides (MediaOrientation): a quarter turn swaps them.
+            let swap = MediaOrientation.swapsSides(v.orientation)
+            info.width = (swap ? h : w) > 0 ? (swap ? h : w) : nil
+            info.height = (swap ? w : h) > 0 ? (swap ? w : h) : nil
+            info.orientation = v.orientation
             info.codec = v.sampleEntry.map(videoCodecName)
             info.format = isQuickTime ? .mov : .mp4
             info.mimeType = isQuickTime ? "video/quicktime" : "video/mp4"
@@ -463,12 +468,15 @@ enum MP4Parser {
                 if version == 1 {
                     guard r.skip(16), let id = r.u32be() else { continue }
                     t.id = id
-                    guard r.skip(4 + 8 + 52) else { continue }
+                    guard r.skip(4 + 8 + 16) else { continue }
                 } else {
                     guard r.skip(8), let id = r.u32be() else { continue }
                     t.id = id
-                    guard r.skip(4 + 4 + 52) else { continue }
+                    guard r.skip(4 + 4 + 16) else { continue }
                 }
+                // The display matrix {a b u c d v x y w}: a quarter or half turn is an orientation.
+                guard let a = r.u32be(), let b = r.u32be(), r.skip(4), let c = r.u32be(), let d = r.u32be(), r.skip(16) else { continue }
+                t.orientation = MediaOrientation.matrix(a: Int32(bitPattern: a), b: Int32(bitPattern: b), c: Int32(bitPattern: c), d: Int32(bitPattern: d))
                 if let w = r.u32be(), let h = r.u32be() {
                     t.tkhdWidth = Double(w) / 65536
                     t.tkhdHeight = Double(h) / 65536

@@ -7,8 +7,9 @@
 /// AVIF/HEIF whose `meta` box follows `mdat`) the answer is `.needBytes` for the range to read
 /// next; the caller adds it to the `ProbeData` and calls `parse` again.
 ///
-/// Dimensions are those a decoder shows: JPEG, PNG, GIF, WebP, BMP and TIFF as stored (JPEG EXIF
-/// orientation is not applied, as in libjpeg and Pillow); AVIF/HEIF after the primary item's
+/// Dimensions are those a viewer shows: PNG, GIF, WebP, BMP and TIFF as stored; JPEG after its
+/// EXIF orientation (a quarter turn swaps width and height, as browsers display it; the
+/// orientation is recorded, `MediaOrientation`); AVIF/HEIF after the primary item's
 /// clean-aperture crop (`clap`) and rotation (`irot`), as in libheif.
 public enum ImageProbe {
     /// The image format of `head` by magic bytes, or nil when it is none of them.
@@ -115,8 +116,11 @@ public enum ImageProbe {
         }
         var info = MediaInfo()
         info.format = found.format
-        info.width = found.width
-        info.height = found.height
+        // The displayed picture's sides (MediaOrientation): a quarter turn swaps them.
+        let swap = MediaOrientation.swapsSides(found.orientation)
+        info.width = swap ? found.height : found.width
+        info.height = swap ? found.width : found.height
+        info.orientation = found.orientation
         info.mimeType = mimeType(found.format, heic: found.heic)
         info.size = data.totalSize
         info.probeRequests = data.ranges.count
@@ -133,6 +137,8 @@ struct ImageDimensions {
     var height: Int
     /// HEIF only: the brands say HEVC-coded (`image/heic`) rather than generic HEIF.
     var heic = true
+    /// JPEG only: the EXIF orientation (1–8), when the file has one.
+    var orientation: Int?
 
     init(_ format: MediaFormat, width: UInt64, height: UInt64, heic: Bool = true) {
         self.format = format

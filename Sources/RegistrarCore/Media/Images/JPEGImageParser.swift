@@ -21,6 +21,7 @@ enum JPEGImageParser {
         }
         var pos: Int64 = 2
         var segments = 0
+        var orientation: Int?
         while true {
             segments += 1
             guard segments <= maxSegments else {
@@ -75,7 +76,15 @@ enum JPEGImageParser {
                     // and not something a header probe can settle.
                     throw .corrupt("the frame header declares height 0 (defined by a later DNL marker), which is not supported")
                 }
-                return ImageDimensions(.jpeg, width: UInt64(width), height: UInt64(height))
+                var found = ImageDimensions(.jpeg, width: UInt64(width), height: UInt64(height))
+                found.orientation = orientation
+                return found
+            }
+            if marker == 0xE1, orientation == nil, length >= 16 {
+                // APP1: an EXIF Orientation in IFD0 (the first few hundred bytes), read only
+                // when those bytes are already held — orientation never costs a request.
+                let n = Int(min(length - 2, 1024))
+                if let payload = s.data.bytes(at: at + 3, count: n) { orientation = MediaOrientation.exif(payload) }
             }
             pos = segmentEnd
         }
