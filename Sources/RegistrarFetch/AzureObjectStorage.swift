@@ -54,7 +54,7 @@ public final class AzureObjectStorage: ObjectStorage {
         let blob = target.blobName(key)
         let threshold = target.blockThreshold
         var hasher = ContentHasher()
-        var first = try S3ObjectStorage.fill(&source, upTo: threshold)
+        var first = try VerifiedRangeReader.fill(&source, upTo: threshold)
         first.withUnsafeBytes { hasher.update($0) }
         if first.count < threshold {
             // One Put Blob: the whole body is known, so a wrong checksum stores nothing at all.
@@ -84,7 +84,7 @@ public final class AzureObjectStorage: ObjectStorage {
             md5.update(body)
             ids.append(id)
             total += Int64(body.count)
-            block = try S3ObjectStorage.fill(&source, upTo: threshold)
+            block = try VerifiedRangeReader.fill(&source, upTo: threshold)
             block.withUnsafeBytes { hasher.update($0) }
         }
         let sha = hasher.finalizeHex()
@@ -114,7 +114,10 @@ public final class AzureObjectStorage: ObjectStorage {
 
     public func open(_ key: ObjectKey) throws -> (object: StoredObject, reader: any ByteSource)? {
         guard let object = try stat(key) else { return nil }
-        return (object, AzureObjectReader(storage: self, blob: target.blobName(key), object: object))
+        let blob = target.blobName(key)
+        return (object, VerifiedRangeReader(display: requests.display(blob), object: object, chunk: readChunk) { [self] start, length in
+            try readRange(blob: blob, start: start, length: length)
+        })
     }
 
     public func delete(_ key: ObjectKey) throws -> Bool {
@@ -236,51 +239,5 @@ public final class AzureObjectStorage: ObjectStorage {
         default: why = "\(failure.rawValue)" + (r.status > 0 ? " (HTTP \(r.status))" : "") + (r.message.map { ": \($0)" } ?? "")
         }
         return StorageError.unavailable("\(what): \(why)")
-    }
-}
-
-/// Streams a blob by ranged GETs and checks its SHA-256 at the end: a blob changed behind
-/// Registrar's back fails the read instead of passing as the recorded one.
-struct AzureObjectReader: ByteSource {
-    let storage: AzureObjectStorage
-    let blob: String
-    let object: StoredObject
-    private var offset: Int64 = 0
-    private var pending: [UInt8] = []
-    private var pendingAt = 0
-    private var hasher = ContentHasher()
-    private var verified = false
-
-    init(storage: AzureObjectStorage, blob: String, object: StoredObject) {
-        self.storage = storage; self.blob = blob; self.object = object
-    }
-
-    mutating func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
-        if pendingAt == pending.count {
-            if offset >= object.size {
-                if !verified {
-                    let sha = hasher.finalizeHex()
-                    guard sha == object.sha256 else {
-                        throw StorageError.unavailable("\(storage.requests.display(blob)): the bytes read hash to \(sha), the stored SHA-256 is \(object.sha256)")
-                    }
-                    verified = true
-                }
-                return 0
-            }
-            let length = Int(min(Int64(storage.readChunk), object.size - offset))
-            pending = try storage.readRange(blob: blob, start: offset, length: length)
-            pendingAt = 0
-            guard pending.count == length else {
-                throw StorageError.unavailable("\(storage.requests.display(blob)): \(pending.count) bytes at \(offset), expected \(length) (the blob is shorter than recorded)")
-            }
-            pending.withUnsafeBytes { hasher.update($0) }
-            offset += Int64(length)
-        }
-        let n = min(buffer.count, pending.count - pendingAt)
-        pending.withUnsafeBytes { src in
-            buffer.baseAddress!.copyMemory(from: src.baseAddress! + pendingAt, byteCount: n)
-        }
-        pendingAt += n
-        return n
     }
 }

@@ -58,7 +58,7 @@ public final class GCSObjectStorage: ObjectStorage {
         let name = target.objectKey(key)
         let threshold = target.multipartThreshold
         var hasher = ContentHasher()
-        var first = try S3ObjectStorage.fill(&source, upTo: threshold)
+        var first = try VerifiedRangeReader.fill(&source, upTo: threshold)
         first.withUnsafeBytes { hasher.update($0) }
         if first.count < threshold {
             // One PUT: the whole body is known, so a wrong checksum stores nothing at all.
@@ -95,7 +95,7 @@ public final class GCSObjectStorage: ObjectStorage {
                 }
                 parts.append(S3UploadedPart(number: number, etag: etag, sha256Base64: ""))
                 total += Int64(body.count)
-                part = try S3ObjectStorage.fill(&source, upTo: threshold)
+                part = try VerifiedRangeReader.fill(&source, upTo: threshold)
                 part.withUnsafeBytes { hasher.update($0) }
             }
             let sha = hasher.finalizeHex()
@@ -131,7 +131,10 @@ public final class GCSObjectStorage: ObjectStorage {
 
     public func open(_ key: ObjectKey) throws -> (object: StoredObject, reader: any ByteSource)? {
         guard let object = try stat(key) else { return nil }
-        return (object, GCSObjectReader(storage: self, name: target.objectKey(key), object: object))
+        let name = target.objectKey(key)
+        return (object, VerifiedRangeReader(display: display(name), object: object, chunk: readChunk) { [self] start, length in
+            try readRange(name: name, start: start, length: length)
+        })
     }
 
     public func delete(_ key: ObjectKey) throws -> Bool {
@@ -258,52 +261,6 @@ public final class GCSObjectStorage: ObjectStorage {
     }
 
     private func display(_ name: String) -> String { "gs://\(target.bucket)/\(name)" }
-}
-
-/// Streams a GCS object by ranged GETs and checks its SHA-256 at the end: an object changed
-/// behind Registrar's back fails the read instead of passing as the recorded one.
-struct GCSObjectReader: ByteSource {
-    let storage: GCSObjectStorage
-    let name: String
-    let object: StoredObject
-    private var offset: Int64 = 0
-    private var pending: [UInt8] = []
-    private var pendingAt = 0
-    private var hasher = ContentHasher()
-    private var verified = false
-
-    init(storage: GCSObjectStorage, name: String, object: StoredObject) {
-        self.storage = storage; self.name = name; self.object = object
-    }
-
-    mutating func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
-        if pendingAt == pending.count {
-            if offset >= object.size {
-                if !verified {
-                    let sha = hasher.finalizeHex()
-                    guard sha == object.sha256 else {
-                        throw StorageError.unavailable("gs://\(storage.target.bucket)/\(name): the bytes read hash to \(sha), the stored SHA-256 is \(object.sha256)")
-                    }
-                    verified = true
-                }
-                return 0
-            }
-            let length = Int(min(Int64(storage.readChunk), object.size - offset))
-            pending = try storage.readRange(name: name, start: offset, length: length)
-            pendingAt = 0
-            guard pending.count == length else {
-                throw StorageError.unavailable("gs://\(storage.target.bucket)/\(name): \(pending.count) bytes at \(offset), expected \(length) (the object is shorter than recorded)")
-            }
-            pending.withUnsafeBytes { hasher.update($0) }
-            offset += Int64(length)
-        }
-        let n = min(buffer.count, pending.count - pendingAt)
-        pending.withUnsafeBytes { src in
-            buffer.baseAddress!.copyMemory(from: src.baseAddress! + pendingAt, byteCount: n)
-        }
-        pendingAt += n
-        return n
-    }
 }
 
 extension String {

@@ -53,7 +53,7 @@ public final class S3ObjectStorage: ObjectStorage {
         let s3Key = target.objectKey(key)
         let threshold = target.multipartThreshold
         var hasher = ContentHasher()
-        var first = try Self.fill(&source, upTo: threshold)
+        var first = try VerifiedRangeReader.fill(&source, upTo: threshold)
         first.withUnsafeBytes { hasher.update($0) }
         let size: Int64
         if first.count < threshold {
@@ -89,7 +89,7 @@ public final class S3ObjectStorage: ObjectStorage {
                 guard let etag = r.etag, !etag.isEmpty else { throw StorageError.unavailable("uploading part \(number) of \(display(s3Key)): the answer has no ETag") }
                 parts.append(S3UploadedPart(number: number, etag: etag, sha256Base64: S3StorageRequests.checksums(body).sha256Base64))
                 total += Int64(body.count)
-                part = try Self.fill(&source, upTo: threshold)
+                part = try VerifiedRangeReader.fill(&source, upTo: threshold)
                 part.withUnsafeBytes { hasher.update($0) }
             }
             let sha = hasher.finalizeHex()
@@ -124,7 +124,10 @@ public final class S3ObjectStorage: ObjectStorage {
 
     public func open(_ key: ObjectKey) throws -> (object: StoredObject, reader: any ByteSource)? {
         guard let object = try stat(key) else { return nil }
-        return (object, S3ObjectReader(storage: self, s3Key: target.objectKey(key), object: object))
+        let s3Key = target.objectKey(key)
+        return (object, VerifiedRangeReader(display: display(s3Key), object: object, chunk: readChunk) { [self] start, length in
+            try readRange(s3Key: s3Key, start: start, length: length)
+        })
     }
 
     public func delete(_ key: ObjectKey) throws -> Bool {
@@ -251,64 +254,4 @@ public final class S3ObjectStorage: ObjectStorage {
     }
 
     private func display(_ s3Key: String) -> String { "s3://\(target.bucket)/\(s3Key)" }
-
-    /// Reads up to `limit` bytes (fewer only at the end of the source).
-    static func fill(_ source: inout some ByteSource, upTo limit: Int) throws -> [UInt8] {
-        // Grown as bytes arrive: a small object must not cost a threshold-sized buffer.
-        var out: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: min(limit, 1 << 20))
-        while out.count < limit {
-            let want = min(buffer.count, limit - out.count)
-            let got = try buffer.withUnsafeMutableBytes { try source.read(into: UnsafeMutableRawBufferPointer(rebasing: $0[0..<want])) }
-            if got == 0 { break }
-            out.append(contentsOf: buffer[0..<got])
-        }
-        return out
-    }
-}
-
-/// Streams an S3 object by ranged GETs and checks its SHA-256 at the end: a stored object that
-/// was changed behind Registrar's back fails the read instead of passing as the recorded one.
-struct S3ObjectReader: ByteSource {
-    let storage: S3ObjectStorage
-    let s3Key: String
-    let object: StoredObject
-    private var offset: Int64 = 0
-    private var pending: [UInt8] = []
-    private var pendingAt = 0
-    private var hasher = ContentHasher()
-    private var verified = false
-
-    init(storage: S3ObjectStorage, s3Key: String, object: StoredObject) {
-        self.storage = storage; self.s3Key = s3Key; self.object = object
-    }
-
-    mutating func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
-        if pendingAt == pending.count {
-            if offset >= object.size {
-                if !verified {
-                    let sha = hasher.finalizeHex()
-                    guard sha == object.sha256 else {
-                        throw StorageError.unavailable("s3://\(storage.target.bucket)/\(s3Key): the bytes read hash to \(sha), the stored SHA-256 is \(object.sha256)")
-                    }
-                    verified = true
-                }
-                return 0
-            }
-            let length = Int(min(Int64(storage.readChunk), object.size - offset))
-            pending = try storage.readRange(s3Key: s3Key, start: offset, length: length)
-            pendingAt = 0
-            guard pending.count == length else {
-                throw StorageError.unavailable("s3://\(storage.target.bucket)/\(s3Key): \(pending.count) bytes at \(offset), expected \(length) (the object is shorter than recorded)")
-            }
-            pending.withUnsafeBytes { hasher.update($0) }
-            offset += Int64(length)
-        }
-        let n = min(buffer.count, pending.count - pendingAt)
-        pending.withUnsafeBytes { src in
-            buffer.baseAddress!.copyMemory(from: src.baseAddress! + pendingAt, byteCount: n)
-        }
-        pendingAt += n
-        return n
-    }
 }
