@@ -18,7 +18,7 @@ struct GCSStorageRequestsTests {
         #expect(try StorageLocation.parse("gs://media-out/a/b/?integration=g") ==
                 .gcs(GCSStorageTarget(bucket: "media-out", prefix: "a/b", integration: "g")))
         let cases: [(String, String)] = [
-            ("gs://media-out/p", "gs://media-out/p: say which integration's credentials authorize the writes: gs://media-out/p?integration=NAME (a gcp integration with a service-account key)"),
+            ("gs://media-out/p", "gs://media-out/p: say which integration's credentials sign the writes: gs://media-out/p?integration=NAME (a gcp integration with a service-account key)"),
             ("gs://Media/p?integration=x", "gs://Media/p: the bucket name 'Media' may hold only lower-case letters, digits, '.', '_' and '-'"),
             ("gs://?integration=x", "gs://: the bucket name is missing (gs://BUCKET/PREFIX?integration=NAME)"),
             ("gs://b/p?integration=x", "gs://b/p: the bucket name 'b' must be 3 to 63 characters"),

@@ -49,11 +49,13 @@ public struct AzureStorageTarget: Sendable, Equatable {
     }
 
     static func parse(_ t: String) throws(StorageLocationError) -> AzureStorageTarget {
-        let shown = S3StorageTarget.withoutQuery(t)
-        guard t.hasPrefix("https://") else { throw StorageLocationError("\(shown): Azure storage is reached over https://") }
-        var rest = Substring(t.dropFirst("https://".count))
-        var query: Substring = ""
-        if let q = rest.firstIndex(of: "?") { query = rest[rest.index(after: q)...]; rest = rest[..<q] }
+        guard t.hasPrefix("https://") else { throw StorageLocationError("\(S3StorageTarget.withoutQuery(t)): Azure storage is reached over https://") }
+        // A SAS pasted into the settings would end up in logs: it belongs in the integration.
+        let parts = try StorageURLParts.parse(t, scheme: "https://", sizeName: "blockMiB", sizes: 1...maximumBlockMiB, sizeWhy: "Azure's block sizes",
+                                              refused: ["sv", "sig", "se", "sp", "sr", "ss", "srt", "st", "spr"],
+                                              refusal: "a SAS token does not go in the storage URL; store it in the azure integration (sas_token) and name it with integration=",
+                                              integrationKinds: "an azure integration")
+        let shown = parts.shown, rest = parts.location
         let slash = rest.firstIndex(of: "/") ?? rest.endIndex
         let host = rest[..<slash].lowercased()
         guard let suffix = CloudForms.azureSuffixes.first(where: { host.hasSuffix("." + $0) }) else {
@@ -69,34 +71,9 @@ public struct AzureStorageTarget: Sendable, Equatable {
         let container = String(path[..<containerEnd])
         if let problem = containerProblem(container) { throw StorageLocationError("\(shown): the container name \(problem)") }
         let prefix = containerEnd < path.endIndex ? String(path[path.index(after: containerEnd)...]) : ""
-        if !prefix.isEmpty, let problem = ObjectKey.problem(with: prefix) {
-            throw StorageLocationError("\(shown): the prefix '\(prefix)' \(problem) (segments of A-Z a-z 0-9 . _ - separated by /)")
-        }
-        var integration: String?
-        var threshold = defaultBlockThreshold
-        for pair in query.split(separator: "&") where !pair.isEmpty {
-            let kv = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            let name = String(kv[0]), value = kv.count > 1 ? String(kv[1]) : ""
-            switch name {
-            case "integration":
-                guard !value.isEmpty else { throw StorageLocationError("\(shown): integration= names no integration") }
-                integration = SigningPercentEncoding.decode(value)
-            case "blockMiB":
-                guard let n = Int(value), (1...maximumBlockMiB).contains(n) else {
-                    throw StorageLocationError("\(shown): blockMiB must be a whole number from 1 to \(maximumBlockMiB) (Azure's block sizes), not '\(value)'")
-                }
-                threshold = n << 20
-            case "sv", "sig", "se", "sp", "sr", "ss", "srt", "st", "spr":
-                // A SAS pasted into the setting would end up in logs: it belongs in the integration.
-                throw StorageLocationError("\(shown): a SAS token does not go in the storage URL; store it in the azure integration (sas_token) and name it with integration=")
-            default:
-                throw StorageLocationError("\(shown): unknown setting '\(name)' (expected integration= and optionally blockMiB=)")
-            }
-        }
-        guard let integration else {
-            throw StorageLocationError("\(shown): say which integration's credentials sign the writes: \(shown)?integration=NAME (an azure integration)")
-        }
-        return AzureStorageTarget(account: account, host: host, container: container, prefix: prefix, integration: integration, blockThreshold: threshold)
+        try parts.checkPrefix(prefix)
+        return AzureStorageTarget(account: account, host: host, container: container, prefix: prefix, integration: parts.integration,
+                                  blockThreshold: parts.partBytes ?? defaultBlockThreshold)
     }
 
     /// Why a container name is not one Azure accepts (3–63 of `a-z 0-9 -`, starting and ending

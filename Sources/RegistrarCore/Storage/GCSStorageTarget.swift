@@ -30,41 +30,12 @@ public struct GCSStorageTarget: Sendable, Equatable {
     public var display: String { "gs://\(bucket)" + (prefix.isEmpty ? "" : "/\(prefix)") }
 
     static func parse(_ t: String) throws(StorageLocationError) -> GCSStorageTarget {
-        let shown = S3StorageTarget.withoutQuery(t)
-        var rest = Substring(t.dropFirst("gs://".count))
-        var query: Substring = ""
-        if let q = rest.firstIndex(of: "?") { query = rest[rest.index(after: q)...]; rest = rest[..<q] }
-        let slash = rest.firstIndex(of: "/") ?? rest.endIndex
-        let bucket = String(rest[..<slash])
-        if let problem = bucketProblem(bucket) { throw StorageLocationError("\(shown): the bucket name \(problem)") }
-        var prefix = slash < rest.endIndex ? String(rest[rest.index(after: slash)...]) : ""
-        while prefix.hasSuffix("/") { prefix.removeLast() }
-        if !prefix.isEmpty, let problem = ObjectKey.problem(with: prefix) {
-            throw StorageLocationError("\(shown): the prefix '\(prefix)' \(problem) (segments of A-Z a-z 0-9 . _ - separated by /)")
-        }
-        var integration: String?
-        var threshold = defaultMultipartThreshold
-        for pair in query.split(separator: "&") where !pair.isEmpty {
-            let kv = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            let name = String(kv[0]), value = kv.count > 1 ? String(kv[1]) : ""
-            switch name {
-            case "integration":
-                guard !value.isEmpty else { throw StorageLocationError("\(shown): integration= names no integration") }
-                integration = SigningPercentEncoding.decode(value)
-            case "multipartMiB":
-                // GCS's XML multipart upload has S3's limits: parts of 5 MiB to 5 GiB but the last.
-                guard let n = Int(value), (5...5120).contains(n) else {
-                    throw StorageLocationError("\(shown): multipartMiB must be a whole number from 5 to 5120 (the XML API's part sizes), not '\(value)'")
-                }
-                threshold = n << 20
-            default:
-                throw StorageLocationError("\(shown): unknown setting '\(name)' (expected integration= and optionally multipartMiB=)")
-            }
-        }
-        guard let integration else {
-            throw StorageLocationError("\(shown): say which integration's credentials authorize the writes: \(shown)?integration=NAME (a gcp integration with a service-account key)")
-        }
-        return GCSStorageTarget(bucket: bucket, prefix: prefix, integration: integration, multipartThreshold: threshold)
+        // GCS's XML multipart upload has S3's limits: parts of 5 MiB to 5 GiB but the last.
+        let parts = try StorageURLParts.parse(t, scheme: "gs://", sizeName: "multipartMiB", sizes: 5...5120, sizeWhy: "the XML API's part sizes",
+                                              integrationKinds: "a gcp integration with a service-account key")
+        let (bucket, prefix) = try parts.bucketAndPrefix(bucketProblem: bucketProblem)
+        return GCSStorageTarget(bucket: bucket, prefix: prefix, integration: parts.integration,
+                                multipartThreshold: parts.partBytes ?? defaultMultipartThreshold)
     }
 
     /// Why a bucket name is not one GCS accepts (3–63 of `a-z 0-9 . _ -`, or up to 222 with
