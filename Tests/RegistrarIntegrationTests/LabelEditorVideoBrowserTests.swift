@@ -11,7 +11,6 @@ extension LiveServers {
 /// classification on frame 5, a global classification; submitted. The JSON and COCO exports must
 /// hold exactly those per-frame labels (image pixels within one pixel), one track for the box.
 @Suite(.serialized) struct LabelEditorVideoBrowserTests {
-    let tasks = TaskLiveTests()
     let exports = ExportLiveTests()
 
     /// Car (box; static radio Color: Red, Blue; dynamic radio Occluded: Yes, No), Sign (point);
@@ -40,57 +39,26 @@ extension LiveServers {
     }
 
     @Test func aVideoLabelledFrameByFrameExportsExactlyThoseFrames() throws {
-        let h = try PipelineHarness()
-        try h.emptyQueues([Export.queues, TaskCreate.queues])
-        let root = NSTemporaryDirectory() + "registrar-editor-video-\(UUID().uuidString)"
-        let storage = ["REGISTRAR_STORAGE_URL": "file://" + root]
-        let api = try APIHarness(h, extraEnv: storage)
-        try h.startCoordinator()
-        try h.startWorker("w1", extraEnv: storage)
-        let key = try api.tenantKey("acme")
-        let venv = ProcessInfo.processInfo.environment["REGISTRAR_TOOLS_VENV"] ?? "/opt/registrar-tools-venv"
-        let python = URL(fileURLWithPath: venv + "/bin/python")
-        guard FileManager.default.isExecutableFile(atPath: python.path) else {
-            throw HarnessError("\(python.path) is missing: run scripts/setup (it installs chromium, chromium-driver and selenium)")
-        }
-        let driver = LabelEditorBrowserTests.packageRoot.appendingPathComponent("scripts/label-editor-video-browser.py").path
+        let rig = try EditorBrowserRig(name: "editor-video")
+        let h = rig.h, api = rig.api, key = rig.key
+        let driver = rig.driver("label-editor-video-browser.py")
 
         // The video: made by ffmpeg, served by nginx, registered through the API and the worker's probe.
         let videoPath = h.workDir.appendingPathComponent("ten-frames.mp4").path
-        let made = try h.runProgram(python, [driver, "--make-video", videoPath])
+        let made = try h.runProgram(rig.python, [driver, "--make-video", videoPath])
         try #require(made.status == 0, "making the video: \(made.stderr)")
         let url = try h.putObject("editor-video-\(h.id)/ten-frames.mp4", bytes: Array(try Data(contentsOf: URL(fileURLWithPath: videoPath))))
-        let folder = try tasks.post(api, "/v1/folders", key: key, #"{"name": "video"}"#, expect: 201).string("id")
-        let manifest = Data(#"{"videos": [{"objectUrl": "\#(url)"}]}"#.utf8)
-        let upload = try api.json("POST", "/v1/folders/\(folder)/uploads", key: key, body: manifest,
-                                  headers: ["Content-Type": "application/json"], expect: 202).string("id")
-        var done: [String: Any] = [:]
-        let registered = Date().addingTimeInterval(120)
-        repeat { done = try api.json("GET", "/v1/uploads/\(upload)?wait=5", key: key, expect: 200) } while done.string("status") == "PENDING" && Date() < registered
-        try #require(done.string("status") == "DONE" && done.int("done") == 1, "the registration: \(done)")
+        let folder = try rig.register(folder: "video", manifest: #"{"videos": [{"objectUrl": "\#(url)"}]}"#, units: 1)
         let probed = try #require(try h.scalar("SELECT concat_ws(',', width, height, frame_count, fps) FROM files WHERE folder_id = $1::uuid", [folder]))
         #expect(probed.split(separator: ",").prefix(3) == ["640", "480", "10"], "probed width, height, frames, fps: \(probed)")
 
-        let ds = try tasks.post(api, "/v1/datasets", key: key, #"{"title": "Clips"}"#, expect: 201).string("id")
-        try tasks.addUnits(h, dataset: ds, folder: folder)
-        let structure = try JSONSerialization.data(withJSONObject: ["title": "Clips", "structure": Self.ontology])
-        let ontology = try api.json("POST", "/v1/ontologies", key: key, body: structure, headers: TaskLiveTests.json, expect: 201).string("id")
-        let pid = try tasks.post(api, "/v1/projects", key: key, #"{"title": "Video", "ontologyId": "\#(ontology)", "datasetIds": ["\#(ds)"]}"#,
-                                 expect: 201).string("id")
-        let annotatorKey = try tasks.collaborator(h, api, key: key, project: pid, email: "ann@x.io", role: "ANNOTATOR")
-        let deadline = Date().addingTimeInterval(60)
-        while try h.count("SELECT count(*) FROM tasks WHERE project_id = $1::uuid", [pid]) < 1, Date() < deadline { usleep(100_000) }
-        let stages = try tasks.stageIDs(api, key: key, project: pid)
-
-        let artifacts = ProcessInfo.processInfo.environment["REGISTRAR_TEST_ARTIFACTS"].map { URL(fileURLWithPath: $0) }
-            ?? LabelEditorBrowserTests.packageRoot.appendingPathComponent(".build/test-artifacts")
+        let project = try rig.project(title: "Clips", folder: folder, ontology: Self.ontology, tasks: 1)
+        let pid = project.id
         let ontologyArg = String(decoding: try JSONSerialization.data(withJSONObject: Self.hashes), as: UTF8.self)
-        let browser = try h.runProgram(python, [
-            driver, "--base", api.base, "--project", pid, "--annotator-key", annotatorKey, "--annotate-stage", stages["Annotate"]!,
-            "--ontology", ontologyArg, "--screenshots", artifacts.path,
+        let seen = try rig.browse([
+            driver, "--base", api.base, "--project", pid, "--annotator-key", project.annotatorKey, "--annotate-stage", project.annotateStage,
+            "--ontology", ontologyArg, "--screenshots", rig.artifacts.path,
         ])
-        try #require(browser.status == 0, "browser failed (exit \(browser.status)):\n\(browser.stderr.suffix(4000))\n\(browser.stdout.suffix(2000))")
-        let seen = try #require(try JSONSerialization.jsonObject(with: Data(browser.lastLine.utf8)) as? [String: Any])
         print("label editor video: screenshots \(((seen["screenshots"] as? [String]) ?? []).joined(separator: ", ")); greys seen \(seen["greys"] ?? "?")")
         // The frame shown is the frame asked for: frame k of the video is a flat grey 20 + 22·k
         // (H.264 moves it a few levels; neighbouring frames are 22 apart).
@@ -100,11 +68,8 @@ extension LiveServers {
             #expect(abs(g - Double(20 + 22 * f)) <= 8, "frame \(f) shown with grey \(g), expected \(20 + 22 * f)")
         }
         let drawn = try #require(seen["drawn"] as? [String: [String: Any]])
-        func num(_ v: Any?) -> Double { (v as? NSNumber)?.doubleValue ?? .nan }
+        let num = EditorBrowserRig.num, near = EditorBrowserRig.near
         func flat(_ v: Any?) -> [Double] { ((v as? [Any]) ?? []).map(num) }
-        func near(_ a: [Double], _ b: [Double], _ what: String) {
-            #expect(a.count == b.count && zip(a, b).allSatisfy { abs($0 - $1) <= 1.0 }, "\(what): exported \(a), drawn \(b)")
-        }
 
         // JSON: frames 0, 1, 2 (the box, one objectHash) and 5 (the point), nothing else.
         let (_, jsonBody, _) = try exports.export(api, key: key, project: pid, #"{"format": "json"}"#)
@@ -183,20 +148,11 @@ extension LiveServers {
     /// the editor shows them as a browser does (the stored top-left square where a person sees
     /// it); a box drawn on each comes back in the JSON and COCO exports in displayed pixels.
     @Test func rotatedJPEGAndMP4AreLabelledAsDisplayed() throws {
-        let h = try PipelineHarness()
-        try h.emptyQueues([Export.queues, TaskCreate.queues])
-        let root = NSTemporaryDirectory() + "registrar-editor-rotated-\(UUID().uuidString)"
-        let storage = ["REGISTRAR_STORAGE_URL": "file://" + root]
-        let api = try APIHarness(h, extraEnv: storage)
-        try h.startCoordinator()
-        try h.startWorker("w1", extraEnv: storage)
-        let key = try api.tenantKey("acme")
-        let venv = ProcessInfo.processInfo.environment["REGISTRAR_TOOLS_VENV"] ?? "/opt/registrar-tools-venv"
-        let python = URL(fileURLWithPath: venv + "/bin/python")
-        guard FileManager.default.isExecutableFile(atPath: python.path) else { throw HarnessError("\(python.path) is missing: run scripts/setup") }
-        let driver = LabelEditorBrowserTests.packageRoot.appendingPathComponent("scripts/label-editor-video-browser.py").path
+        let rig = try EditorBrowserRig(name: "editor-rotated")
+        let h = rig.h, api = rig.api, key = rig.key
+        let driver = rig.driver("label-editor-video-browser.py")
         let dir = h.workDir.appendingPathComponent("rotated")
-        let made = try h.runProgram(python, [driver, "--make-rotated", dir.path])
+        let made = try h.runProgram(rig.python, [driver, "--make-rotated", dir.path])
         try #require(made.status == 0, "making the media: \(made.stderr)")
         let tags = try made.json()
         #expect(tags["jpegOrientation"] as? Int == 6 && tags["mp4Rotation"] as? String == "90", "Pillow and ffprobe: \(tags)")
@@ -204,42 +160,21 @@ extension LiveServers {
         for name in ["rotated.jpg", "rotated.mp4"] {
             urls[name] = try h.putObject("editor-rotated-\(h.id)/\(name)", bytes: Array(try Data(contentsOf: dir.appendingPathComponent(name))))
         }
-        let folder = try tasks.post(api, "/v1/folders", key: key, #"{"name": "rotated"}"#, expect: 201).string("id")
-        let manifest = Data(#"{"images": [{"objectUrl": "\#(urls["rotated.jpg"]!)"}], "videos": [{"objectUrl": "\#(urls["rotated.mp4"]!)"}]}"#.utf8)
-        let upload = try api.json("POST", "/v1/folders/\(folder)/uploads", key: key, body: manifest,
-                                  headers: ["Content-Type": "application/json"], expect: 202).string("id")
-        var done: [String: Any] = [:]
-        let registered = Date().addingTimeInterval(120)
-        repeat { done = try api.json("GET", "/v1/uploads/\(upload)?wait=5", key: key, expect: 200) } while done.string("status") == "PENDING" && Date() < registered
-        try #require(done.string("status") == "DONE" && done.int("done") == 2, "the registration: \(done)")
+        let folder = try rig.register(folder: "rotated", manifest: #"{"images": [{"objectUrl": "\#(urls["rotated.jpg"]!)"}], "videos": [{"objectUrl": "\#(urls["rotated.mp4"]!)"}]}"#,
+                                      units: 2)
         // Recorded as displayed: 480×640 for both.
         let sizes = try h.db.query("SELECT type, width::text, height::text FROM files WHERE folder_id = $1::uuid ORDER BY type", [folder])
         #expect(sizes.map { "\($0[0] ?? "-") \($0[1] ?? "-")x\($0[2] ?? "-")" } == ["image 480x640", "video 480x640"], "recorded sizes")
 
-        let ds = try tasks.post(api, "/v1/datasets", key: key, #"{"title": "Rotated"}"#, expect: 201).string("id")
-        try tasks.addUnits(h, dataset: ds, folder: folder)
-        let structure = try JSONSerialization.data(withJSONObject: ["title": "Rotated", "structure": Self.ontology])
-        let ontology = try api.json("POST", "/v1/ontologies", key: key, body: structure, headers: TaskLiveTests.json, expect: 201).string("id")
-        let pid = try tasks.post(api, "/v1/projects", key: key, #"{"title": "Rotated", "ontologyId": "\#(ontology)", "datasetIds": ["\#(ds)"]}"#,
-                                 expect: 201).string("id")
-        let annotatorKey = try tasks.collaborator(h, api, key: key, project: pid, email: "ann@x.io", role: "ANNOTATOR")
-        let deadline = Date().addingTimeInterval(60)
-        while try h.count("SELECT count(*) FROM tasks WHERE project_id = $1::uuid", [pid]) < 2, Date() < deadline { usleep(100_000) }
-        let stages = try tasks.stageIDs(api, key: key, project: pid)
-        let artifacts = ProcessInfo.processInfo.environment["REGISTRAR_TEST_ARTIFACTS"].map { URL(fileURLWithPath: $0) }
-            ?? LabelEditorBrowserTests.packageRoot.appendingPathComponent(".build/test-artifacts")
-        let browser = try h.runProgram(python, [
-            driver, "--rotated", "--base", api.base, "--project", pid, "--annotator-key", annotatorKey, "--annotate-stage", stages["Annotate"]!,
-            "--ontology", "{}", "--screenshots", artifacts.path,
+        let project = try rig.project(title: "Rotated", folder: folder, ontology: Self.ontology, tasks: 2)
+        let pid = project.id
+        let seen = try rig.browse([
+            driver, "--rotated", "--base", api.base, "--project", pid, "--annotator-key", project.annotatorKey, "--annotate-stage", project.annotateStage,
+            "--ontology", "{}", "--screenshots", rig.artifacts.path,
         ])
-        try #require(browser.status == 0, "browser failed (exit \(browser.status)):\n\(browser.stderr.suffix(4000))\n\(browser.stdout.suffix(2000))")
-        let seen = try #require(try JSONSerialization.jsonObject(with: Data(browser.lastLine.utf8)) as? [String: Any])
         print("label editor rotated: corners seen \(seen["corners"] ?? "?")")
         let drawn = try #require(seen["drawn"] as? [String: [Any]])
-        func num(_ v: Any?) -> Double { (v as? NSNumber)?.doubleValue ?? .nan }
-        func near(_ a: [Double], _ b: [Double], _ what: String) {
-            #expect(a.count == b.count && zip(a, b).allSatisfy { abs($0 - $1) <= 1.0 }, "\(what): exported \(a), drawn \(b)")
-        }
+        let num = EditorBrowserRig.num, near = EditorBrowserRig.near
 
         let (_, jsonBody, _) = try exports.export(api, key: key, project: pid, #"{"format": "json"}"#)
         let rows = try #require(try JSONSerialization.jsonObject(with: jsonBody) as? [[String: Any]])

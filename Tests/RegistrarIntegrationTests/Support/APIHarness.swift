@@ -112,14 +112,15 @@ enum HTTP {
 extension APIHarness {
     /// The stack the export and editor tests share: empty export and task-create queues, an API
     /// and a worker for those two kinds writing into a fresh local storage directory named after
-    /// `name`, and the coordinator. Answers the API and the storage directory.
-    static func exportStack(_ h: PipelineHarness, name: String) throws -> (api: APIHarness, root: String) {
+    /// `name`, and the coordinator. Answers the API and the storage directory. `kinds` nil: the
+    /// worker takes every kind (registration too).
+    static func exportStack(_ h: PipelineHarness, name: String, kinds: String? = "export,task-create") throws -> (api: APIHarness, root: String) {
         try h.emptyQueues([Export.queues, TaskCreate.queues])
         let root = NSTemporaryDirectory() + "registrar-\(name)-\(UUID().uuidString)"
         let storage = ["REGISTRAR_STORAGE_URL": "file://" + root]
         let api = try APIHarness(h, extraEnv: storage)
         try h.startCoordinator()
-        try h.startWorker("w1", extraArgs: ["--kinds", "export,task-create"], extraEnv: storage)
+        try h.startWorker("w1", extraArgs: kinds.map { ["--kinds", $0] } ?? [], extraEnv: storage)
         return (api, root)
     }
 }
