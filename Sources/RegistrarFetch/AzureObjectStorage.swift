@@ -37,14 +37,7 @@ public final class AzureObjectStorage: ObjectStorage {
         do { requests = try AzureStorageRequests(target: target, kind: kind, settings: settings) } catch {
             throw StorageError.unavailable(error.description)
         }
-        var p = policy
-        // A 64 MiB block on a slow link takes minutes; the probe-sized defaults would cut it off.
-        p.totalTimeout = max(p.totalTimeout, 600)
-        p.deadline = max(p.deadline, 1800)
-        p.followRedirects = false
-        p.maxConcurrent = 4
-        p.maxPerHost = 4
-        fetcher = try RangeFetcher(policy: p)
+        fetcher = try RangeFetcher(policy: BucketStorageSupport.writePolicy(policy))
         authenticator = IntegrationAuthenticator(kind: kind, settings: settings, secret: secret)
     }
 
@@ -105,11 +98,7 @@ public final class AzureObjectStorage: ObjectStorage {
         guard let r = try sendAllowingNotFound(req, what: "reading the metadata (Get Blob) of \(requests.display(target.blobName(key)))", rangeLength: length) else {
             return nil
         }
-        guard let v = JSONValue.parse(r.bytes), let size = v["size"]?.intValue, let sha = v["sha256"]?.stringValue,
-              let type = v["contentType"]?.stringValue else {
-            throw StorageError.unavailable("\(requests.display(meta)): the metadata blob is not {size, sha256, contentType} JSON")
-        }
-        return StoredObject(key: key, size: Int64(size), sha256: sha, contentType: type)
+        return try BucketStorageSupport.storedObject(key, metadata: r.bytes, shown: requests.display(meta))
     }
 
     public func open(_ key: ObjectKey) throws -> (object: StoredObject, reader: any ByteSource)? {
@@ -175,10 +164,9 @@ public final class AzureObjectStorage: ObjectStorage {
     }
 
     private func writeMeta(_ object: StoredObject) throws {
-        let json = JSONValue.object([("size", .number(String(object.size))), ("sha256", .string(object.sha256)),
-                                     ("contentType", .string(object.contentType))]).compactText
+        let json = BucketStorageSupport.metadataBody(object)
         let auth = try currentAuth()
-        _ = try send(build { try requests.putBlob(target.metaName(object.key), body: Array(json.utf8), contentType: "application/json",
+        _ = try send(build { try requests.putBlob(target.metaName(object.key), body: json, contentType: "application/json",
                                                   auth: auth, date: authenticator.now) },
                      what: "writing the metadata (Put Blob) of \(requests.display(target.blobName(object.key)))")
     }

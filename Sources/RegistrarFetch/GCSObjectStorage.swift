@@ -40,14 +40,7 @@ public final class GCSObjectStorage: ObjectStorage {
         do { requests = try GCSStorageRequests(target: target, kind: kind, settings: settings, hasServiceAccountKey: serviceAccount) } catch {
             throw StorageError.unavailable(error.description)
         }
-        var p = policy
-        // A 64 MiB part on a slow link takes minutes; the probe-sized defaults would cut it off.
-        p.totalTimeout = max(p.totalTimeout, 600)
-        p.deadline = max(p.deadline, 1800)
-        p.followRedirects = false
-        p.maxConcurrent = 4
-        p.maxPerHost = 4
-        fetcher = try RangeFetcher(policy: p)
+        fetcher = try RangeFetcher(policy: BucketStorageSupport.writePolicy(policy))
         authenticator = IntegrationAuthenticator(kind: kind, settings: settings, secret: secret, clock: clock)
         authenticator.gcpScope = ServiceAccountJWT.readWriteScope
     }
@@ -122,11 +115,7 @@ public final class GCSObjectStorage: ObjectStorage {
             try requests.get(objectName: metaKey, token: $0)
         }
         guard let r else { return nil }
-        guard let v = JSONValue.parse(r.bytes), let size = v["size"]?.intValue, let sha = v["sha256"]?.stringValue,
-              let type = v["contentType"]?.stringValue else {
-            throw StorageError.unavailable("\(display(metaKey)): the metadata object is not {size, sha256, contentType} JSON")
-        }
-        return StoredObject(key: key, size: Int64(size), sha256: sha, contentType: type)
+        return try BucketStorageSupport.storedObject(key, metadata: r.bytes, shown: display(metaKey))
     }
 
     public func open(_ key: ObjectKey) throws -> (object: StoredObject, reader: any ByteSource)? {
@@ -187,8 +176,7 @@ public final class GCSObjectStorage: ObjectStorage {
     }
 
     private func writeMeta(_ object: StoredObject) throws {
-        let json = Array(JSONValue.object([("size", .number(String(object.size))), ("sha256", .string(object.sha256)),
-                                           ("contentType", .string(object.contentType))]).compactText.utf8)
+        let json = BucketStorageSupport.metadataBody(object)
         let meta = target.metaKey(object.key)
         _ = try send(what: "writing the metadata of \(display(target.objectKey(object.key)))") {
             try requests.put(objectName: meta, body: json, contentType: "application/json", token: $0)

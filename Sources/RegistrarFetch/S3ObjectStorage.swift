@@ -36,14 +36,7 @@ public final class S3ObjectStorage: ObjectStorage {
         do { requests = try S3StorageRequests(target: target, kind: kind, settings: settings) } catch {
             throw StorageError.unavailable(error.description)
         }
-        var p = policy
-        // A 64 MiB part on a slow link takes minutes; the probe-sized defaults would cut it off.
-        p.totalTimeout = max(p.totalTimeout, 600)
-        p.deadline = max(p.deadline, 1800)
-        p.followRedirects = false
-        p.maxConcurrent = 4
-        p.maxPerHost = 4
-        fetcher = try RangeFetcher(policy: p)
+        fetcher = try RangeFetcher(policy: BucketStorageSupport.writePolicy(policy))
         authenticator = IntegrationAuthenticator(kind: kind, settings: settings, secret: secret)
     }
 
@@ -115,11 +108,7 @@ public final class S3ObjectStorage: ObjectStorage {
         let r = try sendAllowingNotFound(build { try requests.get(s3Key: metaKey, credentials: credentials, date: authenticator.now) },
                                          what: "reading the metadata of \(display(target.objectKey(key)))", rangeLength: 64 << 10)
         guard let r else { return nil }
-        guard let v = JSONValue.parse(r.bytes), let size = v["size"]?.intValue, let sha = v["sha256"]?.stringValue,
-              let type = v["contentType"]?.stringValue else {
-            throw StorageError.unavailable("\(display(metaKey)): the metadata object is not {size, sha256, contentType} JSON")
-        }
-        return StoredObject(key: key, size: Int64(size), sha256: sha, contentType: type)
+        return try BucketStorageSupport.storedObject(key, metadata: r.bytes, shown: display(metaKey))
     }
 
     public func open(_ key: ObjectKey) throws -> (object: StoredObject, reader: any ByteSource)? {
@@ -185,10 +174,9 @@ public final class S3ObjectStorage: ObjectStorage {
     }
 
     private func writeMeta(_ object: StoredObject) throws {
-        let json = JSONValue.object([("size", .number(String(object.size))), ("sha256", .string(object.sha256)),
-                                     ("contentType", .string(object.contentType))]).compactText
+        let json = BucketStorageSupport.metadataBody(object)
         let credentials = try awsCredentials()
-        _ = try send(build { try requests.put(s3Key: target.metaKey(object.key), body: Array(json.utf8), contentType: "application/json",
+        _ = try send(build { try requests.put(s3Key: target.metaKey(object.key), body: json, contentType: "application/json",
                                               credentials: credentials, date: authenticator.now) },
                      what: "writing the metadata of \(display(target.objectKey(object.key)))")
     }
