@@ -60,26 +60,22 @@ def number(text):
 
 
 def row_numbers(root):
-    upload_id = root.get_attribute("data-upload")
-    def f(name):
-        return root.find_element(By.CSS_SELECTOR, f'[data-f="{name}"]').text
-
-    bar = root.find_element(By.CSS_SELECTOR, '[role="progressbar"]')
-    return {
-        "finished": number(f("finished")),
-        "total": number(f("total")),
-        "done": number(f("done")),
-        "errors": number(f("errors")),
-        "skipped": number(f("skipped")),
-        "cancelled": number(f("cancelled")),
-        "percent": f("percent"),
-        "phase": f("phase").strip(),
-        # The badge sits in the row on the list, in the heading on the upload page.
-        "status": root.parent.find_element(By.CSS_SELECTOR, f'[data-status-of="{upload_id}"]').text.strip(),
-        "ariaNow": bar.get_attribute("aria-valuenow"),
-        "ariaMax": bar.get_attribute("aria-valuemax"),
-        "ariaText": bar.get_attribute("aria-valuetext") or "",
-    }
+    # One script call reads every field in the same turn of the page's event loop: read one by
+    # one (a WebDriver round trip each), a live update landing in between mixes two snapshots.
+    raw = root.parent.execute_script("""
+        const root = arguments[0], id = root.getAttribute('data-upload');
+        const f = name => root.querySelector('[data-f="' + name + '"]').innerText.trim();
+        const bar = root.querySelector('[role="progressbar"]');
+        // The badge sits in the row on the list, in the heading on the upload page.
+        const badge = document.querySelector('[data-status-of="' + id + '"]');
+        return {finished: f('finished'), total: f('total'), done: f('done'), errors: f('errors'), skipped: f('skipped'),
+                cancelled: f('cancelled'), percent: f('percent'), phase: f('phase'), status: badge ? badge.innerText.trim() : '',
+                ariaNow: bar.getAttribute('aria-valuenow'), ariaMax: bar.getAttribute('aria-valuemax'),
+                ariaText: bar.getAttribute('aria-valuetext') || ''};
+    """, root)
+    for name in ("finished", "total", "done", "errors", "skipped", "cancelled"):
+        raw[name] = number(raw[name])
+    return raw
 
 
 def sign_in(driver, wait, args):
