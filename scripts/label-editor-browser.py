@@ -400,19 +400,34 @@ def fix_rejected_label(ann, o):
     check(not ann.q("#rejected-labels").is_displayed(), "the rejected list still shows after the fix")
 
 
-def main():
+
+def driver_arguments(*flags):
+    """The arguments every editor driver takes (the server, the project and annotator, where
+    screenshots go, the browser), plus `flags` (plain string options) of its own."""
     ap = argparse.ArgumentParser()
-    ap.add_argument("--make-images")
-    ap.add_argument("--base")
-    ap.add_argument("--project")
-    ap.add_argument("--annotator-key")
-    ap.add_argument("--reviewer-key")
-    ap.add_argument("--annotate-stage")
-    ap.add_argument("--review-stage")
-    ap.add_argument("--ontology", help="JSON: feature hashes by name")
-    ap.add_argument("--screenshots")
+    for flag in flags + ("--base", "--project", "--annotator-key", "--annotate-stage", "--screenshots"):
+        ap.add_argument(flag)
     ap.add_argument("--chromium", default="/usr/bin/chromium")
     ap.add_argument("--chromedriver", default="/usr/bin/chromedriver")
+    return ap
+
+
+def run_and_report(run, args):
+    """Runs `run(args, o)`; `o` (what was seen) becomes the last stdout line, which the Swift
+    test reads. A failure goes to stderr with exit status 1."""
+    os.makedirs(args.screenshots, exist_ok=True)
+    o = {"screenshots": []}
+    try:
+        run(args, o)
+    except Exception as e:
+        print(f"FAIL: {type(e).__name__}: {e}", file=sys.stderr)
+        return 1
+    print(json.dumps(o))
+    return 0
+
+
+def main():
+    ap = driver_arguments("--make-images", "--reviewer-key", "--review-stage", "--ontology")
     args = ap.parse_args()
     if args.make_images:
         make_images(args.make_images)

@@ -10,7 +10,6 @@ template: shoulder, elbow, wrist) placed with three clicks in the template's ord
 dragged, its wrist set invisible; saves and submits. Prints one JSON line with the box in image
 pixels and theta, the keypoints, and the screenshots; `FAIL: ...` and exit 1 otherwise.
 """
-import argparse
 import importlib.util
 import json
 import math
@@ -92,29 +91,11 @@ def run(args, o):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--make-image")
-    ap.add_argument("--base")
-    ap.add_argument("--project")
-    ap.add_argument("--annotator-key")
-    ap.add_argument("--annotate-stage")
-    ap.add_argument("--screenshots")
-    ap.add_argument("--chromium", default="/usr/bin/chromium")
-    ap.add_argument("--chromedriver", default="/usr/bin/chromedriver")
-    args = ap.parse_args()
+    args = base.driver_arguments("--make-image").parse_args()
     if args.make_image:
         make_image(args.make_image)
         return 0
-    os.makedirs(args.screenshots, exist_ok=True)
-    o = {"screenshots": []}
-    try:
-        run(args, o)
-    except Exception as e:
-        print(f"FAIL: {type(e).__name__}: {e}", file=sys.stderr)
-        return 1
-    print(json.dumps(o))
-    return 0
-
+    return base.run_and_report(run, args)
 
 if __name__ == "__main__":
     sys.exit(main())

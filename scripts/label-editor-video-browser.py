@@ -25,12 +25,12 @@ on grey. The editor must show them as a browser does — 480×640, the square at
 top-right (orientation 6) and bottom-left (the MP4's matrix, orientation 8) — and a box drawn
 there is reported in displayed pixels.
 """
-import argparse
 import importlib.util
 import json
 import os
 import subprocess
 import sys
+import time
 
 from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.common.by import By
@@ -132,16 +132,24 @@ def run_rotated(args, o):
     o["drawn"] = drawn
 
 
-def shown_grey(ed):
-    """The grey of the canvas at the image pixel (600, 440), from a screenshot (no label covers it)."""
+def shown_grey(ed, f):
+    """The grey of the canvas at the image pixel (600, 440), from a screenshot (no label covers
+    it). Headless Chromium may present a seeked frame a few paints late under load: screenshots
+    are taken for up to 3 s until frame f's grey shows; the last one seen is answered either way
+    (the test judges it)."""
     from io import BytesIO
     from PIL import Image
-    png = ed.d.get_screenshot_as_png()
-    im = Image.open(BytesIO(png)).convert("RGB")
-    r = ed.js("const r = canvas.svg.getBoundingClientRect(); return [r.left, r.top, canvas.s, canvas.tx, canvas.ty, window.devicePixelRatio]")
-    left, top, s, tx, ty, dpr = r
-    x, y = (left + tx + 600 * s) * dpr, (top + ty + 440 * s) * dpr
-    return im.getpixel((int(x), int(y)))[0]
+    deadline = time.time() + 3
+    while True:
+        png = ed.d.get_screenshot_as_png()
+        im = Image.open(BytesIO(png)).convert("RGB")
+        r = ed.js("const r = canvas.svg.getBoundingClientRect(); return [r.left, r.top, canvas.s, canvas.tx, canvas.ty, window.devicePixelRatio]")
+        left, top, s, tx, ty, dpr = r
+        x, y = (left + tx + 600 * s) * dpr, (top + ty + 440 * s) * dpr
+        g = im.getpixel((int(x), int(y)))[0]
+        if abs(g - grey(f)) <= 8 or time.time() > deadline:
+            return g
+        time.sleep(0.1)
 
 
 def wait_frame(ed, f):
@@ -181,7 +189,7 @@ def run(args, o):
         o["frameCount"] = ed.js("return frames.count")
         check(o["frameCount"] == FRAMES, f"frame count {o['frameCount']}, expected {FRAMES}")
         wait_frame(ed, 0)
-        greys[0] = shown_grey(ed)
+        greys[0] = shown_grey(ed, 0)
         svg = ed.q("#canvas")
         # Frame 0: a box, Color = Red (static), Occluded = No (dynamic).
         svg.send_keys("1")
@@ -197,7 +205,7 @@ def run(args, o):
         ed.focus("#canvas")
         ed.keys("c")
         wait_frame(ed, 1)
-        greys[1] = shown_grey(ed)
+        greys[1] = shown_grey(ed, 1)
         check(ed.js("return app.model.objects.filter(frames.shows).length") == 1, "frame 1 has no copy")
         drawn["1"] = {"box": box_px(ed)}
         ed.focus("#canvas")
@@ -213,7 +221,7 @@ def run(args, o):
         ed.focus("#canvas")
         ed.keys(".", ".", ".")
         wait_frame(ed, 5)
-        greys[5] = shown_grey(ed)
+        greys[5] = shown_grey(ed, 5)
         check(ed.js("return app.model.objects.filter(frames.shows).length") == 0, "frame 5 shows another frame's labels")
         svg.send_keys("2")
         ed.click_at(500, 100)
@@ -248,18 +256,8 @@ def run(args, o):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--make-video")
-    ap.add_argument("--make-rotated")
+    ap = base.driver_arguments("--make-video", "--make-rotated", "--ontology")
     ap.add_argument("--rotated", action="store_true")
-    ap.add_argument("--base")
-    ap.add_argument("--project")
-    ap.add_argument("--annotator-key")
-    ap.add_argument("--annotate-stage")
-    ap.add_argument("--ontology", help="JSON: feature hashes by name")
-    ap.add_argument("--screenshots")
-    ap.add_argument("--chromium", default="/usr/bin/chromium")
-    ap.add_argument("--chromedriver", default="/usr/bin/chromedriver")
     args = ap.parse_args()
     if args.make_video:
         make_video(args.make_video)
@@ -267,16 +265,7 @@ def main():
     if args.make_rotated:
         make_rotated(args.make_rotated)
         return 0
-    os.makedirs(args.screenshots, exist_ok=True)
-    o = {"screenshots": []}
-    try:
-        run_rotated(args, o) if args.rotated else run(args, o)
-    except Exception as e:
-        print(f"FAIL: {type(e).__name__}: {e}", file=sys.stderr)
-        return 1
-    print(json.dumps(o))
-    return 0
-
+    return base.run_and_report(run_rotated if args.rotated else run, args)
 
 if __name__ == "__main__":
     sys.exit(main())
